@@ -1,0 +1,54 @@
+/**
+ * The Agent Engine as customer-sync sees it (`../shared/agent-engine/API.md`). Every method throws
+ * only `SyncFailure`s (`src/lib/errors.ts`): RetryableError, PermanentError or AuthError.
+ */
+import type { WorkspaceStatus } from '../core/types.js';
+
+/** The workspace object; all eight fields are always present in the API's answers. */
+export interface Workspace {
+  readonly id: string;
+  readonly name: string;
+  readonly organizationId: string;
+  readonly status: WorkspaceStatus;
+  readonly cacheEnabled: boolean | null;
+  readonly tombstone: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface ListOptions {
+  readonly status?: WorkspaceStatus;
+  readonly nameContains?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface AgentEngine {
+  /** Every live workspace, one page (`limit=100`) at a time, following `next` to its end. */
+  listWorkspaces(options?: ListOptions): AsyncIterable<readonly Workspace[]>;
+  /** The workspace, or undefined when the API answers 404 (unknown or deleted). */
+  getWorkspace(id: string, signal?: AbortSignal): Promise<Workspace | undefined>;
+  /** A partial update: rename and/or change status. */
+  updateWorkspace(
+    id: string,
+    patch: { name?: string; status?: WorkspaceStatus },
+    signal?: AbortSignal,
+  ): Promise<Workspace>;
+  /** Deletes; a 404 (already gone, e.g. a retried delete) counts as done. */
+  deleteWorkspace(id: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Get-or-create by exact name: mints a scoped token for the name and reads its info. The scoped
+   * token is used for that one call and never stored or logged.
+   */
+  createWorkspace(name: string, signal?: AbortSignal): Promise<{ id: string; name: string }>;
+}
+
+/** Observes every HTTP call the client makes (metrics, benchmarks). */
+export interface CallObserver {
+  onCall?(call: {
+    route: string;
+    method: string;
+    status: number | 'error';
+    durationMs: number;
+  }): void;
+  onTokenMint?(): void;
+}

@@ -1,0 +1,251 @@
+/**
+ * Configuration: read from the environment (and a `.env` file) once, at start, by the composition
+ * root, into a typed, frozen object. Nothing else reads `process.env`. A bad or missing value stops
+ * the program with one line naming the variable and what it expected.
+ */
+import { z } from 'zod';
+
+import { parseDuration, parseRate, type Rate, SECOND } from './lib/duration.js';
+
+export type OrphanPolicy = 'report' | 'deactivate' | 'delete';
+
+export interface Config {
+  /** Postgres holding `customers` and customer-sync's own tables. */
+  readonly databaseUrl: string;
+  /** Redis for the queue. */
+  readonly redisUrl: string;
+  /** BullMQ key prefix; `{braces}` make it a Redis Cluster hash tag. */
+  readonly queuePrefix: string;
+  /** Agent Engine base URL, without `/api/v1`. */
+  readonly agentEngineUrl: string;
+  /** Application credentials; absent only for commands that never call the API. */
+  readonly clientId: string | undefined;
+  readonly clientSecret: string | undefined;
+  /** Sent as `X-Organization-Id`; learned from the token response when absent. */
+  readonly organizationId: string | undefined;
+  /** Standard Webhooks secrets (`whsec_…`), several during rotation; empty → the route answers 503. */
+  readonly billingWebhookSecrets: readonly string[];
+  /** Stripe endpoint secret; absent → the route answers 503. */
+  readonly stripeWebhookSecret: string | undefined;
+  readonly port: number;
+  readonly host: string;
+  /** Interval of the scheduled full sweep. */
+  readonly sweepEveryMs: number;
+  /** Workspace name from a customer: `{name}` and `{id}` placeholders. */
+  readonly workspaceNameTemplate: string;
+  /** A deleted customer's workspace is deleted this long after it was first seen deleted. */
+  readonly deleteGraceMs: number;
+  /** Mass-change limit: destructive changes above both of these are held for approval. */
+  readonly maxDestructivePerSweep: number;
+  readonly maxDestructiveShare: number;
+  /** What to do with workspaces linked to no customer. */
+  readonly orphans: OrphanPolicy;
+  /** Agent Engine calls across all daemons. */
+  readonly apiRateLimit: Rate;
+  readonly logLevel: string;
+  /** Attempts per sync job before it is marked failed, and the first backoff delay. */
+  readonly syncAttempts: number;
+  readonly syncBackoffMs: number;
+  /** Sync jobs one daemon runs at once. */
+  readonly workerConcurrency: number;
+  /** Refresh the application token this long before it expires. */
+  readonly tokenRefreshSkewMs: number;
+  /** Timeout of one Agent Engine request. */
+  readonly requestTimeoutMs: number;
+  /** How long a stopping daemon waits for in-flight jobs. */
+  readonly shutdownTimeoutMs: number;
+  /** Bearer token for the `/admin/queues` dashboard; absent → the dashboard is off. */
+  readonly dashboardToken: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+type Env = Record<string, string | undefined>;
+
+/** One variable: its default and how to read it; `expected` is what the error line says. */
+function read<T>(
+  env: Env,
+  name: string,
+  fallback: string | undefined,
+  expected: string,
+  parse: (raw: string) => T | undefined,
+): T {
+  const raw = env[name] === undefined || env[name] === '' ? fallback : env[name];
+  if (raw === undefined) throw new ConfigError(`${name} is required: expected ${expected}`);
+  const value = parse(raw);
+  if (value === undefined) {
+    throw new ConfigError(`${name}=${quote(name, raw)} is invalid: expected ${expected}`);
+  }
+  return value;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+/** Secrets are never echoed back, not even in the error that rejects them. */
+function quote(name: string, raw: string): string {
+  return /SECRET|TOKEN|PASSWORD/.test(name) ? '<hidden>' : JSON.stringify(raw);
+}
+
+const urlOf = (protocols: string[]) => (raw: string) => {
+  try {
+    const url = new URL(raw);
+    return protocols.includes(url.protocol) ? raw : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const intIn = (min: number, max: number) => (raw: string) => {
+  if (!/^\d+$/.test(raw.trim())) return undefined;
+  const n = Number(raw);
+  return n >= min && n <= max ? n : undefined;
+};
+
+const duration =
+  (min = 0) =>
+  (raw: string) => {
+    const ms = parseDuration(raw);
+    return ms !== undefined && ms >= min ? ms : undefined;
+  };
+
+const share = (raw: string) => {
+  const match = /^(\d+(?:\.\d+)?)%$/.exec(raw.trim());
+  if (!match) return undefined;
+  const n = Number(match[1]) / 100;
+  return n > 0 && n <= 1 ? n : undefined;
+};
+
+const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (raw: string) =>
+    values.includes(raw.trim() as T) ? (raw.trim() as T) : undefined;
+
+const webhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/=]{8,}$/);
+
+/** Parses the environment into a frozen {@link Config}, or throws one {@link ConfigError}. */
+export function loadConfig(env: Env): Config {
+  const billing = optional(env, 'BILLING_WEBHOOK_SECRET');
+  const billingWebhookSecrets = billing ? billing.split(/\s+/) : [];
+  if (billingWebhookSecrets.some((s) => !webhookSecret.safeParse(s).success)) {
+    throw new ConfigError(
+      'BILLING_WEBHOOK_SECRET is invalid: expected whsec_<base64>, several separated by spaces',
+    );
+  }
+  const config: Config = {
+    databaseUrl: read(
+      env,
+      'DATABASE_URL',
+      'postgres://postgres@127.0.0.1:5432/customer_sync',
+      'a postgres:// URL',
+      urlOf(['postgres:', 'postgresql:']),
+    ),
+    redisUrl: read(
+      env,
+      'REDIS_URL',
+      'redis://127.0.0.1:6379',
+      'a redis:// or rediss:// URL',
+      urlOf(['redis:', 'rediss:']),
+    ),
+    queuePrefix: read(
+      env,
+      'QUEUE_PREFIX',
+      'customer-sync',
+      'a key prefix of letters, digits, -_:{}',
+      (raw) => (/^[\w:{}-]+$/.test(raw) ? raw : undefined),
+    ),
+    agentEngineUrl: read(
+      env,
+      'AGENT_ENGINE_URL',
+      'https://api.airbyte.ai',
+      'an http(s):// URL',
+      urlOf(['http:', 'https:']),
+    ).replace(/\/+$/, ''),
+    clientId: optional(env, 'AGENT_ENGINE_CLIENT_ID'),
+    clientSecret: optional(env, 'AGENT_ENGINE_CLIENT_SECRET'),
+    organizationId: optional(env, 'AGENT_ENGINE_ORGANIZATION_ID'),
+    billingWebhookSecrets,
+    stripeWebhookSecret: optional(env, 'STRIPE_WEBHOOK_SECRET'),
+    port: read(env, 'PORT', '8080', 'a port number 0-65535', intIn(0, 65535)),
+    host: read(env, 'HOST', '0.0.0.0', 'a host name or address', (raw) => raw.trim() || undefined),
+    sweepEveryMs: read(
+      env,
+      'SWEEP_EVERY',
+      '15m',
+      'a duration of at least 1s like 30s, 15m, 1h',
+      duration(SECOND),
+    ),
+    workspaceNameTemplate: read(
+      env,
+      'WORKSPACE_NAME_TEMPLATE',
+      '{name}',
+      'a template using {name} and/or {id}',
+      (raw) =>
+        /\{(name|id)\}/.test(raw) && !/\{(?!name\}|id\})[^}]*\}/.test(raw) ? raw : undefined,
+    ),
+    deleteGraceMs: read(env, 'DELETE_GRACE', '7d', 'a duration like 0, 1h, 7d', duration()),
+    maxDestructivePerSweep: read(
+      env,
+      'MAX_DESTRUCTIVE_PER_SWEEP',
+      '20',
+      'a whole number >= 0',
+      intIn(0, 1_000_000_000),
+    ),
+    maxDestructiveShare: read(env, 'MAX_DESTRUCTIVE_SHARE', '10%', 'a percentage like 10%', share),
+    orphans: read(
+      env,
+      'ORPHANS',
+      'report',
+      'one of report, deactivate, delete',
+      oneOf(['report', 'deactivate', 'delete'] as const),
+    ),
+    apiRateLimit: read(env, 'API_RATE_LIMIT', '10/s', 'a rate like 10/s or 600/m', parseRate),
+    logLevel: read(env, 'LOG_LEVEL', 'info', `one of ${LOG_LEVELS.join(', ')}`, oneOf(LOG_LEVELS)),
+    syncAttempts: read(env, 'SYNC_ATTEMPTS', '8', 'a whole number 1-100', intIn(1, 100)),
+    syncBackoffMs: read(env, 'SYNC_BACKOFF', '1s', 'a duration like 500ms or 1s', duration(1)),
+    workerConcurrency: read(env, 'WORKER_CONCURRENCY', '8', 'a whole number 1-256', intIn(1, 256)),
+    tokenRefreshSkewMs: read(env, 'TOKEN_REFRESH_SKEW', '60s', 'a duration like 60s', duration()),
+    requestTimeoutMs: read(
+      env,
+      'REQUEST_TIMEOUT',
+      '30s',
+      'a duration of at least 100ms',
+      duration(100),
+    ),
+    shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT', '30s', 'a duration like 30s', duration()),
+    dashboardToken: optional(env, 'DASHBOARD_TOKEN'),
+  };
+  return Object.freeze(config);
+}
+
+/** The variables an Agent Engine caller cannot do without. */
+export function requireCredentials(config: Config): { clientId: string; clientSecret: string } {
+  if (!config.clientId) {
+    throw new ConfigError('AGENT_ENGINE_CLIENT_ID is required: expected the application client id');
+  }
+  if (!config.clientSecret) {
+    throw new ConfigError(
+      'AGENT_ENGINE_CLIENT_SECRET is required: expected the application client secret',
+    );
+  }
+  return { clientId: config.clientId, clientSecret: config.clientSecret };
+}
+
+/** The environment with `.env` underneath it (real variables win). */
+export async function readEnvironment(cwd = process.cwd()): Promise<Env> {
+  const { readFile } = await import('node:fs/promises');
+  const { parse } = await import('dotenv');
+  let fromFile: Env = {};
+  try {
+    fromFile = parse(await readFile(`${cwd}/.env`, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return { ...fromFile, ...process.env };
+}

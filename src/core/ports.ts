@@ -1,0 +1,10 @@
+/**
+ * The narrow interfaces the core depends on. The composition root (`src/app.ts`) wires real
+ * implementations; tests wire the same ones against real Postgres, Redis and the simulator.
+ */
+import type { Trigger } from './types.js';
+
+/** Queues per-customer syncs (deduplicated: one active and one waiting per customer). */
+export interface SyncQueue {
+  enqueue(customerIds: readonly string[], trigger: Trigger): Promise<void>;
+}

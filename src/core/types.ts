@@ -1,0 +1,70 @@
+/**
+ * The vocabulary of customer-sync.
+ *
+ * - **customer**: a row of `customers`, the desired state.
+ * - **workspace**: the Agent Engine object for a customer, the actual state.
+ * - **link**: the durable customer ↔ workspace id pairing (`customer_links`).
+ * - **sweep**: one full comparison of every customer with every workspace, producing a plan.
+ * - **plan**: the changes a sweep would make; **change**: one of create, adopt, rename, activate,
+ *   deactivate, delete.
+ * - **sync**: the job that brings one customer's workspace to its desired state.
+ * - **orphan**: a workspace linked to no customer.
+ * - **hold**: a destructive change kept back for a person to `approve`.
+ * - **trigger**: what asked for a sync (a sweep, a webhook, a direct write, the CLI).
+ */
+
+export type CustomerStatus = 'active' | 'inactive' | 'deleted';
+export type WorkspaceStatus = 'active' | 'inactive';
+
+/** A row of `customers`: the desired state. */
+export interface Customer {
+  readonly id: string;
+  readonly name: string;
+  readonly status: CustomerStatus;
+  /** Milliseconds since the epoch; orders claimants of one workspace name. */
+  readonly createdAt: number;
+}
+
+/** A row of `customer_links`. */
+export interface Link {
+  readonly customerId: string;
+  readonly workspaceId: string;
+  readonly workspaceName: string;
+  /** When the customer was first seen deleted (ms), or null. */
+  readonly deletedSeenAt: number | null;
+  /** When its workspace's delete is due (ms), or null. */
+  readonly deleteDueAt: number | null;
+}
+
+/** What customer-sync needs of an Agent Engine workspace. */
+export interface WorkspaceState {
+  readonly id: string;
+  readonly name: string;
+  readonly status: WorkspaceStatus;
+}
+
+export type Action = 'create' | 'adopt' | 'rename' | 'activate' | 'deactivate' | 'delete';
+
+export const DESTRUCTIVE_ACTIONS: ReadonlySet<Action> = new Set(['deactivate', 'delete']);
+
+/** One change of a plan. `customerId` is null for an orphan's change. */
+export interface Change {
+  readonly customerId: string | null;
+  readonly action: Action;
+  readonly workspaceId: string | null;
+  readonly from: string | null;
+  readonly to: string | null;
+}
+
+/** A customer that cannot be given a workspace without sharing or stealing one. */
+export interface Conflict {
+  readonly customerId: string;
+  readonly name: string;
+  readonly reason: string;
+}
+
+/** The name every organization's first workspace has; never adopted, changed or reported. */
+export const DEFAULT_WORKSPACE_NAME = 'default';
+
+/** What asked for a sync; recorded in the audit. */
+export type Trigger = 'sweep' | 'webhook' | 'notify' | 'enqueue' | 'retry' | 'approve' | 'due';

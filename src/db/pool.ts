@@ -1,0 +1,25 @@
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+
+import * as schema from './schema.js';
+
+export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool };
+
+/** A pg pool and the drizzle handle over it; the caller registers `pool.end()` for shutdown. */
+export function createDb(
+  url: string,
+  options: { max?: number; applicationName?: string } = {},
+): {
+  pool: pg.Pool;
+  db: Db;
+} {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'customer-sync',
+    connectionTimeoutMillis: 5_000,
+  });
+  // An idle client that loses its connection emits here; the next query simply gets another.
+  pool.on('error', () => {});
+  return { pool, db: drizzle(pool, { schema }) as Db };
+}

@@ -1,0 +1,204 @@
+/**
+ * The database: `customers` is the contract's desired state; everything else is customer-sync's
+ * own durable record (DESIGN.md §1: Postgres is the truth, Redis holds only triggers).
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** The desired state, exactly as CONTRACT.md gives it. Other systems may write it directly. */
+export const customers = pgTable(
+  'customers',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    status: text('status', { enum: ['active', 'inactive', 'deleted'] })
+      .notNull()
+      .default('active'),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [check('customers_status_check', sql`${t.status} in ('active','inactive','deleted')`)],
+);
+
+/**
+ * The link: customer ↔ workspace id, stored the moment the id is known. The unique workspace id is
+ * the last line of defence against two customers sharing one workspace.
+ */
+export const customerLinks = pgTable(
+  'customer_links',
+  {
+    customerId: text('customer_id')
+      .primaryKey()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    workspaceId: uuid('workspace_id').notNull(),
+    /** The name the workspace had when last seen or set by us. */
+    workspaceName: text('workspace_name').notNull(),
+    linkedAt: tz('linked_at').notNull().defaultNow(),
+    /** When the customer was first seen `deleted`; cleared if it comes back. */
+    deletedSeenAt: tz('deleted_seen_at'),
+    /** `deletedSeenAt` plus the DELETE_GRACE in force then. */
+    deleteDueAt: tz('delete_due_at'),
+  },
+  (t) => [uniqueIndex('customer_links_workspace_id_key').on(t.workspaceId)],
+);
+
+/** One row per sweep, with its counts and timings. */
+export const sweeps = pgTable(
+  'sweeps',
+  {
+    id: text('id').primaryKey(),
+    trigger: text('trigger').notNull(),
+    startedAt: tz('started_at').notNull(),
+    listedAt: tz('listed_at'),
+    finishedAt: tz('finished_at'),
+    /** running, converging, done, held, incomplete, failed */
+    outcome: text('outcome').notNull().default('running'),
+    /** Workspaces listed, customers read, changes by action, held, orphans, API calls. */
+    counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
+    error: text('error'),
+  },
+  (t) => [index('sweeps_started_at_idx').on(t.startedAt)],
+);
+
+/**
+ * Staging for one sweep's listing: the workspace list paged into Postgres, so the diff is a SQL
+ * join and the daemon holds one page at a time, whatever the fleet's size.
+ */
+export const sweepWorkspaces = pgTable(
+  'sweep_workspaces',
+  {
+    sweepId: text('sweep_id').notNull(),
+    workspaceId: uuid('workspace_id').notNull(),
+    name: text('name').notNull(),
+    status: text('status').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sweepId, t.workspaceId] })],
+);
+
+/** The changes a sweep planned (what `status` and the audit refer back to). */
+export const sweepChanges = pgTable(
+  'sweep_changes',
+  {
+    sweepId: text('sweep_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    action: text('action').notNull(),
+    workspaceId: uuid('workspace_id'),
+    fromState: text('from_state'),
+    toState: text('to_state'),
+    held: boolean('held').notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.sweepId, t.customerId] })],
+);
+
+/** Workspaces linked to no customer, as of the last complete listing. */
+export const orphans = pgTable('orphans', {
+  workspaceId: uuid('workspace_id').primaryKey(),
+  name: text('name').notNull(),
+  status: text('status').notNull(),
+  sweepId: text('sweep_id').notNull(),
+  seenAt: tz('seen_at').notNull(),
+});
+
+/** Destructive changes held for a person (`approve`). */
+export const holds = pgTable(
+  'holds',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The sweep that held it, or null when the rolling-window limit held it. */
+    sweepId: text('sweep_id'),
+    customerId: text('customer_id').notNull(),
+    action: text('action', { enum: ['deactivate', 'delete'] }).notNull(),
+    workspaceId: uuid('workspace_id'),
+    /** held → approved (released by a person) → done (performed) or void (no longer needed) */
+    state: text('state', { enum: ['held', 'approved', 'done', 'void'] })
+      .notNull()
+      .default('held'),
+    createdAt: tz('created_at').notNull(),
+    decidedAt: tz('decided_at'),
+  },
+  (t) => [
+    index('holds_customer_idx').on(t.customerId, t.state),
+    uniqueIndex('holds_one_open_per_customer_action')
+      .on(t.customerId, t.action)
+      .where(sql`${t.state} in ('held', 'approved')`),
+  ],
+);
+
+/** Every change attempted: who asked, on what, before → after, how it went, what the API said. */
+export const audit = pgTable(
+  'audit',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: tz('at').notNull(),
+    /** sweep, webhook, notify, enqueue, retry, approve, schedule */
+    trigger: text('trigger').notNull(),
+    sweepId: text('sweep_id'),
+    jobId: text('job_id'),
+    customerId: text('customer_id').notNull(),
+    workspaceId: uuid('workspace_id'),
+    action: text('action').notNull(),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    /** started, ok, failed, held, skipped */
+    outcome: text('outcome').notNull(),
+    attempts: integer('attempts').notNull().default(1),
+    message: text('message'),
+    destructive: boolean('destructive').notNull().default(false),
+  },
+  (t) => [
+    index('audit_customer_idx').on(t.customerId, t.at),
+    index('audit_destructive_idx')
+      .on(t.at)
+      .where(sql`${t.destructive}`),
+  ],
+);
+
+/** A customer whose sync failed for good (or ran out of attempts), until a sync succeeds. */
+export const syncFailures = pgTable('sync_failures', {
+  customerId: text('customer_id').primaryKey(),
+  reason: text('reason').notNull(),
+  kind: text('kind').notNull(),
+  at: tz('at').notNull(),
+  attempts: integer('attempts').notNull(),
+});
+
+/** Webhook deliveries seen, by source and event id; kept at least 4 days. */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    source: text('source').notNull(),
+    eventId: text('event_id').notNull(),
+    type: text('type').notNull(),
+    customerId: text('customer_id'),
+    occurredAt: tz('occurred_at').notNull(),
+    receivedAt: tz('received_at').notNull(),
+    /** applied, stale (older than the last applied), ignored (type we do not act on) */
+    result: text('result').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.source, t.eventId] }),
+    index('webhook_events_received_idx').on(t.receivedAt),
+  ],
+);
+
+/** Per customer, the newest event applied: older events change nothing. */
+export const customerEventMarks = pgTable('customer_event_marks', {
+  customerId: text('customer_id').primaryKey(),
+  lastEventAt: tz('last_event_at').notNull(),
+  lastEventId: text('last_event_id').notNull(),
+});

@@ -1,0 +1,58 @@
+/**
+ * Integration tests run against a real Postgres and Redis: the ones in DATABASE_URL / REDIS_URL
+ * when set (CI, this machine), else containers started by testcontainers. A template database is
+ * migrated once per run; each test file clones it (see `db.ts`).
+ */
+import { randomBytes } from 'node:crypto';
+
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+
+import { runMigrations } from '../../src/db/migrate.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    redisUrl: string;
+    templateDatabase: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stops: (() => Promise<unknown>)[] = [];
+  let databaseUrl = process.env.DATABASE_URL;
+  let redisUrl = process.env.REDIS_URL;
+  if (!databaseUrl) {
+    const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+    const container = await new PostgreSqlContainer('postgres:15-alpine').start();
+    stops.push(() => container.stop());
+    databaseUrl = container.getConnectionUri();
+  }
+  if (!redisUrl) {
+    const { RedisContainer } = await import('@testcontainers/redis');
+    const container = await new RedisContainer('redis:7-alpine').start();
+    stops.push(() => container.stop());
+    redisUrl = container.getConnectionUrl();
+  }
+  const template = `cs_tpl_${randomBytes(4).toString('hex')}`;
+  const templateUrl = withDatabase(databaseUrl, template);
+  await runMigrations(templateUrl);
+
+  project.provide('databaseUrl', databaseUrl);
+  project.provide('redisUrl', redisUrl);
+  project.provide('templateDatabase', template);
+
+  return async () => {
+    const admin = new pg.Client({ connectionString: withDatabase(databaseUrl, 'postgres') });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`);
+    await admin.end();
+    for (const stop of stops.reverse()) await stop();
+  };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+
+import { ConfigError, loadConfig, requireCredentials } from '../../src/config.js';
+import { DAY, MINUTE, SECOND } from '../../src/lib/duration.js';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/customer_sync',
+      redisUrl: 'redis://127.0.0.1:6379',
+      queuePrefix: 'customer-sync',
+      agentEngineUrl: 'https://api.airbyte.ai',
+      port: 8080,
+      host: '0.0.0.0',
+      sweepEveryMs: 15 * MINUTE,
+      workspaceNameTemplate: '{name}',
+      deleteGraceMs: 7 * DAY,
+      maxDestructivePerSweep: 20,
+      maxDestructiveShare: 0.1,
+      orphans: 'report',
+      apiRateLimit: { max: 10, perMs: SECOND },
+      logLevel: 'info',
+      billingWebhookSecrets: [],
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads durations, rates, shares and several webhook secrets', () => {
+    const config = loadConfig({
+      SWEEP_EVERY: '30s',
+      DELETE_GRACE: '0',
+      API_RATE_LIMIT: '600/m',
+      MAX_DESTRUCTIVE_SHARE: '2.5%',
+      BILLING_WEBHOOK_SECRET:
+        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_bmV3LXNlY3JldC12YWx1ZQ==',
+      AGENT_ENGINE_URL: 'http://127.0.0.1:8787/',
+    });
+    expect(config.sweepEveryMs).toBe(30 * SECOND);
+    expect(config.deleteGraceMs).toBe(0);
+    expect(config.apiRateLimit).toEqual({ max: 600, perMs: MINUTE });
+    expect(config.maxDestructiveShare).toBeCloseTo(0.025);
+    expect(config.billingWebhookSecrets).toHaveLength(2);
+    expect(config.agentEngineUrl).toBe('http://127.0.0.1:8787');
+  });
+
+  it.each([
+    ['SWEEP_EVERY', 'soon', 'SWEEP_EVERY="soon" is invalid: expected a duration'],
+    ['DELETE_GRACE', '7 days', 'DELETE_GRACE="7 days" is invalid'],
+    ['PORT', '99999', 'PORT="99999" is invalid: expected a port number'],
+    [
+      'ORPHANS',
+      'default',
+      'ORPHANS="default" is invalid: expected one of report, deactivate, delete',
+    ],
+    ['API_RATE_LIMIT', '10', 'API_RATE_LIMIT="10" is invalid: expected a rate'],
+    ['MAX_DESTRUCTIVE_SHARE', '10', 'MAX_DESTRUCTIVE_SHARE="10" is invalid'],
+    ['DATABASE_URL', 'mysql://x', 'DATABASE_URL="mysql://x" is invalid'],
+    ['WORKSPACE_NAME_TEMPLATE', 'Team {nmae}', 'WORKSPACE_NAME_TEMPLATE="Team {nmae}" is invalid'],
+    ['LOG_LEVEL', 'loud', 'LOG_LEVEL="loud" is invalid'],
+  ])('rejects %s=%s with one line that names it', (name, value, message) => {
+    const run = () => loadConfig({ [name]: value });
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(message);
+    try {
+      run();
+    } catch (error) {
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('never echoes a secret in its error', () => {
+    expect(() => loadConfig({ BILLING_WEBHOOK_SECRET: 'hunter2-not-a-whsec' })).toThrow(
+      /BILLING_WEBHOOK_SECRET is invalid: expected whsec_<base64>/,
+    );
+    try {
+      loadConfig({ BILLING_WEBHOOK_SECRET: 'hunter2-not-a-whsec' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('requires credentials only from what calls the API', () => {
+    expect(() => requireCredentials(loadConfig({}))).toThrow('AGENT_ENGINE_CLIENT_ID is required');
+    expect(
+      requireCredentials(
+        loadConfig({ AGENT_ENGINE_CLIENT_ID: 'a', AGENT_ENGINE_CLIENT_SECRET: 'b' }),
+      ),
+    ).toEqual({ clientId: 'a', clientSecret: 'b' });
+  });
+});
