@@ -4,7 +4,7 @@ CREATE TABLE "audit" (
 	"trigger" text NOT NULL,
 	"sweep_id" text,
 	"job_id" text,
-	"customer_id" text NOT NULL,
+	"customer_id" text,
 	"workspace_id" uuid,
 	"action" text NOT NULL,
 	"before" jsonb,
@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS "customers" (
 CREATE TABLE "holds" (
 	"id" bigserial PRIMARY KEY NOT NULL,
 	"sweep_id" text,
-	"customer_id" text NOT NULL,
+	"customer_id" text,
 	"action" text NOT NULL,
 	"workspace_id" uuid,
 	"state" text DEFAULT 'held' NOT NULL,
@@ -59,14 +59,15 @@ CREATE TABLE "orphans" (
 );
 --> statement-breakpoint
 CREATE TABLE "sweep_changes" (
+	"id" bigserial PRIMARY KEY NOT NULL,
 	"sweep_id" text NOT NULL,
-	"customer_id" text NOT NULL,
+	"customer_id" text,
 	"action" text NOT NULL,
 	"workspace_id" uuid,
 	"from_state" text,
 	"to_state" text,
 	"held" boolean DEFAULT false NOT NULL,
-	CONSTRAINT "sweep_changes_sweep_id_customer_id_pk" PRIMARY KEY("sweep_id","customer_id")
+	"queued" boolean DEFAULT false NOT NULL
 );
 --> statement-breakpoint
 CREATE UNLOGGED TABLE "sweep_workspaces" (
@@ -88,12 +89,13 @@ CREATE TABLE "sweeps" (
 	"error" text
 );
 --> statement-breakpoint
-CREATE TABLE "sync_failures" (
-	"customer_id" text PRIMARY KEY NOT NULL,
-	"reason" text NOT NULL,
-	"kind" text NOT NULL,
+CREATE TABLE "sync_state" (
+	"subject" text PRIMARY KEY NOT NULL,
 	"at" timestamp with time zone NOT NULL,
-	"attempts" integer NOT NULL
+	"outcome" text NOT NULL,
+	"kind" text,
+	"reason" text,
+	"attempts" integer DEFAULT 1 NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "webhook_events" (
@@ -111,7 +113,11 @@ ALTER TABLE "customer_links" ADD CONSTRAINT "customer_links_customer_id_customer
 CREATE INDEX "audit_customer_idx" ON "audit" USING btree ("customer_id","at");--> statement-breakpoint
 CREATE INDEX "audit_destructive_idx" ON "audit" USING btree ("at") WHERE "audit"."destructive";--> statement-breakpoint
 CREATE UNIQUE INDEX "customer_links_workspace_id_key" ON "customer_links" USING btree ("workspace_id");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "customers_name_idx" ON "customers" USING btree ("name");--> statement-breakpoint
 CREATE INDEX "holds_customer_idx" ON "holds" USING btree ("customer_id","state");--> statement-breakpoint
-CREATE UNIQUE INDEX "holds_one_open_per_customer_action" ON "holds" USING btree ("customer_id","action") WHERE "holds"."state" in ('held', 'approved');--> statement-breakpoint
+CREATE UNIQUE INDEX "holds_one_open_per_subject_action" ON "holds" USING btree (coalesce("customer_id", "workspace_id"::text),"action") WHERE "holds"."state" in ('held', 'approved');--> statement-breakpoint
+CREATE INDEX "sweep_changes_sweep_idx" ON "sweep_changes" USING btree ("sweep_id","customer_id");--> statement-breakpoint
+CREATE INDEX "sweep_workspaces_name_idx" ON "sweep_workspaces" USING btree ("sweep_id","name");--> statement-breakpoint
 CREATE INDEX "sweeps_started_at_idx" ON "sweeps" USING btree ("started_at");--> statement-breakpoint
+CREATE INDEX "sync_state_failed_idx" ON "sync_state" USING btree ("at") WHERE "sync_state"."outcome" = 'failed';--> statement-breakpoint
 CREATE INDEX "webhook_events_received_idx" ON "webhook_events" USING btree ("received_at");

@@ -32,7 +32,11 @@ export const customers = pgTable(
     createdAt: tz('created_at').notNull().defaultNow(),
     updatedAt: tz('updated_at').notNull().defaultNow(),
   },
-  (t) => [check('customers_status_check', sql`${t.status} in ('active','inactive','deleted')`)],
+  (t) => [
+    check('customers_status_check', sql`${t.status} in ('active','inactive','deleted')`),
+    // Finds who else wants a workspace name (the default template is the name itself).
+    index('customers_name_idx').on(t.name),
+  ],
 );
 
 /**
@@ -87,22 +91,29 @@ export const sweepWorkspaces = pgTable(
     name: text('name').notNull(),
     status: text('status').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.sweepId, t.workspaceId] })],
+  (t) => [
+    primaryKey({ columns: [t.sweepId, t.workspaceId] }),
+    index('sweep_workspaces_name_idx').on(t.sweepId, t.name),
+  ],
 );
 
 /** The changes a sweep planned (what `status` and the audit refer back to). */
 export const sweepChanges = pgTable(
   'sweep_changes',
   {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
     sweepId: text('sweep_id').notNull(),
-    customerId: text('customer_id').notNull(),
+    /** The customer, or null for an orphan's change. */
+    customerId: text('customer_id'),
     action: text('action').notNull(),
     workspaceId: uuid('workspace_id'),
     fromState: text('from_state'),
     toState: text('to_state'),
     held: boolean('held').notNull().default(false),
+    /** A sync was queued for it (false for held-only subjects and known conflicts). */
+    queued: boolean('queued').notNull().default(false),
   },
-  (t) => [primaryKey({ columns: [t.sweepId, t.customerId] })],
+  (t) => [index('sweep_changes_sweep_idx').on(t.sweepId, t.customerId)],
 );
 
 /** Workspaces linked to no customer, as of the last complete listing. */
@@ -121,7 +132,8 @@ export const holds = pgTable(
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     /** The sweep that held it, or null when the rolling-window limit held it. */
     sweepId: text('sweep_id'),
-    customerId: text('customer_id').notNull(),
+    /** The customer, or null for an orphan's change (then `workspaceId` names it). */
+    customerId: text('customer_id'),
     action: text('action', { enum: ['deactivate', 'delete'] }).notNull(),
     workspaceId: uuid('workspace_id'),
     /** held → approved (released by a person) → done (performed) or void (no longer needed) */
@@ -133,8 +145,8 @@ export const holds = pgTable(
   },
   (t) => [
     index('holds_customer_idx').on(t.customerId, t.state),
-    uniqueIndex('holds_one_open_per_customer_action')
-      .on(t.customerId, t.action)
+    uniqueIndex('holds_one_open_per_subject_action')
+      .on(sql`coalesce(${t.customerId}, ${t.workspaceId}::text)`, t.action)
       .where(sql`${t.state} in ('held', 'approved')`),
   ],
 );
@@ -149,7 +161,8 @@ export const audit = pgTable(
     trigger: text('trigger').notNull(),
     sweepId: text('sweep_id'),
     jobId: text('job_id'),
-    customerId: text('customer_id').notNull(),
+    /** The customer, or null for an orphan's change. */
+    customerId: text('customer_id'),
     workspaceId: uuid('workspace_id'),
     action: text('action').notNull(),
     before: jsonb('before'),
@@ -168,14 +181,24 @@ export const audit = pgTable(
   ],
 );
 
-/** A customer whose sync failed for good (or ran out of attempts), until a sync succeeds. */
-export const syncFailures = pgTable('sync_failures', {
-  customerId: text('customer_id').primaryKey(),
-  reason: text('reason').notNull(),
-  kind: text('kind').notNull(),
-  at: tz('at').notNull(),
-  attempts: integer('attempts').notNull(),
-});
+/**
+ * The last sync of each subject (a customer id, or `workspace:<id>` for an orphan): when it ran and
+ * how it ended. `failed` rows are what `status` lists and `retry-failed` queues again.
+ */
+export const syncState = pgTable(
+  'sync_state',
+  {
+    subject: text('subject').primaryKey(),
+    at: tz('at').notNull(),
+    /** ok, held, failed */
+    outcome: text('outcome').notNull(),
+    /** For failures: permanent, retryable (out of attempts), auth. */
+    kind: text('kind'),
+    reason: text('reason'),
+    attempts: integer('attempts').notNull().default(1),
+  },
+  (t) => [index('sync_state_failed_idx').on(t.at).where(sql`${t.outcome} = 'failed'`)],
+);
 
 /** Webhook deliveries seen, by source and event id; kept at least 4 days. */
 export const webhookEvents = pgTable(

@@ -39,7 +39,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     truncate: async () => {
       await pool.query(
         `TRUNCATE customers, customer_links, sweeps, sweep_workspaces, sweep_changes, orphans, holds,
-                  audit, sync_failures, webhook_events, customer_event_marks RESTART IDENTITY CASCADE`,
+                  audit, sync_state, webhook_events, customer_event_marks RESTART IDENTITY CASCADE`,
       );
     },
     drop,

@@ -1,0 +1,83 @@
+/** The audit: every change attempted, who asked, before → after, how it went, what the API said. */
+import type pg from 'pg';
+
+import type { Action, Trigger } from '../core/types.js';
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+export interface AuditStart {
+  readonly at: Date;
+  readonly trigger: Trigger | 'sweep';
+  readonly sweepId: string | null;
+  readonly jobId: string | null;
+  readonly customerId: string | null;
+  readonly workspaceId: string | null;
+  readonly action: Action;
+  readonly before: unknown;
+  readonly after: unknown;
+  readonly attempts: number;
+  readonly destructive: boolean;
+}
+
+/** Writes the row as `started` (it counts against the destructive window from now on). */
+export async function startAudit(db: Queryable, entry: AuditStart): Promise<number> {
+  const { rows } = await db.query<{ id: string }>(
+    `insert into audit (at, trigger, sweep_id, job_id, customer_id, workspace_id, action, before,
+                        after, outcome, attempts, destructive)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'started', $10, $11) returning id`,
+    [
+      entry.at,
+      entry.trigger,
+      entry.sweepId,
+      entry.jobId,
+      entry.customerId,
+      entry.workspaceId,
+      entry.action,
+      JSON.stringify(entry.before ?? null),
+      JSON.stringify(entry.after ?? null),
+      entry.attempts,
+      entry.destructive,
+    ],
+  );
+  return Number(rows[0]?.id);
+}
+
+export async function finishAudit(
+  db: Queryable,
+  id: number,
+  outcome: 'ok' | 'failed' | 'held',
+  message: string | null,
+  workspaceId?: string | null,
+): Promise<void> {
+  await db.query(
+    `update audit set outcome = $2, message = $3, workspace_id = coalesce($4, workspace_id) where id = $1`,
+    [id, outcome, message, workspaceId ?? null],
+  );
+}
+
+export interface AuditRow {
+  at: Date;
+  trigger: string;
+  sweepId: string | null;
+  action: string;
+  workspaceId: string | null;
+  before: unknown;
+  after: unknown;
+  outcome: string;
+  attempts: number;
+  message: string | null;
+}
+
+export async function recentAudit(
+  db: Queryable,
+  customerId: string,
+  limit = 10,
+): Promise<AuditRow[]> {
+  const { rows } = await db.query(
+    `select at, trigger, sweep_id as "sweepId", action, workspace_id as "workspaceId", before, after,
+            outcome, attempts, message
+       from audit where customer_id = $1 order by at desc, id desc limit $2`,
+    [customerId, limit],
+  );
+  return rows as AuditRow[];
+}

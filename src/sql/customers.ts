@@ -1,0 +1,84 @@
+/** Reading the desired state: a customer, its link, and who owns a workspace name. */
+import type pg from 'pg';
+
+import { nameSql } from '../core/names.js';
+import type { Customer, Link } from '../core/types.js';
+
+type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+interface CustomerRow {
+  id: string;
+  name: string;
+  status: Customer['status'];
+  created_at: Date;
+}
+
+export async function getCustomer(db: Queryable, id: string): Promise<Customer | null> {
+  const { rows } = await db.query<CustomerRow>(
+    'select id, name, status, created_at from customers where id = $1',
+    [id],
+  );
+  const row = rows[0];
+  return row ? toCustomer(row) : null;
+}
+
+export const toCustomer = (row: CustomerRow): Customer => ({
+  id: row.id,
+  name: row.name,
+  status: row.status,
+  createdAt: row.created_at.getTime(),
+});
+
+interface LinkRow {
+  customer_id: string;
+  workspace_id: string;
+  workspace_name: string;
+  deleted_seen_at: Date | null;
+  delete_due_at: Date | null;
+}
+
+export async function getLink(db: Queryable, customerId: string): Promise<Link | null> {
+  const { rows } = await db.query<LinkRow>(
+    `select customer_id, workspace_id, workspace_name, deleted_seen_at, delete_due_at
+       from customer_links where customer_id = $1`,
+    [customerId],
+  );
+  const row = rows[0];
+  return row ? toLink(row) : null;
+}
+
+export const toLink = (row: LinkRow): Link => ({
+  customerId: row.customer_id,
+  workspaceId: row.workspace_id,
+  workspaceName: row.workspace_name,
+  deletedSeenAt: row.deleted_seen_at?.getTime() ?? null,
+  deleteDueAt: row.delete_due_at?.getTime() ?? null,
+});
+
+/** The customer linked to a workspace, if any. */
+export async function linkedCustomerOf(db: Queryable, workspaceId: string): Promise<string | null> {
+  const { rows } = await db.query<{ customer_id: string }>(
+    'select customer_id from customer_links where workspace_id = $1',
+    [workspaceId],
+  );
+  return rows[0]?.customer_id ?? null;
+}
+
+/**
+ * The first claimant of a workspace name: the earliest (created_at, id) customer not deleted whose
+ * name under the template is `name`. With the default template this is an index lookup.
+ */
+export async function firstClaimantOf(
+  db: Queryable,
+  template: string,
+  name: string,
+): Promise<string | null> {
+  const expr = nameSql(template, 'c', 2);
+  const { rows } = await db.query<{ id: string }>(
+    `select c.id from customers c
+      where c.status <> 'deleted' and ${expr.sql} = $1
+      order by c.created_at, c.id collate "C" limit 1`,
+    [name, ...expr.params],
+  );
+  return rows[0]?.id ?? null;
+}

@@ -1,0 +1,138 @@
+/**
+ * The queues. Redis holds only triggers (DESIGN.md §1): a sync job names a customer (or an
+ * orphan workspace), never an action, and losing one loses nothing the next sweep cannot find.
+ *
+ * - `sync`: per-subject syncs, deduplicated by subject with `keepLastIfActive`, so across every
+ *   daemon at most one runs and one waits per customer, and a trigger that arrives while one runs
+ *   is not lost (client-go's workqueue semantics).
+ * - `sweep`: full sweeps, one at a time across all daemons (global concurrency 1, and a Postgres
+ *   advisory lock inside the sweep itself).
+ * - `due`: delayed reminders (a deleted customer's delete falls due) that, when they fire, queue
+ *   an ordinary deduplicated sync, so they never run beside one.
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+import type { SyncQueue } from '../core/ports.js';
+import type { Trigger } from '../core/types.js';
+
+export const SYNC_QUEUE = 'sync';
+export const SWEEP_QUEUE = 'sweep';
+export const DUE_QUEUE = 'due';
+export const SWEEP_SCHEDULER_ID = 'scheduled-sweep';
+
+/** A customer's sync, or an orphan workspace's (`workspace:<id>`). */
+export interface SyncJobData {
+  readonly subject: string;
+  readonly trigger: Trigger;
+}
+
+export interface SweepJobData {
+  readonly trigger: 'schedule' | 'manual';
+  /** Set by `sweep` so the CLI can name the sweep before it runs. */
+  readonly sweepId?: string;
+}
+
+export interface DueJobData {
+  readonly subject: string;
+}
+
+/** Orphan subjects are kept apart from customer ids by this prefix. */
+export const ORPHAN_PREFIX = 'workspace:';
+export const orphanSubject = (workspaceId: string) => `${ORPHAN_PREFIX}${workspaceId}`;
+
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly backoffMs: number;
+}
+
+export function syncJobOptions(subject: string, retry: RetryPolicy): JobsOptions {
+  return {
+    deduplication: { id: subject, keepLastIfActive: true },
+    attempts: retry.attempts,
+    backoff: { type: 'exponential', delay: retry.backoffMs, jitter: 0.5 },
+    removeOnComplete: { count: 1000 },
+    removeOnFail: { count: 5000 },
+  };
+}
+
+export interface Queues {
+  readonly sync: Queue<SyncJobData>;
+  readonly sweep: Queue<SweepJobData>;
+  readonly due: Queue<DueJobData>;
+  close(): Promise<void>;
+}
+
+export function createQueues(connection: Redis, prefix: string): Queues {
+  const sync = new Queue<SyncJobData>(SYNC_QUEUE, { connection, prefix });
+  const sweep = new Queue<SweepJobData>(SWEEP_QUEUE, { connection, prefix });
+  const due = new Queue<DueJobData>(DUE_QUEUE, { connection, prefix });
+  // An unreachable Redis is reported by readiness and by the operation that needed it.
+  for (const queue of [sync, sweep, due]) queue.on('error', () => {});
+  return {
+    sync,
+    sweep,
+    due,
+    close: async () => {
+      await Promise.allSettled([sync.close(), sweep.close(), due.close()]);
+    },
+  };
+}
+
+/** A reminder to look at a subject again at `at` (one per subject and time). */
+export async function remindAt(
+  queue: Queue<DueJobData>,
+  subject: string,
+  at: number,
+  now: number,
+): Promise<void> {
+  await queue.add(
+    'due',
+    { subject },
+    {
+      jobId: `due-${encodeURIComponent(subject)}-${at}`,
+      delay: Math.max(0, at - now),
+      removeOnComplete: true,
+      removeOnFail: { count: 100 },
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+    },
+  );
+}
+
+/** Bulk adds in batches this size: one round trip each, small enough to keep Redis responsive. */
+const BULK = 500;
+
+/** The {@link SyncQueue} every trigger uses: sweeps, webhooks, direct writes, the CLI. */
+export function syncQueueOf(queue: Queue<SyncJobData>, retry: RetryPolicy): SyncQueue {
+  return {
+    async enqueue(subjects, trigger) {
+      for (let i = 0; i < subjects.length; i += BULK) {
+        await queue.addBulk(
+          subjects.slice(i, i + BULK).map((subject) => ({
+            name: 'sync',
+            data: { subject, trigger },
+            opts: syncJobOptions(subject, retry),
+          })),
+        );
+      }
+    },
+  };
+}
+
+/**
+ * Asserts the sweep schedule. Every daemon calls it at start and then periodically, so the
+ * schedule comes back by itself after Redis loses its data (upserting is idempotent).
+ */
+export async function assertSweepSchedule(queues: Queues, everyMs: number): Promise<void> {
+  await queues.sweep.setGlobalConcurrency(1);
+  await queues.sweep.upsertJobScheduler(
+    SWEEP_SCHEDULER_ID,
+    { every: everyMs },
+    {
+      name: 'sweep',
+      data: { trigger: 'schedule' },
+      opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+    },
+  );
+}

@@ -1,0 +1,63 @@
+/** Workers for the sweep queue (one sweep at a time) and the due-reminder queue. */
+import { randomUUID } from 'node:crypto';
+
+import { type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+import type { SyncQueue } from '../core/ports.js';
+import type { Logger } from '../lib/logger.js';
+import { DUE_QUEUE, type DueJobData, SWEEP_QUEUE, type SweepJobData } from './queues.js';
+import { runSweep, type SweepDeps, type SweepReport } from './sweep.js';
+
+export function createSweepWorker(options: {
+  connection: Redis;
+  prefix: string;
+  deps: SweepDeps;
+  logger: Logger;
+  onSwept?: (report: SweepReport, ms: number) => void;
+}): Worker<SweepJobData, SweepReport> {
+  const { deps, logger } = options;
+  const worker = new Worker<SweepJobData, SweepReport>(
+    SWEEP_QUEUE,
+    async (job: Job<SweepJobData>, _token?: string, signal?: AbortSignal) => {
+      const started = deps.clock.now();
+      let lastReport = 0;
+      const report = await runSweep(deps, {
+        id: job.data.sweepId ?? randomUUID(),
+        trigger: job.data.trigger,
+        ...(signal ? { signal } : {}),
+        onProgress: (progress) => {
+          // Progress goes to Redis at most every 250 ms, for `sweep --wait`.
+          const now = Date.now();
+          if (now - lastReport < 250) return;
+          lastReport = now;
+          void job.updateProgress({ ...progress }).catch(() => {});
+        },
+      });
+      await job.updateProgress({ done: true }).catch(() => {});
+      options.onSwept?.(report, deps.clock.now() - started);
+      return report;
+    },
+    { connection: options.connection, prefix: options.prefix, concurrency: 1, autorun: false },
+  );
+  worker.on('error', (error) => logger.warn({ err: error }, 'sweep worker error'));
+  worker.on('failed', (job, error) => logger.error({ err: error, jobId: job?.id }, 'sweep failed'));
+  return worker;
+}
+
+export function createDueWorker(options: {
+  connection: Redis;
+  prefix: string;
+  syncQueue: SyncQueue;
+  logger: Logger;
+}): Worker<DueJobData> {
+  const worker = new Worker<DueJobData>(
+    DUE_QUEUE,
+    async (job) => {
+      await options.syncQueue.enqueue([job.data.subject], 'due');
+    },
+    { connection: options.connection, prefix: options.prefix, concurrency: 4, autorun: false },
+  );
+  worker.on('error', (error) => options.logger.warn({ err: error }, 'due worker error'));
+  return worker;
+}

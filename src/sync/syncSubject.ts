@@ -1,0 +1,283 @@
+/**
+ * The sync: brings one customer's workspace (or one orphan) to its desired state, now.
+ *
+ * Level-triggered (DESIGN.md §2): it names a subject, not an action. It re-reads the customer row
+ * and the workspace by id, decides with the planner's one decision, acts, and records. A stale or
+ * repeated job therefore does the right thing or nothing.
+ */
+import type pg from 'pg';
+
+import type { AgentEngine, Workspace } from '../agent-engine/types.js';
+import { workspaceName } from '../core/names.js';
+import { decideCustomer, decideOrphan, type Policy } from '../core/planner.js';
+import type { Change, Customer, Trigger, WorkspaceState } from '../core/types.js';
+import type { Clock } from '../lib/clock.js';
+import { PermanentError, toError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { type AuditStart, finishAudit, startAudit } from '../sql/audit.js';
+import { firstClaimantOf, getCustomer, getLink, linkedCustomerOf } from '../sql/customers.js';
+import {
+  clearDeletedSeen,
+  markDeletedSeen,
+  removeLink,
+  setLinkedName,
+  storeLink,
+} from '../sql/links.js';
+import {
+  admitDestructive,
+  completeHold,
+  type DestructiveLimits,
+  voidStaleHolds,
+} from './destructive.js';
+import { ORPHAN_PREFIX } from './queues.js';
+
+export interface SyncDeps {
+  readonly pool: pg.Pool;
+  readonly engine: AgentEngine;
+  readonly policy: Policy;
+  readonly limits: DestructiveLimits;
+  readonly clock: Clock;
+  /** Asks for another look at a customer at a later time (a deleted customer's due delete). */
+  readonly recheckAt: (customerId: string, at: number) => Promise<void>;
+}
+
+export interface SyncRun {
+  readonly subject: string;
+  readonly trigger: Trigger;
+  readonly jobId: string | null;
+  readonly attempt: number;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+}
+
+/** What a sync did: the changes carried out, and those held for approval. */
+export interface SyncResult {
+  readonly done: readonly Change['action'][];
+  readonly held: readonly Change['action'][];
+}
+
+export async function syncSubject(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
+  return run.subject.startsWith(ORPHAN_PREFIX)
+    ? syncOrphan(deps, run, run.subject.slice(ORPHAN_PREFIX.length))
+    : syncCustomer(deps, run);
+}
+
+const stateOf = (ws: Workspace): WorkspaceState => ({
+  id: ws.id,
+  name: ws.name,
+  status: ws.status,
+});
+
+async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
+  const { pool, engine, policy, clock } = deps;
+  const customer = await getCustomer(pool, run.subject);
+  // No row: its link went with it (cascade) and its workspace is now an orphan.
+  if (!customer) return { done: [], held: [] };
+  let link = await getLink(pool, customer.id);
+  const now = clock.now();
+  if (link && customer.status === 'deleted' && link.deleteDueAt === null) {
+    const due = await markDeletedSeen(pool, customer.id, new Date(now), policy.deleteGraceMs);
+    link = { ...link, deletedSeenAt: now, deleteDueAt: due?.getTime() ?? now };
+  } else if (link && customer.status !== 'deleted' && link.deletedSeenAt !== null) {
+    await clearDeletedSeen(pool, customer.id);
+    link = { ...link, deletedSeenAt: null, deleteDueAt: null };
+  }
+  const ws = link ? await engine.getWorkspace(link.workspaceId, run.signal) : undefined;
+  const linked = link ? (ws ? stateOf(ws) : 'missing') : null;
+  const desired = workspaceName(policy.nameTemplate, customer);
+  const needsName =
+    customer.status !== 'deleted' &&
+    (linked === null || linked === 'missing' || linked.name !== desired);
+  const nameOwner = needsName
+    ? ((await firstClaimantOf(pool, policy.nameTemplate, desired)) ?? customer.id)
+    : customer.id;
+  const decision = decideCustomer({ customer, link, linked, named: null, nameOwner }, policy, now);
+
+  await voidStaleHolds(
+    pool,
+    { customerId: customer.id, workspaceId: null },
+    decision.changes.map((c) => c.action),
+    new Date(now),
+  );
+  if (decision.conflict) {
+    await auditFailure(deps, run, customer.id, link?.workspaceId ?? null, decision.conflict.reason);
+    throw new PermanentError(decision.conflict.reason);
+  }
+  if (linked === 'missing' && customer.status === 'deleted' && link) {
+    await removeLink(pool, customer.id);
+  }
+
+  const result: { done: Change['action'][]; held: Change['action'][] } = { done: [], held: [] };
+  let workspaceId = linked && linked !== 'missing' ? linked.id : null;
+  for (const change of decision.changes) {
+    const outcome = await perform(deps, run, customer, {
+      ...change,
+      workspaceId: change.workspaceId ?? workspaceId,
+    });
+    if (outcome.workspaceId) workspaceId = outcome.workspaceId;
+    (outcome.held ? result.held : result.done).push(change.action);
+  }
+  const dueAt = link?.deleteDueAt;
+  if (customer.status === 'deleted' && dueAt && dueAt > now && linked && linked !== 'missing') {
+    await deps.recheckAt(customer.id, dueAt);
+  }
+  return result;
+}
+
+async function syncOrphan(deps: SyncDeps, run: SyncRun, workspaceId: string): Promise<SyncResult> {
+  const ws = await deps.engine.getWorkspace(workspaceId, run.signal);
+  if (!ws || (await linkedCustomerOf(deps.pool, workspaceId))) return { done: [], held: [] };
+  const change = decideOrphan(stateOf(ws), deps.policy);
+  await voidStaleHolds(
+    deps.pool,
+    { customerId: null, workspaceId },
+    change ? [change.action] : [],
+    new Date(deps.clock.now()),
+  );
+  if (!change) return { done: [], held: [] };
+  const outcome = await perform(deps, run, null, change);
+  return outcome.held ? { done: [], held: [change.action] } : { done: [change.action], held: [] };
+}
+
+interface Outcome {
+  readonly held: boolean;
+  readonly workspaceId: string | null;
+}
+
+/** Carries out one change: audit row, API call, link update, audit outcome. */
+async function perform(
+  deps: SyncDeps,
+  run: SyncRun,
+  customer: Customer | null,
+  change: Change,
+): Promise<Outcome> {
+  const { pool, clock } = deps;
+  const entry: AuditStart = {
+    at: new Date(clock.now()),
+    trigger: run.trigger,
+    sweepId: null,
+    jobId: run.jobId,
+    customerId: customer?.id ?? null,
+    workspaceId: change.workspaceId,
+    action: change.action,
+    before: change.from,
+    after: change.to,
+    attempts: run.attempt,
+    destructive: change.action === 'deactivate' || change.action === 'delete',
+  };
+  let approvedHold: number | null = null;
+  let auditId: number;
+  if (entry.destructive) {
+    const admission = await admitDestructive(pool, deps.limits, {
+      ...entry,
+      action: change.action as 'deactivate' | 'delete',
+    });
+    if (!admission.admitted) {
+      run.logger.warn(
+        { action: change.action, holdId: admission.holdId, sweepId: admission.sweepId },
+        'destructive change held for approval',
+      );
+      return { held: true, workspaceId: change.workspaceId };
+    }
+    auditId = admission.auditId;
+    approvedHold = admission.approvedHold;
+  } else {
+    auditId = await startAudit(pool, entry);
+  }
+  try {
+    const workspaceId = await call(deps, run, customer, change);
+    await finishAudit(pool, auditId, 'ok', null, workspaceId);
+    if (approvedHold !== null) await completeHold(pool, approvedHold, new Date(clock.now()));
+    run.logger.info(
+      { action: change.action, workspaceId, from: change.from, to: change.to },
+      'change applied',
+    );
+    return { held: false, workspaceId };
+  } catch (error) {
+    await finishAudit(pool, auditId, 'failed', toError(error).message).catch(() => {});
+    throw error;
+  }
+}
+
+/** The API call(s) of one change; returns the workspace id it concerned. */
+async function call(
+  deps: SyncDeps,
+  run: SyncRun,
+  customer: Customer | null,
+  change: Change,
+): Promise<string | null> {
+  const { pool, engine, clock } = deps;
+  const id = change.workspaceId;
+  switch (change.action) {
+    case 'create':
+    case 'adopt': {
+      if (!customer || !change.to)
+        throw new PermanentError(`${change.action} needs a customer and a name`);
+      // Get-or-create by name. The id is stored at once: a crash after this point is harmless,
+      // since the same name gives the same workspace next time.
+      const ws = await engine.createWorkspace(change.to, run.signal);
+      await storeLink(pool, customer.id, ws.id, change.to, new Date(clock.now()));
+      const current = await engine.getWorkspace(ws.id, run.signal);
+      const wanted = customer.status === 'inactive' ? 'inactive' : 'active';
+      if (current && current.status !== wanted) {
+        await engine.updateWorkspace(ws.id, { status: wanted }, run.signal);
+      }
+      return ws.id;
+    }
+    case 'rename': {
+      if (!id || !customer || !change.to)
+        throw new PermanentError('rename needs a linked workspace');
+      try {
+        await engine.updateWorkspace(id, { name: change.to }, run.signal);
+      } catch (error) {
+        const status = (error as { status?: number }).status;
+        if (status === 400 || status === 409 || status === 422) {
+          throw new PermanentError(
+            `cannot rename workspace ${id} to "${change.to}": ${toError(error).message}`,
+            { status },
+          );
+        }
+        throw error;
+      }
+      await setLinkedName(pool, customer.id, change.to);
+      return id;
+    }
+    case 'activate':
+    case 'deactivate':
+      if (!id) throw new PermanentError(`${change.action} needs a workspace`);
+      await engine.updateWorkspace(
+        id,
+        { status: change.action === 'activate' ? 'active' : 'inactive' },
+        run.signal,
+      );
+      return id;
+    case 'delete':
+      if (!id) throw new PermanentError('delete needs a workspace');
+      await engine.deleteWorkspace(id, run.signal);
+      if (customer) await removeLink(pool, customer.id);
+      return id;
+  }
+}
+
+async function auditFailure(
+  deps: SyncDeps,
+  run: SyncRun,
+  customerId: string,
+  workspaceId: string | null,
+  message: string,
+): Promise<void> {
+  const id = await startAudit(deps.pool, {
+    at: new Date(deps.clock.now()),
+    trigger: run.trigger,
+    sweepId: null,
+    jobId: run.jobId,
+    customerId,
+    workspaceId,
+    action: 'create',
+    before: null,
+    after: null,
+    attempts: run.attempt,
+    destructive: false,
+  });
+  await finishAudit(deps.pool, id, 'failed', message);
+}
