@@ -9,8 +9,14 @@ import type pg from 'pg';
 
 import type { AgentEngine, Workspace } from '../agent-engine/types.js';
 import { workspaceName } from '../core/names.js';
-import { decideCustomer, decideOrphan, type Policy } from '../core/planner.js';
-import type { Change, Customer, Trigger, WorkspaceState } from '../core/types.js';
+import {
+  type CustomerFacts,
+  type Decision,
+  decideCustomer,
+  decideOrphan,
+  type Policy,
+} from '../core/planner.js';
+import type { Change, Customer, Link, Trigger, WorkspaceState } from '../core/types.js';
 import type { Clock } from '../lib/clock.js';
 import { PermanentError, toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -68,22 +74,44 @@ const stateOf = (ws: Workspace): WorkspaceState => ({
   status: ws.status,
 });
 
-async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
+/** What a sync would see and decide for one customer now (also `explain`'s answer). */
+export interface Inspection {
+  readonly customer: Customer;
+  readonly link: Link | null;
+  /** The workspace as the API shows it now (undefined: no link, or the API says 404). */
+  readonly workspace: Workspace | undefined;
+  readonly facts: CustomerFacts;
+  readonly decision: Decision;
+}
+
+/**
+ * Reads the customer, its link and its workspace (GET by id), and decides. With `record`, first
+ * notes a deleted customer's due time (or clears it when it came back), as a sync does.
+ */
+export async function inspectCustomer(
+  deps: Pick<SyncDeps, 'pool' | 'engine' | 'policy' | 'clock'>,
+  customerId: string,
+  options: { record: boolean; signal?: AbortSignal },
+): Promise<Inspection | null> {
   const { pool, engine, policy, clock } = deps;
-  const customer = await getCustomer(pool, run.subject);
-  // No row: its link went with it (cascade) and its workspace is now an orphan.
-  if (!customer) return { done: [], held: [] };
+  const customer = await getCustomer(pool, customerId);
+  if (!customer) return null;
   let link = await getLink(pool, customer.id);
   const now = clock.now();
-  if (link && customer.status === 'deleted' && link.deleteDueAt === null) {
+  if (link && customer.status === 'deleted' && link.deleteDueAt === null && options.record) {
     const due = await markDeletedSeen(pool, customer.id, new Date(now), policy.deleteGraceMs);
     link = { ...link, deletedSeenAt: now, deleteDueAt: due?.getTime() ?? now };
-  } else if (link && customer.status !== 'deleted' && link.deletedSeenAt !== null) {
+  } else if (
+    link &&
+    customer.status !== 'deleted' &&
+    link.deletedSeenAt !== null &&
+    options.record
+  ) {
     await clearDeletedSeen(pool, customer.id);
     link = { ...link, deletedSeenAt: null, deleteDueAt: null };
   }
-  const ws = link ? await engine.getWorkspace(link.workspaceId, run.signal) : undefined;
-  const linked = link ? (ws ? stateOf(ws) : 'missing') : null;
+  const workspace = link ? await engine.getWorkspace(link.workspaceId, options.signal) : undefined;
+  const linked = link ? (workspace ? stateOf(workspace) : 'missing') : null;
   const desired = workspaceName(policy.nameTemplate, customer);
   const needsName =
     customer.status !== 'deleted' &&
@@ -91,7 +119,23 @@ async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
   const nameOwner = needsName
     ? ((await firstClaimantOf(pool, policy.nameTemplate, desired)) ?? customer.id)
     : customer.id;
-  const decision = decideCustomer({ customer, link, linked, named: null, nameOwner }, policy, now);
+  // `named` stays unknown here: get-or-create by name finds the workspace, and the unique link
+  // refuses one that belongs to someone else.
+  const facts: CustomerFacts = { customer, link, linked, named: null, nameOwner };
+  return { customer, link, workspace, facts, decision: decideCustomer(facts, policy, now) };
+}
+
+async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
+  const { pool, clock } = deps;
+  const seen = await inspectCustomer(deps, run.subject, {
+    record: true,
+    ...(run.signal ? { signal: run.signal } : {}),
+  });
+  // No row: its link went with it (cascade) and its workspace is now an orphan.
+  if (!seen) return { done: [], held: [] };
+  const { customer, link, decision } = seen;
+  const linked = seen.workspace ? stateOf(seen.workspace) : seen.facts.linked;
+  const now = clock.now();
 
   await voidStaleHolds(
     pool,
@@ -108,7 +152,7 @@ async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
   }
 
   const result: { done: Change['action'][]; held: Change['action'][] } = { done: [], held: [] };
-  let workspaceId = linked && linked !== 'missing' ? linked.id : null;
+  let workspaceId = seen.workspace?.id ?? null;
   for (const change of decision.changes) {
     const outcome = await perform(deps, run, customer, {
       ...change,
@@ -118,7 +162,7 @@ async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
     (outcome.held ? result.held : result.done).push(change.action);
   }
   const dueAt = link?.deleteDueAt;
-  if (customer.status === 'deleted' && dueAt && dueAt > now && linked && linked !== 'missing') {
+  if (customer.status === 'deleted' && dueAt && dueAt > now && seen.workspace) {
     await deps.recheckAt(customer.id, dueAt);
   }
   return result;
