@@ -52,6 +52,11 @@ export interface Config {
   readonly tokenRefreshSkewMs: number;
   /** Timeout of one Agent Engine request. */
   readonly requestTimeoutMs: number;
+  /**
+   * How long a job stays locked to a daemon without a heartbeat: a killed daemon's jobs are
+   * retaken by the others after this (BullMQ's lockDuration and stalled check).
+   */
+  readonly lockDurationMs: number;
   /** How long a stopping daemon waits for in-flight jobs. */
   readonly shutdownTimeoutMs: number;
   /** Bearer token for the `/admin/queues` dashboard; absent → the dashboard is off. */
@@ -217,6 +222,13 @@ export function loadConfig(env: Env): Config {
       '30s',
       'a duration of at least 100ms',
       duration(100),
+    ),
+    lockDurationMs: read(
+      env,
+      'LOCK_DURATION',
+      '30s',
+      'a duration of at least 1s like 30s',
+      duration(SECOND),
     ),
     shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT', '30s', 'a duration like 30s', duration()),
     dashboardToken: optional(env, 'DASHBOARD_TOKEN'),

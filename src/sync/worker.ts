@@ -129,6 +129,8 @@ export function createSyncWorker(options: SyncWorkerOptions): Worker<SyncJobData
     prefix: options.prefix,
     concurrency: options.concurrency,
     lockDuration: options.lockDurationMs ?? 30_000,
+    // Look for stalled jobs (a killed daemon's) as often as a lock can expire.
+    stalledInterval: options.lockDurationMs ?? 30_000,
     autorun: false,
   });
   worker.on('error', (error) => logger.warn({ err: error }, 'sync worker error'));
