@@ -1,0 +1,139 @@
+/**
+ * One Agent Engine call with its retries: wait for the rate limiter, get a token, make an attempt,
+ * and decide from the failure type (`src/lib/errors.ts`) whether and when to try again. A 401 is
+ * special: the token is invalidated and the call retried once with a fresh one.
+ */
+import type { z } from 'zod';
+
+import type { Clock } from '../lib/clock.js';
+import {
+  classify,
+  failureForStatus,
+  PermanentError,
+  RetryableError,
+  type SyncFailure,
+} from '../lib/errors.js';
+import { failureMessage } from './error-body.js';
+import type { RateLimiter } from './rate-limiter.js';
+import { abortedError, backoffMs, parseRetryAfter, type RetryOptions, sleep } from './retry.js';
+import { check } from './schemas.js';
+import { header, safeJson, type TokenSource } from './tokens.js';
+import type { AttemptAnswer, AttemptRequest, Transport } from './transport.js';
+
+export interface CallerOptions {
+  readonly transport: Transport;
+  readonly tokens: TokenSource;
+  readonly clock: Clock;
+  readonly retry: RetryOptions;
+  readonly rateLimiter?: RateLimiter;
+  /** Sent as `X-Organization-Id` when set; else the token response's organization is sent. */
+  readonly organizationId?: string;
+  readonly clientSecret: string;
+  /** Jitter source; tests may pin it. */
+  readonly random?: () => number;
+}
+
+export interface CallRequest<T> {
+  readonly method: AttemptRequest['method'];
+  readonly url: string;
+  readonly route: string;
+  readonly body?: unknown;
+  readonly signal?: AbortSignal;
+  /** The shape a 2xx answer must have. */
+  readonly schema: z.ZodType<T>;
+  /** Non-2xx statuses that are an answer, not a failure (404 on get and delete). */
+  readonly accept?: readonly number[];
+  /** How often a 504 may be retried (delete: once); unbounded within `attempts` otherwise. */
+  readonly max504Retries?: number;
+  /**
+   * A scoped token to send instead of the application token. A 401 then cannot be cured by a
+   * refresh and is thrown as AuthError. Used for this call only, and scrubbed from messages.
+   */
+  readonly bearer?: string;
+}
+
+/** A 2xx answer, checked; or an accepted status with no value. */
+export type CallResult<T> = { status: number; value: T } | { status: number; value?: undefined };
+
+/** Makes calls; one per client. */
+export type Caller = <T>(req: CallRequest<T>) => Promise<CallResult<T>>;
+
+export function createCaller(options: CallerOptions): Caller {
+  const { transport, tokens, clock, retry, rateLimiter } = options;
+  const random = options.random ?? Math.random;
+
+  return async <T>(req: CallRequest<T>): Promise<CallResult<T>> => {
+    const { signal } = req;
+    let refreshedOn401 = false;
+    let retries504 = 0;
+    for (let attempt = 1; ; attempt += 1) {
+      let failure: SyncFailure;
+      try {
+        const answer = await once(req);
+        if (answer.status === 401 && !req.bearer && !refreshedOn401) {
+          // Expired or revoked early: refresh once and retry without spending an attempt.
+          refreshedOn401 = true;
+          tokens.invalidate(answer.usedToken);
+          attempt -= 1;
+          continue;
+        }
+        const result = interpret(req, answer);
+        if ('failure' in result) failure = result.failure;
+        else return result;
+      } catch (error) {
+        if (signal?.aborted) throw abortedError(signal);
+        failure = classify(error);
+      }
+      if (failure.kind !== 'retryable') throw failure;
+      if (failure.status === 504 && req.max504Retries !== undefined) {
+        if (retries504 >= req.max504Retries) throw failure;
+        retries504 += 1;
+      }
+      const retryAfterMs = failure instanceof RetryableError ? failure.retryAfterMs : undefined;
+      // A long Retry-After is the whole queue's business (the job layer pauses it), not one call's.
+      if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) throw failure;
+      if (attempt >= retry.attempts) throw failure;
+      // Retry-After is waited out exactly, never undercut; otherwise full-jitter backoff.
+      await sleep(retryAfterMs ?? backoffMs(attempt, retry, random), signal);
+    }
+  };
+
+  /** Rate limit, token, one attempt. The rate limit counts API calls only, not token mints. */
+  async function once(req: CallRequest<unknown>): Promise<AttemptAnswer & { usedToken: string }> {
+    await rateLimiter?.acquire(req.signal);
+    const app = req.bearer ? undefined : await tokens.get(req.signal);
+    const usedToken = req.bearer ?? (app?.token as string);
+    const headers: Record<string, string> = { authorization: `Bearer ${usedToken}` };
+    const organizationId = options.organizationId ?? app?.organizationId ?? tokens.organizationId;
+    if (organizationId) headers['x-organization-id'] = organizationId;
+    const answer = await transport({
+      method: req.method,
+      url: req.url,
+      route: req.route,
+      headers,
+      body: req.body,
+      ...(req.signal ? { signal: req.signal } : {}),
+      secrets: [usedToken],
+    });
+    return { ...answer, usedToken };
+  }
+
+  /** An answer as a result, or as the failure it stands for. */
+  function interpret<T>(
+    req: CallRequest<T>,
+    answer: AttemptAnswer & { usedToken: string },
+  ): CallResult<T> | { failure: SyncFailure } {
+    const secrets = [options.clientSecret, answer.usedToken, ...tokens.secrets()];
+    if (answer.status >= 200 && answer.status < 300) {
+      const parsed = check(req.schema, safeJson(answer.text));
+      if (parsed.ok) return { status: answer.status, value: parsed.value };
+      // A wrong shape will not fix itself on retry; the reason names paths, never values.
+      const message = `${req.route} → ${answer.status}: ${parsed.reason}`;
+      return { failure: new PermanentError(message, { status: answer.status }) };
+    }
+    if (req.accept?.includes(answer.status)) return { status: answer.status };
+    const message = failureMessage(req.route, answer.status, answer.text, secrets);
+    const retryAfter = parseRetryAfter(header(answer.headers['retry-after']), clock.now());
+    return { failure: failureForStatus(answer.status, message, retryAfter) };
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * The Agent Engine client (`../shared/agent-engine/API.md`) over undici. Build it with
+ * {@link createAgentEngine}; every method throws only `SyncFailure`s (`src/lib/errors.ts`).
+ *
+ * Layers, innermost first: `transport.ts` (one HTTP attempt, timeout, observer, debug line) →
+ * `tokens.ts` (the application token) → `call.ts` (rate limit, retries, 401 refresh) → here (the
+ * routes, paging, get-or-create).
+ */
+import type { Logger } from 'pino';
+import { Agent, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+
+import { type Clock, systemClock } from '../lib/clock.js';
+import { MINUTE, SECOND } from '../lib/duration.js';
+import { AuthError, PermanentError } from '../lib/errors.js';
+import { type Caller, type CallResult, createCaller } from './call.js';
+import type { RateLimiter } from './rate-limiter.js';
+import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
+import {
+  deleteAnswer,
+  scopedTokenAnswer,
+  scopedTokenInfoAnswer,
+  toWorkspace,
+  workspaceAnswer,
+  workspacePageAnswer,
+} from './schemas.js';
+import { TokenSource } from './tokens.js';
+import { createTransport } from './transport.js';
+import type { AgentEngine, CallObserver, ListOptions, Workspace } from './types.js';
+
+export interface AgentEngineOptions {
+  /** Base URL without `/api/v1`, e.g. `https://api.airbyte.ai`. */
+  readonly baseUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Sent as `X-Organization-Id`; when absent, the token response's organization is sent. */
+  readonly organizationId?: string;
+  /** Where requests go (the simulator, a MockAgent); default a keep-alive pool of 16 connections. */
+  readonly dispatcher?: Dispatcher;
+  /** Reads token expiry; default the system clock. */
+  readonly clock?: Clock;
+  /** Refresh the application token this long before it expires; default 60 s. */
+  readonly refreshSkewMs?: number;
+  /** Timeout of one attempt, body included; default 30 s. */
+  readonly requestTimeoutMs?: number;
+  readonly logger: Logger;
+  readonly observer?: CallObserver;
+  /** Awaited before every API call (not before application-token mints). */
+  readonly rateLimiter?: RateLimiter;
+  /** In-call retries; see {@link RetryOptions} for the defaults. */
+  readonly retry?: Partial<RetryOptions>;
+  /** Jitter source for backoff; tests may pin it. Default Math.random. */
+  readonly random?: () => number;
+}
+
+/** The client: the {@link AgentEngine} port plus `close()`, which releases its own pool. */
+export interface AgentEngineClient extends AgentEngine {
+  /** Closes the connection pool if the client created it; an injected dispatcher is left open. */
+  close(): Promise<void>;
+}
+
+const PAGE_SIZE = 100;
+type WorkspacePage = z.infer<typeof workspacePageAnswer>;
+const ROUTES = {
+  list: 'GET /workspaces',
+  get: 'GET /workspaces/{id}',
+  update: 'PUT /workspaces/{id}',
+  delete: 'DELETE /workspaces/{id}',
+  scopedToken: 'POST /account/applications/scoped-token',
+  scopedTokenInfo: 'GET /account/applications/scoped-token/info',
+} as const;
+
+/** Builds the client. Nothing is sent until the first call. */
+export function createAgentEngine(options: AgentEngineOptions): AgentEngineClient {
+  const base = new URL(options.baseUrl.replace(/\/+$/, ''));
+  const apiBase = `${base.origin}${base.pathname.replace(/\/+$/, '')}/api/v1`;
+  const ownDispatcher = options.dispatcher
+    ? undefined
+    : new Agent({ connections: 16, keepAliveTimeout: 30 * SECOND, keepAliveMaxTimeout: MINUTE });
+  const dispatcher = options.dispatcher ?? (ownDispatcher as Dispatcher);
+  const clock = options.clock ?? systemClock;
+
+  const transport = createTransport({
+    dispatcher,
+    requestTimeoutMs: options.requestTimeoutMs ?? 30 * SECOND,
+    logger: options.logger,
+    ...(options.observer ? { observer: options.observer } : {}),
+    secrets: () => [options.clientSecret, ...tokens.secrets()],
+  });
+  const tokens = new TokenSource({
+    apiBase,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    clock,
+    refreshSkewMs: options.refreshSkewMs ?? MINUTE,
+    transport,
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
+  const call = createCaller({
+    transport,
+    tokens,
+    clock,
+    retry: { ...DEFAULT_RETRY, ...options.retry },
+    clientSecret: options.clientSecret,
+    ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
+    ...(options.organizationId ? { organizationId: options.organizationId } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
+  const workspaceUrl = (id: string) => `${apiBase}/workspaces/${encodeURIComponent(id)}`;
+  const opt = (signal: AbortSignal | undefined) => (signal ? { signal } : {});
+
+  return {
+    listWorkspaces: (list: ListOptions = {}) => pages(call, apiBase, list),
+
+    async getWorkspace(id, signal) {
+      const res = await call({
+        method: 'GET',
+        url: workspaceUrl(id),
+        route: ROUTES.get,
+        schema: workspaceAnswer,
+        accept: [404],
+        ...opt(signal),
+      });
+      return res.value ? toWorkspace(res.value) : undefined;
+    },
+
+    async updateWorkspace(id, patch, signal) {
+      const body = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+      const res = await call({
+        method: 'PUT',
+        url: workspaceUrl(id),
+        route: ROUTES.update,
+        body,
+        schema: workspaceAnswer,
+        ...opt(signal),
+      });
+      return toWorkspace(res.value as NonNullable<typeof res.value>);
+    },
+
+    async deleteWorkspace(id, signal) {
+      // The first delete usually finishes in the background after a 504 (API.md): retry once,
+      // and a 404 then means it is done.
+      await call({
+        method: 'DELETE',
+        url: workspaceUrl(id),
+        route: ROUTES.delete,
+        schema: deleteAnswer,
+        accept: [404],
+        max504Retries: 1,
+        ...opt(signal),
+      });
+    },
+
+    async createWorkspace(name, signal) {
+      try {
+        return await getOrCreate(call, apiBase, name, signal);
+      } catch (error) {
+        // A scoped token refused right after it was minted (revoked in between): mint once more.
+        if (!(error instanceof AuthError && error.status === 401)) throw error;
+        return getOrCreate(call, apiBase, name, signal);
+      }
+    },
+
+    async close() {
+      await ownDispatcher?.close();
+    },
+  };
+}
+
+/** Mints a scoped token for `name` (creating the workspace if no live one has it), reads its id. */
+async function getOrCreate(
+  call: Caller,
+  apiBase: string,
+  name: string,
+  signal: AbortSignal | undefined,
+): Promise<{ id: string; name: string }> {
+  const opt = signal ? { signal } : {};
+  const minted = await call({
+    method: 'POST',
+    url: `${apiBase}/account/applications/scoped-token`,
+    route: ROUTES.scopedToken,
+    body: { workspace_name: name },
+    schema: scopedTokenAnswer,
+    ...opt,
+  });
+  // Lives in this frame only: never stored, logged or put in a message (call.ts scrubs it).
+  const scoped = (minted.value as NonNullable<typeof minted.value>).token;
+  const info = await call({
+    method: 'GET',
+    url: `${apiBase}/account/applications/scoped-token/info`,
+    route: ROUTES.scopedTokenInfo,
+    schema: scopedTokenInfoAnswer,
+    bearer: scoped,
+    ...opt,
+  });
+  const value = info.value as NonNullable<typeof info.value>;
+  return { id: value.workspace_id, name: value.workspace_name };
+}
+
+/**
+ * Pages of workspaces, following `next` verbatim. A page that keeps failing throws, and the
+ * caller must treat the listing as incomplete (never delete from it).
+ */
+async function* pages(
+  call: Caller,
+  apiBase: string,
+  list: ListOptions,
+): AsyncGenerator<readonly Workspace[]> {
+  const first = new URL(`${apiBase}/workspaces`);
+  first.searchParams.set('limit', String(PAGE_SIZE));
+  if (list.status) first.searchParams.set('status', list.status);
+  if (list.nameContains !== undefined) first.searchParams.set('name_contains', list.nameContains);
+  const seen = new Set<string>();
+  let url: string | undefined = first.toString();
+  while (url) {
+    seen.add(url);
+    const res: CallResult<WorkspacePage> = await call({
+      method: 'GET',
+      url,
+      route: ROUTES.list,
+      schema: workspacePageAnswer,
+      ...(list.signal ? { signal: list.signal } : {}),
+    });
+    const page: WorkspacePage = res.value as WorkspacePage;
+    yield page.data.map(toWorkspace);
+    url = page.next ? nextPage(page.next, apiBase, seen) : undefined;
+  }
+}
+
+/** Checks a `next` link before it is followed: same origin and API root, and not a loop. */
+function nextPage(next: string, apiBase: string, seen: ReadonlySet<string>): string {
+  let url: URL;
+  try {
+    url = new URL(next, apiBase);
+  } catch {
+    throw new PermanentError(`${ROUTES.list}: unreadable next link`);
+  }
+  const root = new URL(apiBase);
+  // The bearer token goes wherever `next` points: another host must never receive it.
+  if (url.origin !== root.origin || !url.pathname.startsWith(`${root.pathname}/`)) {
+    throw new PermanentError(
+      `${ROUTES.list}: refused next link to ${url.origin}${url.pathname}: not under ${apiBase}`,
+    );
+  }
+  // Verbatim when absolute: the cursor is opaque and must not be re-encoded.
+  const href = URL.canParse(next) ? next : url.toString();
+  if (seen.has(href)) throw new PermanentError(`${ROUTES.list}: next link repeats a page`);
+  return href;
+}

@@ -1,0 +1,95 @@
+/**
+ * The in-call retry policy: how many attempts, how long to wait between them, and how a
+ * `Retry-After` header is read. Which failures are worth another try is decided by
+ * `src/lib/errors.ts`, not here; this file only decides *when*.
+ */
+import { RetryableError } from '../lib/errors.js';
+import { SECOND } from '../lib/duration.js';
+
+/** How one call retries. All durations in milliseconds. */
+export interface RetryOptions {
+  /** Total attempts of one call, the first included. */
+  readonly attempts: number;
+  /** The first backoff's upper bound; doubles each attempt. */
+  readonly baseDelayMs: number;
+  /** No backoff is longer than this. */
+  readonly maxDelayMs: number;
+  /**
+   * A `Retry-After` up to this long is waited out in the call; a longer one is thrown as a
+   * RetryableError carrying `retryAfterMs`, so the job layer can pause the whole queue instead
+   * of one call holding a worker slot.
+   */
+  readonly maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY: RetryOptions = {
+  attempts: 4,
+  baseDelayMs: 200,
+  maxDelayMs: 10 * SECOND,
+  maxRetryAfterMs: 5 * SECOND,
+};
+
+/**
+ * Full-jitter exponential backoff (AWS architecture blog, "Exponential Backoff And Jitter"): a
+ * uniform delay in `[0, min(max, base · 2^(attempt-1))]`. Full jitter spreads the retries of many
+ * daemons that failed together, which equal or decorrelated delays would keep in step.
+ * `attempt` is the number of the attempt that just failed, from 1.
+ */
+export function backoffMs(
+  attempt: number,
+  options: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs'>,
+  random: () => number = Math.random,
+): number {
+  const cap = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * cap);
+}
+
+/**
+ * Reads `Retry-After` as whole seconds or an HTTP date, relative to `now`. Undefined when absent
+ * or unreadable (the caller then falls back to backoff); never negative.
+ */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * SECOND;
+  const date = Date.parse(text);
+  // A bare number that is not whole seconds ("1.5", "-3") is not a valid header; ignore it.
+  if (Number.isNaN(date) || /^[-\d.]+$/.test(text)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/** The failure an aborted call throws: retryable, because an abort means "not now" (shutdown). */
+export function abortedError(signal: AbortSignal): RetryableError {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? reason.message : 'aborted';
+  return new RetryableError(`agent engine call aborted: ${why}`, { cause: reason });
+}
+
+/**
+ * Waits `ms`, at least: a timer can fire a millisecond early by `Date.now()`, and a server's
+ * `Retry-After` must never be undercut, so the wait tops itself up. Rejects at once with
+ * {@link abortedError} when `signal` aborts.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortedError(signal));
+  if (ms <= 0) return Promise.resolve();
+  const until = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout;
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortedError(signal as AbortSignal));
+    };
+    const tick = () => {
+      const left = until - Date.now();
+      if (left > 0) {
+        timer = setTimeout(tick, left);
+        return;
+      }
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    timer = setTimeout(tick, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,404 @@
+/**
+ * The client against undici's MockAgent: exact-moment faults the simulator cannot stage on cue
+ * (a 401 on one call, a 504 then a 404, a malformed 200, a hung request). Behaviour over real HTTP
+ * is in `test/integration/agent-engine.test.ts`.
+ */
+import { Writable } from 'node:stream';
+
+import { pino } from 'pino';
+import { MockAgent } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { createAgentEngine, type AgentEngineOptions } from '../../src/agent-engine/client.js';
+import type { CallObserver } from '../../src/agent-engine/types.js';
+import { ManualClock } from '../../src/lib/clock.js';
+import { AuthError, PermanentError, RetryableError } from '../../src/lib/errors.js';
+import { waitFor } from '../support/wait.js';
+
+const ORIGIN = 'http://ae.test';
+const SECRET = 'client-secret-do-not-print';
+const ORG = '11111111-1111-4111-8111-111111111111';
+const TOKEN_PATH = '/api/v1/account/applications/token';
+
+const workspace = (id: string, name = `ws ${id}`) => ({
+  id,
+  name,
+  organization_id: ORG,
+  status: 'active',
+  cache_enabled: null,
+  tombstone: false,
+  created_at: '2026-04-20T21:57:20.991787Z',
+  updated_at: '2026-04-20T21:57:20.991787Z',
+});
+
+interface Seen {
+  path: string;
+  method: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+const agents: MockAgent[] = [];
+afterEach(async () => {
+  for (const agent of agents.splice(0)) await agent.close();
+});
+
+/** A MockAgent with a persistent token endpoint, a client on it, and what both saw. */
+function setup(extra: Partial<AgentEngineOptions> = {}, tokenTtlSeconds = 900) {
+  const agent = new MockAgent();
+  agent.disableNetConnect();
+  agents.push(agent);
+  const pool = agent.get(ORIGIN);
+  let mints = 0;
+  pool
+    .intercept({ path: TOKEN_PATH, method: 'POST' })
+    .reply(() => {
+      mints += 1;
+      const body = {
+        access_token: `app-token-${mints}-xxxxxxxx`,
+        token_type: 'bearer',
+        expires_in: tokenTtlSeconds,
+        organization_id: ORG,
+      };
+      return { statusCode: 200, data: body };
+    })
+    .persist();
+  const lines: string[] = [];
+  const logger = pino(
+    { level: 'trace' },
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    }),
+  );
+  const calls: { route: string; status: number | 'error' }[] = [];
+  const observer: CallObserver = {
+    onCall: (c) => calls.push({ route: c.route, status: c.status }),
+  };
+  const client = createAgentEngine({
+    baseUrl: ORIGIN,
+    clientId: 'id',
+    clientSecret: SECRET,
+    dispatcher: agent,
+    logger,
+    observer,
+    retry: { baseDelayMs: 1, maxDelayMs: 5 },
+    ...extra,
+  });
+  const seen: Seen[] = [];
+  /** Replies in order from `replies`, recording each request. */
+  const answer = (
+    method: string,
+    path: string,
+    replies: { status: number; body?: unknown; headers?: Record<string, string> }[],
+  ) => {
+    for (const r of replies) {
+      pool.intercept({ path: (p) => p.split('?')[0] === path, method }).reply((opts) => {
+        seen.push({
+          path: opts.path,
+          method: opts.method,
+          headers: opts.headers as Record<string, string>,
+          body: typeof opts.body === 'string' ? JSON.parse(opts.body) : undefined,
+        });
+        return {
+          statusCode: r.status,
+          data: typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? {}),
+          responseOptions: { headers: r.headers ?? {} },
+        };
+      });
+    }
+  };
+  return { agent, pool, client, answer, seen, calls, lines, mints: () => mints };
+}
+
+describe('tokens', () => {
+  it('mints once, sends the bearer and the organization from the token response', async () => {
+    const t = setup();
+    t.answer('GET', '/api/v1/workspaces/a', [{ status: 200, body: workspace('a') }]);
+    t.answer('GET', '/api/v1/workspaces/b', [{ status: 200, body: workspace('b') }]);
+    await t.client.getWorkspace('a');
+    await t.client.getWorkspace('b');
+    expect(t.mints()).toBe(1);
+    expect(t.seen[1]?.headers.authorization).toBe('Bearer app-token-1-xxxxxxxx');
+    expect(t.seen[1]?.headers['x-organization-id']).toBe(ORG);
+  });
+
+  it('a configured organization wins over the token response', async () => {
+    const t = setup({ organizationId: 'configured-org' });
+    t.answer('GET', '/api/v1/workspaces/a', [{ status: 200, body: workspace('a') }]);
+    await t.client.getWorkspace('a');
+    expect(t.seen[0]?.headers['x-organization-id']).toBe('configured-org');
+  });
+
+  it('refreshes before expiry by the injected clock, once for 50 concurrent callers', async () => {
+    const clock = new ManualClock(0);
+    const t = setup({ clock, refreshSkewMs: 60_000 }, 900);
+    t.pool
+      .intercept({ path: (p) => p.startsWith('/api/v1/workspaces/'), method: 'GET' })
+      .reply(200, JSON.stringify(workspace('x')))
+      .persist();
+    await t.client.getWorkspace('x');
+    clock.advance(839_000);
+    await t.client.getWorkspace('x');
+    expect(t.mints()).toBe(1);
+    clock.advance(1_000); // 840 s = 900 s − 60 s skew: stale now
+    await Promise.all(Array.from({ length: 50 }, () => t.client.getWorkspace('x')));
+    expect(t.mints()).toBe(2);
+  });
+
+  it('on a 401 invalidates, mints once and retries the call once', async () => {
+    const t = setup();
+    t.answer('GET', '/api/v1/workspaces/a', [
+      { status: 200, body: workspace('a') },
+      { status: 401, body: { detail: 'Token expired' } },
+      { status: 200, body: workspace('a') },
+    ]);
+    await t.client.getWorkspace('a');
+    await expect(t.client.getWorkspace('a')).resolves.toMatchObject({ id: 'a' });
+    expect(t.mints()).toBe(2);
+    expect(t.seen[2]?.headers.authorization).toBe('Bearer app-token-2-xxxxxxxx');
+  });
+
+  it('a second 401 in a row is an AuthError', async () => {
+    const t = setup();
+    t.answer('GET', '/api/v1/workspaces/a', [
+      { status: 401, body: { detail: 'no' } },
+      { status: 401, body: { detail: 'no' } },
+    ]);
+    const error = await t.client.getWorkspace('a').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthError);
+    expect(t.mints()).toBe(2);
+  });
+
+  it('a refused token request is an AuthError that does not quote the secret', async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    agents.push(agent);
+    agent
+      .get(ORIGIN)
+      .intercept({ path: TOKEN_PATH, method: 'POST' })
+      .reply(403, JSON.stringify({ error: 'forbidden', message: `bad secret ${SECRET}` }));
+    const client = createAgentEngine({
+      baseUrl: ORIGIN,
+      clientId: 'id',
+      clientSecret: SECRET,
+      dispatcher: agent,
+      logger: pino({ level: 'silent' }),
+    });
+    const error = (await client.getWorkspace('a').catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(AuthError);
+    expect(error.message).toBe(
+      'POST /account/applications/token → 403: forbidden: bad secret [redacted]',
+    );
+  });
+});
+
+describe('answers and failures', () => {
+  it('404 on get is undefined; a malformed 200 is a PermanentError naming the route', async () => {
+    const t = setup();
+    t.answer('GET', '/api/v1/workspaces/gone', [{ status: 404, body: { detail: 'Not found' } }]);
+    t.answer('GET', '/api/v1/workspaces/odd', [
+      { status: 200, body: { ...workspace('odd'), status: 'paused', tombstone: undefined } },
+    ]);
+    t.answer('GET', '/api/v1/workspaces/html', [{ status: 200, body: '<html>' }]);
+    await expect(t.client.getWorkspace('gone')).resolves.toBeUndefined();
+    const odd = (await t.client.getWorkspace('odd').catch((e: unknown) => e)) as Error;
+    expect(odd).toBeInstanceOf(PermanentError);
+    expect(odd.message).toMatch(/^GET \/workspaces\/\{id\} → 200: unexpected answer: status: /);
+    expect(odd.message).toContain('tombstone');
+    await expect(t.client.getWorkspace('html')).rejects.toBeInstanceOf(PermanentError);
+  });
+
+  it('a permanent 422 is thrown at once with a readable message', async () => {
+    const t = setup();
+    const body = {
+      message: 'Invalid',
+      errors: [{ field: 'name', message: 'Workspace name already exists' }],
+    };
+    t.answer('PUT', '/api/v1/workspaces/a', [{ status: 422, body }]);
+    const error = (await t.client
+      .updateWorkspace('a', { name: 'B' })
+      .catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toBe('PUT /workspaces/{id} → 422: name: Workspace name already exists');
+    expect(t.seen).toHaveLength(1);
+    expect(t.seen[0]?.body).toEqual({ name: 'B' });
+  });
+
+  it('retries 503 and network errors, then succeeds', async () => {
+    const t = setup();
+    t.answer('GET', '/api/v1/workspaces/a', [{ status: 503 }, { status: 502 }]);
+    t.pool
+      .intercept({ path: '/api/v1/workspaces/a' })
+      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
+    t.answer('GET', '/api/v1/workspaces/a', [{ status: 200, body: workspace('a') }]);
+    await expect(t.client.getWorkspace('a')).resolves.toMatchObject({ id: 'a' });
+    expect(t.calls.filter((c) => c.route === 'GET /workspaces/{id}').map((c) => c.status)).toEqual([
+      503,
+      502,
+      'error',
+      200,
+    ]);
+  });
+
+  it('gives up after `attempts` with the last RetryableError', async () => {
+    const t = setup({ retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+    t.answer('GET', '/api/v1/workspaces/a', [{ status: 503 }, { status: 503 }, { status: 503 }]);
+    const error = await t.client.getWorkspace('a').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(t.seen).toHaveLength(3);
+  });
+
+  it('a Retry-After longer than maxRetryAfterMs is thrown at once, carrying the wait', async () => {
+    const t = setup();
+    t.answer('GET', '/api/v1/workspaces/a', [{ status: 429, headers: { 'retry-after': '10' } }]);
+    const error = (await t.client.getWorkspace('a').catch((e: unknown) => e)) as RetryableError;
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error.retryAfterMs).toBe(10_000);
+    expect(t.seen).toHaveLength(1);
+  });
+
+  it('a hung request times out and is retried', async () => {
+    const t = setup({ requestTimeoutMs: 50 });
+    t.pool
+      .intercept({ path: '/api/v1/workspaces/a' })
+      .reply(200, JSON.stringify(workspace('a')))
+      .delay(1_000);
+    t.answer('GET', '/api/v1/workspaces/a', [{ status: 200, body: workspace('a') }]);
+    await expect(t.client.getWorkspace('a')).resolves.toMatchObject({ id: 'a' });
+    expect(t.calls.filter((c) => c.route === 'GET /workspaces/{id}').map((c) => c.status)).toEqual([
+      'error',
+      200,
+    ]);
+  });
+
+  it('an abort during backoff rejects at once and sends nothing more', async () => {
+    const t = setup({ retry: { baseDelayMs: 60_000, maxDelayMs: 60_000 }, random: () => 0.5 });
+    t.answer('GET', '/api/v1/workspaces/a', [{ status: 503 }]);
+    const controller = new AbortController();
+    const pending = t.client.getWorkspace('a', controller.signal);
+    await waitFor(() => t.seen.length === 1, { what: 'the first attempt' });
+    controller.abort();
+    await expect(pending).rejects.toThrow(/aborted/);
+    expect(t.seen).toHaveLength(1);
+  });
+});
+
+describe('delete', () => {
+  it('a 504 is retried once and a following 404 means done', async () => {
+    const t = setup();
+    t.answer('DELETE', '/api/v1/workspaces/a', [{ status: 504 }, { status: 404 }]);
+    await expect(t.client.deleteWorkspace('a')).resolves.toBeUndefined();
+    expect(t.seen).toHaveLength(2);
+  });
+
+  it('a second 504 is thrown as retryable, not retried again', async () => {
+    const t = setup();
+    t.answer('DELETE', '/api/v1/workspaces/a', [{ status: 504 }, { status: 504 }]);
+    await expect(t.client.deleteWorkspace('a')).rejects.toBeInstanceOf(RetryableError);
+    expect(t.seen).toHaveLength(2);
+  });
+});
+
+describe('listWorkspaces', () => {
+  const page = (ids: string[], next?: string | null) => ({
+    data: ids.map((id) => workspace(id)),
+    ...(next === undefined ? {} : { next }),
+  });
+
+  it.each([null, '', undefined])('follows next verbatim and stops on next = %j', async (end) => {
+    const t = setup();
+    const second = `${ORIGIN}/api/v1/workspaces?limit=100&cursor=eyJvZmZzZXQiOjEwMH0%3D`;
+    t.answer('GET', '/api/v1/workspaces', [
+      { status: 200, body: page(['a', 'b'], second) },
+      { status: 200, body: page(['c'], end) },
+    ]);
+    const ids: string[] = [];
+    for await (const p of t.client.listWorkspaces({ status: 'active', nameContains: 'Ac me' })) {
+      ids.push(...p.map((w) => w.id));
+    }
+    expect(ids).toEqual(['a', 'b', 'c']);
+    expect(t.seen[0]?.path).toBe('/api/v1/workspaces?limit=100&status=active&name_contains=Ac+me');
+    expect(t.seen[1]?.path).toBe('/api/v1/workspaces?limit=100&cursor=eyJvZmZzZXQiOjEwMH0%3D');
+  });
+
+  it('refuses a next link to another host, before sending the token there', async () => {
+    const t = setup();
+    t.answer('GET', '/api/v1/workspaces', [
+      { status: 200, body: page(['a'], 'https://evil.example/api/v1/workspaces?cursor=x') },
+    ]);
+    const seenPages: number[] = [];
+    const error = await (async () => {
+      for await (const p of t.client.listWorkspaces()) seenPages.push(p.length);
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermanentError);
+    expect((error as Error).message).toMatch(/refused next link to https:\/\/evil\.example/);
+    expect(seenPages).toEqual([1]);
+  });
+
+  it('a page that keeps failing throws instead of ending the list quietly', async () => {
+    const t = setup({ retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    t.answer('GET', '/api/v1/workspaces', [
+      { status: 200, body: page(['a'], `${ORIGIN}/api/v1/workspaces?cursor=2`) },
+      { status: 500 },
+      { status: 500 },
+    ]);
+    const error = await (async () => {
+      for await (const _ of t.client.listWorkspaces()) void _;
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryableError);
+  });
+});
+
+describe('createWorkspace', () => {
+  it('mints a scoped token, reads its info with it, and never logs or stores it', async () => {
+    const t = setup();
+    const scoped = 'scoped-token-abcdefgh';
+    t.answer('POST', '/api/v1/account/applications/scoped-token', [
+      { status: 200, body: { token: scoped } },
+    ]);
+    t.answer('GET', '/api/v1/account/applications/scoped-token/info', [
+      { status: 200, body: { organization_id: ORG, workspace_id: 'w-1', workspace_name: 'Acme' } },
+    ]);
+    await expect(t.client.createWorkspace('Acme')).resolves.toEqual({ id: 'w-1', name: 'Acme' });
+    expect(t.seen[0]?.body).toEqual({ workspace_name: 'Acme' });
+    expect(t.seen[1]?.headers.authorization).toBe(`Bearer ${scoped}`);
+    const log = t.lines.join('');
+    expect(log).toContain('POST /account/applications/scoped-token');
+    expect(log).not.toContain(scoped);
+    expect(log).not.toContain('app-token-');
+    expect(log).not.toContain(SECRET);
+  });
+
+  it('an info failure that quotes the scoped token does not put it in the error', async () => {
+    const t = setup();
+    const scoped = 'scoped-token-abcdefgh';
+    t.answer('POST', '/api/v1/account/applications/scoped-token', [
+      { status: 200, body: { token: scoped } },
+    ]);
+    t.answer('GET', '/api/v1/account/applications/scoped-token/info', [
+      { status: 400, body: { detail: `token ${scoped} is malformed` } },
+    ]);
+    const error = (await t.client.createWorkspace('Acme').catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toBe(
+      'GET /account/applications/scoped-token/info → 400: token [redacted] is malformed',
+    );
+  });
+});
+
+describe('rate limiter', () => {
+  it('is awaited before every API call but not before token mints', async () => {
+    let acquired = 0;
+    const t = setup({ rateLimiter: { acquire: () => Promise.resolve(void (acquired += 1)) } });
+    t.answer('GET', '/api/v1/workspaces/a', [
+      { status: 503 },
+      { status: 200, body: workspace('a') },
+    ]);
+    await t.client.getWorkspace('a');
+    expect(t.mints()).toBe(1);
+    expect(acquired).toBe(2);
+  });
+});
