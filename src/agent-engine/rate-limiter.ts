@@ -1,0 +1,125 @@
+/**
+ * Client-side rate limits for Agent Engine calls. The API documents no limit, so we assume one
+ * shared by every process of the organization (API.md): {@link RedisRateLimiter} shares one budget
+ * between all daemons, {@link InMemoryRateLimiter} limits one process (tests, the CLI).
+ *
+ * Both use GCRA (the generic cell rate algorithm): one stored number, the theoretical arrival time
+ * (TAT) of the next call. A call reserves its slot at once by pushing the TAT one interval further
+ * and then sleeps until its slot comes, so waiting callers never spin and are served in order.
+ * `max` calls may go at once (the burst), then one every `perMs / max`.
+ */
+import { createHash } from 'node:crypto';
+
+import type { Redis } from 'ioredis';
+
+import { classify } from '../lib/errors.js';
+import { abortedError, sleep } from './retry.js';
+
+/** Called before every Agent Engine API call; resolves when the call may go. */
+export interface RateLimiter {
+  /** Waits for a slot; rejects with a RetryableError if `signal` aborts first. */
+  acquire(signal?: AbortSignal): Promise<void>;
+}
+
+/** `max` calls per `perMs` milliseconds, with bursts of up to `max`. */
+export interface RateLimit {
+  readonly max: number;
+  readonly perMs: number;
+}
+
+function assertLimit({ max, perMs }: RateLimit): void {
+  if (!(Number.isInteger(max) && max >= 1 && perMs > 0)) {
+    throw new RangeError(`invalid rate limit ${max}/${perMs}ms`);
+  }
+}
+
+/** One process's limit, held in memory. */
+export class InMemoryRateLimiter implements RateLimiter {
+  readonly #intervalMs: number;
+  /** How far ahead of now the TAT may run before callers wait: the burst. */
+  readonly #toleranceMs: number;
+  #tat = 0;
+
+  constructor(limit: RateLimit) {
+    assertLimit(limit);
+    this.#intervalMs = limit.perMs / limit.max;
+    this.#toleranceMs = limit.perMs - this.#intervalMs;
+  }
+
+  async acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw abortedError(signal);
+    // Real time, not the injected Clock: a rate is about how fast we actually hit the API.
+    const now = performance.now();
+    const tat = Math.max(this.#tat, now);
+    this.#tat = tat + this.#intervalMs;
+    await sleep(tat - this.#toleranceMs - now, signal);
+  }
+}
+
+/**
+ * One GCRA step, atomically, on Redis's clock (daemons' clocks differ; Redis's is the one they
+ * share). Times are whole microseconds, which a Lua number holds exactly (< 2^53) and
+ * `%.0f` writes back without rounding. Returns how long the caller must wait, in microseconds.
+ * KEYS[1] the TAT key; ARGV[1] interval µs; ARGV[2] burst tolerance µs.
+ */
+const GCRA_SCRIPT = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local nextTat = tat + interval
+local ttlMs = math.ceil((nextTat - now) / 1000) + 1000
+redis.call('SET', KEYS[1], string.format('%.0f', nextTat), 'PX', ttlMs)
+local wait = tat - tolerance - now
+if wait < 0 then wait = 0 end
+return wait
+`;
+
+const GCRA_SHA = createHash('sha1').update(GCRA_SCRIPT).digest('hex');
+
+/**
+ * The limit every daemon shares, as one Redis key. The key expires once the budget is full again,
+ * so an idle limiter leaves nothing behind.
+ */
+export class RedisRateLimiter implements RateLimiter {
+  readonly #redis: Redis;
+  readonly #key: string;
+  readonly #intervalUs: number;
+  readonly #toleranceUs: number;
+
+  /** `key` is used as is (e.g. `${queuePrefix}:api-rate`); every sharer must pass the same one. */
+  constructor(redis: Redis, key: string, limit: RateLimit) {
+    assertLimit(limit);
+    this.#redis = redis;
+    this.#key = key;
+    this.#intervalUs = Math.ceil((limit.perMs * 1000) / limit.max);
+    this.#toleranceUs = limit.perMs * 1000 - this.#intervalUs;
+  }
+
+  async acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw abortedError(signal);
+    let waitUs: number;
+    try {
+      waitUs = Number(await this.#step());
+    } catch (error) {
+      // Redis down or refusing: retryable like any other infrastructure failure.
+      throw classify(error);
+    }
+    // The script reserved this slot; sleep until it comes, as the script said, then go.
+    await sleep(Math.ceil(waitUs / 1000), signal);
+  }
+
+  async #step(): Promise<unknown> {
+    const args = [1, this.#key, this.#intervalUs, this.#toleranceUs] as const;
+    try {
+      return await this.#redis.evalsha(GCRA_SHA, ...args);
+    } catch (error) {
+      // First use on this Redis (or after SCRIPT FLUSH): send the script itself, which caches it.
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+      return this.#redis.eval(GCRA_SCRIPT, ...args);
+    }
+  }
+}
