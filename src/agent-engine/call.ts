@@ -3,6 +3,7 @@
  * and decide from the failure type (`src/lib/errors.ts`) whether and when to try again. A 401 is
  * special: the token is invalidated and the call retried once with a fresh one.
  */
+import type { Logger } from 'pino';
 import type { z } from 'zod';
 
 import type { Clock } from '../lib/clock.js';
@@ -22,6 +23,7 @@ import type { AttemptAnswer, AttemptRequest, Transport } from './transport.js';
 
 export interface CallerOptions {
   readonly transport: Transport;
+  readonly logger: Logger;
   readonly tokens: TokenSource;
   readonly clock: Clock;
   readonly retry: RetryOptions;
@@ -94,7 +96,13 @@ export function createCaller(options: CallerOptions): Caller {
       if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) throw failure;
       if (attempt >= retry.attempts) throw failure;
       // Retry-After is waited out exactly, never undercut; otherwise full-jitter backoff.
-      await sleep(retryAfterMs ?? backoffMs(attempt, retry, random), signal);
+      const waitMs = retryAfterMs ?? backoffMs(attempt, retry, random);
+      // The message is already scrubbed (failureMessage); it names route and status only.
+      options.logger.debug(
+        { route: req.route, attempt, waitMs, reason: failure.message },
+        'retrying',
+      );
+      await sleep(waitMs, signal);
     }
   };
 

@@ -98,6 +98,7 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
   });
   const call = createCaller({
     transport,
+    logger: options.logger,
     tokens,
     clock,
     retry: { ...DEFAULT_RETRY, ...options.retry },
@@ -151,15 +152,7 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
       });
     },
 
-    async createWorkspace(name, signal) {
-      try {
-        return await getOrCreate(call, apiBase, name, signal);
-      } catch (error) {
-        // A scoped token refused right after it was minted (revoked in between): mint once more.
-        if (!(error instanceof AuthError && error.status === 401)) throw error;
-        return getOrCreate(call, apiBase, name, signal);
-      }
-    },
+    createWorkspace: (name, signal) => getOrCreate(call, apiBase, name, signal, true),
 
     async close() {
       await ownDispatcher?.close();
@@ -167,12 +160,18 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
   };
 }
 
-/** Mints a scoped token for `name` (creating the workspace if no live one has it), reads its id. */
+/**
+ * Mints a scoped token for `name` (creating the workspace if no live one has it) and reads its id
+ * with it. Get-or-create by name is idempotent, so a retried or repeated call is safe; but after a
+ * rename the old name creates a new workspace (API.md "Rename trap"): callers pass a name only
+ * when they hold no id.
+ */
 async function getOrCreate(
   call: Caller,
   apiBase: string,
   name: string,
   signal: AbortSignal | undefined,
+  remintOn401: boolean,
 ): Promise<{ id: string; name: string }> {
   const opt = signal ? { signal } : {};
   const minted = await call({
@@ -185,14 +184,21 @@ async function getOrCreate(
   });
   // Lives in this frame only: never stored, logged or put in a message (call.ts scrubs it).
   const scoped = (minted.value as NonNullable<typeof minted.value>).token;
-  const info = await call({
-    method: 'GET',
-    url: `${apiBase}/account/applications/scoped-token/info`,
-    route: ROUTES.scopedTokenInfo,
-    schema: scopedTokenInfoAnswer,
-    bearer: scoped,
-    ...opt,
-  });
+  let info: CallResult<z.infer<typeof scopedTokenInfoAnswer>>;
+  try {
+    info = await call({
+      method: 'GET',
+      url: `${apiBase}/account/applications/scoped-token/info`,
+      route: ROUTES.scopedTokenInfo,
+      schema: scopedTokenInfoAnswer,
+      bearer: scoped,
+      ...opt,
+    });
+  } catch (error) {
+    // A scoped token refused right after it was minted (revoked in between): mint once more.
+    if (!(remintOn401 && error instanceof AuthError && error.status === 401)) throw error;
+    return getOrCreate(call, apiBase, name, signal, false);
+  }
   const value = info.value as NonNullable<typeof info.value>;
   return { id: value.workspace_id, name: value.workspace_name };
 }
