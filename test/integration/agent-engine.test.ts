@@ -281,6 +281,32 @@ describe('workspaces over real HTTP', () => {
     expect(await client.getWorkspace(id)).toBeUndefined();
   });
 
+  it('a delete answered 504 (done in the background) is retried once and the 404 is success', async () => {
+    const sim = await simulator();
+    const { id } = sim.store.create('slow delete');
+    sim.faults.set({ p504OnDelete: 1 });
+    const { client, calls } = clientOf(sim);
+    await expect(client.deleteWorkspace(id)).resolves.toBeUndefined();
+    const deletes = calls.filter((c) => c.route === 'DELETE /workspaces/{id}');
+    expect(deletes.map((c) => c.status)).toEqual([504, 404]);
+    expect(sim.store.get(id)).toBeUndefined();
+  });
+
+  it('a list page that keeps failing throws: the listing is never quietly short', async () => {
+    const sim = await simulator();
+    sim.store.seed(250, (i) => `paged ${i}`);
+    sim.faults.set({ failPageAtOffsets: [100] });
+    const { client, calls } = clientOf(sim, { retry: { attempts: 3, baseDelayMs: 10 } });
+    const pages: number[] = [];
+    const error = await failure(async () => {
+      for await (const page of client.listWorkspaces()) pages.push(page.length);
+    });
+    expect(error.name).toBe('RetryableError');
+    expect(error.message).toMatch(/^GET \/workspaces → 500/);
+    expect(pages).toEqual([100]);
+    expect(calls.filter((c) => c.status === 500)).toHaveLength(3);
+  });
+
   it('lists with filters, and refuses a next link to another host', async () => {
     const sim = await simulator();
     for (let i = 0; i < 150; i += 1) sim.store.create(`Filter ${i}`, i % 2 ? 'inactive' : 'active');
