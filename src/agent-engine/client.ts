@@ -101,7 +101,8 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
     logger: options.logger,
     tokens,
     clock,
-    retry: { ...DEFAULT_RETRY, ...options.retry },
+    // Only the fields given: an explicit `undefined` keeps the default instead of erasing it.
+    retry: { ...DEFAULT_RETRY, ...definedOnly(options.retry ?? {}) },
     clientSecret: options.clientSecret,
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     ...(options.organizationId ? { organizationId: options.organizationId } : {}),
@@ -126,7 +127,7 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
     },
 
     async updateWorkspace(id, patch, signal) {
-      const body = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+      const body = definedOnly(patch);
       const res = await call({
         method: 'PUT',
         url: workspaceUrl(id),
@@ -231,6 +232,10 @@ async function* pages(
     yield page.data.map(toWorkspace);
     url = page.next ? nextPage(page.next, apiBase, seen) : undefined;
   }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Checks a `next` link before it is followed: same origin and API root, and not a loop. */
