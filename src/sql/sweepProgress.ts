@@ -33,20 +33,26 @@ export async function getSweep(db: Queryable, id: string): Promise<SweepRow | nu
 }
 
 export async function latestSweeps(db: Queryable, limit = 10): Promise<SweepRow[]> {
-  const { rows } = await db.query(`select ${SWEEP_COLUMNS} from sweeps order by started_at desc limit $1`, [limit]);
+  const { rows } = await db.query(
+    `select ${SWEEP_COLUMNS} from sweeps order by started_at desc limit $1`,
+    [limit],
+  );
   return rows as SweepRow[];
 }
 
 export async function sweepProgress(db: Queryable, id: string): Promise<SweepProgressRow> {
   const sweep = await getSweep(db, id);
   if (!sweep) return { sweep: null, queued: 0, ended: 0, failed: 0, held: 0 };
+  // Conflicts already failed are not queued again, but they are this sweep's failures too.
   const { rows } = await db.query<{ queued: number; ended: number; failed: number; held: number }>(
     `with subjects as (
        select distinct coalesce(customer_id, 'workspace:' || workspace_id) as subject
          from sweep_changes where sweep_id = $1 and queued)
      select count(*)::int as queued,
             count(st.subject)::int as ended,
-            count(*) filter (where st.outcome = 'failed')::int as failed,
+            (count(*) filter (where st.outcome = 'failed'))::int
+              + (select count(distinct customer_id)::int from sweep_changes
+                  where sweep_id = $1 and action = 'conflict' and not queued) as failed,
             count(*) filter (where st.outcome = 'held')::int as held
        from subjects s
        left join sync_state st on st.subject = s.subject and st.at >= $2`,

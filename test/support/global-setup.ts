@@ -24,7 +24,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let redisUrl = process.env.REDIS_URL;
   if (!databaseUrl) {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-    const container = await new PostgreSqlContainer('postgres:15-alpine').start();
+    const container = await new PostgreSqlContainer('postgres:15-alpine')
+      .start()
+      .catch((error: unknown) => {
+        throw new Error(
+          `DATABASE_URL is not set and testcontainers could not start Postgres (${String(error)}): set DATABASE_URL and REDIS_URL, or start Docker`,
+        );
+      });
     stops.push(() => container.stop());
     databaseUrl = container.getConnectionUri();
   }

@@ -1,0 +1,283 @@
+/**
+ * The sync engine end to end: real Postgres, real Redis, the simulator over HTTP, a real daemon.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import type { App } from '../../src/app.js';
+import { runSweep } from '../../src/sync/sweep.js';
+import { sweepProgress } from '../../src/sql/sweepProgress.js';
+import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/** Queues a sweep on the running daemon and waits until it and all its syncs have ended. */
+async function sweepAndWait(app: App, timeoutMs = 90_000) {
+  const sweepId = randomUUID();
+  await app.queues.sweep.add('sweep', { trigger: 'manual', sweepId }, { jobId: sweepId });
+  return waitFor(
+    async () => {
+      const p = await sweepProgress(app.pool, sweepId);
+      return p.sweep?.finishedAt && p.ended >= p.queued ? p : undefined;
+    },
+    { timeoutMs, what: `sweep ${sweepId}`, intervalMs: 100 },
+  );
+}
+
+/** The remote state, keyed by workspace name. */
+function remote(harness: Harness) {
+  return new Map(harness.sim.store.list().map((w) => [w.name, w]));
+}
+
+const MUTATING =
+  /^(PUT|DELETE|POST) \/api\/v1\/(workspaces|account\/applications\/scoped-token|embedded)/;
+function callCounts(harness: Harness) {
+  const snapshot = harness.sim.stats.snapshot() as {
+    byRoute: Record<string, Record<string, number>>;
+  };
+  let mutations = 0;
+  let lists = 0;
+  let tokens = 0;
+  let total = 0;
+  for (const [route, statuses] of Object.entries(snapshot.byRoute)) {
+    const n = Object.values(statuses).reduce((a, b) => a + b, 0);
+    total += n;
+    if (MUTATING.test(route)) mutations += n;
+    if (route === 'GET /api/v1/workspaces') lists += n;
+    if (route === 'POST /api/v1/account/applications/token') tokens += n;
+  }
+  return { mutations, lists, tokens, total };
+}
+
+describe('sweep → plan → syncs', () => {
+  it('converges 300 mixed customers from an empty organization, then a second sweep writes nothing', async () => {
+    h = await startHarness();
+    const rows = Array.from({ length: 300 }, (_, i) => ({
+      id: `cus_${String(i).padStart(4, '0')}`,
+      name: `Customer ${i}`,
+      status: i % 10 === 0 ? 'inactive' : i % 15 === 0 ? 'deleted' : 'active',
+    }));
+    await h.customers(rows);
+    const daemon = await h.startDaemon();
+    const first = await sweepAndWait(daemon.app);
+    expect(first.failed).toBe(0);
+
+    const ws = remote(h);
+    for (const row of rows) {
+      const w = ws.get(row.name);
+      if (row.status === 'deleted') expect(w).toBeUndefined();
+      else expect(w?.status, row.id).toBe(row.status);
+    }
+    expect(ws.size).toBe(rows.filter((r) => r.status !== 'deleted').length + 1); // + default
+    const { rows: links } = await h.database.pool.query(
+      'select count(*)::int as n from customer_links',
+    );
+    expect(links[0].n).toBe(rows.filter((r) => r.status !== 'deleted').length);
+
+    h.sim.stats.reset();
+    const second = await sweepAndWait(daemon.app);
+    expect(second.queued).toBe(0);
+    const calls = callCounts(h);
+    expect(calls.mutations).toBe(0);
+    expect(calls.lists).toBe(Math.ceil(ws.size / 100));
+    expect(calls.total - calls.lists).toBeLessThanOrEqual(1);
+  });
+
+  it('converges drift both ways: table renames and status flips, remote renames, deactivations and deletions', async () => {
+    h = await startHarness();
+    await h.customers(Array.from({ length: 20 }, (_, i) => ({ id: `c${i}`, name: `Co ${i}` })));
+    const daemon = await h.startDaemon();
+    await sweepAndWait(daemon.app);
+    const ids = new Map(h.sim.store.list().map((w) => [w.name, w.id]));
+
+    // Our side changes.
+    await h.database.pool.query(`update customers set name = 'Co 1 Renamed' where id = 'c1'`);
+    await h.database.pool.query(`update customers set status = 'inactive' where id = 'c2'`);
+    // Their side changes behind our back.
+    h.sim.store.rename(ids.get('Co 3')!, 'Someone renamed me');
+    h.sim.store.setStatus(ids.get('Co 4')!, 'inactive');
+    h.sim.store.delete(ids.get('Co 5')!);
+    await waitForIdle(daemon.app); // direct writes may already have queued syncs
+    await sweepAndWait(daemon.app);
+
+    const ws = remote(h);
+    expect(ws.get('Co 1 Renamed')?.id).toBe(ids.get('Co 1')); // renamed in place, same id
+    expect(ws.has('Co 1')).toBe(false);
+    expect(ws.get('Co 2')?.status).toBe('inactive');
+    expect(ws.get('Co 3')?.id).toBe(ids.get('Co 3'));
+    expect(ws.has('Someone renamed me')).toBe(false);
+    expect(ws.get('Co 4')?.status).toBe('active');
+    expect(ws.get('Co 5')?.status).toBe('active'); // recreated
+    expect(ws.get('Co 5')?.id).not.toBe(ids.get('Co 5'));
+    const { rows } = await h.database.pool.query(
+      `select workspace_id from customer_links where customer_id = 'c5'`,
+    );
+    expect(rows[0].workspace_id).toBe(ws.get('Co 5')?.id);
+  });
+
+  it('never mints with an old name after a rename (the rename trap)', async () => {
+    h = await startHarness();
+    await h.customers([{ id: 'c1', name: 'Before' }]);
+    const daemon = await h.startDaemon();
+    await sweepAndWait(daemon.app);
+    const id = h.sim.store.findByName('Before')!.id;
+    await h.database.pool.query(`update customers set name = 'After' where id = 'c1'`);
+    await sweepAndWait(daemon.app);
+    await sweepAndWait(daemon.app);
+    const names = h.sim.store
+      .list()
+      .map((w) => w.name)
+      .sort();
+    expect(names).toEqual(['After', 'default']);
+    expect(h.sim.store.findByName('After')?.id).toBe(id);
+    expect(h.sim.stats.snapshot().scopedMints).toBe(1);
+  });
+
+  it('gives a contested name to the first customer; the second fails visibly and never shares', async () => {
+    h = await startHarness();
+    await h.customers([
+      { id: 'b-late', name: 'Same Name', createdAt: new Date('2026-02-01T00:00:00Z') },
+      { id: 'a-early', name: 'Same Name', createdAt: new Date('2026-01-01T00:00:00Z') },
+    ]);
+    const daemon = await h.startDaemon();
+    const progress = await sweepAndWait(daemon.app);
+    expect(progress.failed).toBe(1);
+    const { rows: links } = await h.database.pool.query('select customer_id from customer_links');
+    expect(links.map((r) => r.customer_id)).toEqual(['a-early']);
+    const { rows: failed } = await h.database.pool.query(
+      `select subject, outcome, reason from sync_state where outcome = 'failed'`,
+    );
+    expect(failed).toEqual([
+      expect.objectContaining({
+        subject: 'b-late',
+        reason: expect.stringContaining('claimed first by customer a-early'),
+      }),
+    ]);
+    expect(h.sim.store.list().filter((w) => w.name === 'Same Name')).toHaveLength(1);
+  });
+
+  it('adopts an unlinked workspace by exact name, leaves the default alone, and reports orphans', async () => {
+    h = await startHarness();
+    const existing = h.sim.store.create('Acme', 'inactive');
+    const stray = h.sim.store.create('Nobody’s');
+    await h.customers([{ id: 'c1', name: 'Acme' }]);
+    const daemon = await h.startDaemon();
+    await sweepAndWait(daemon.app);
+    const { rows } = await h.database.pool.query(
+      `select workspace_id from customer_links where customer_id = 'c1'`,
+    );
+    expect(rows[0].workspace_id).toBe(existing.id);
+    expect(h.sim.store.get(existing.id)?.status).toBe('active');
+    const { rows: orphans } = await h.database.pool.query('select workspace_id, name from orphans');
+    expect(orphans).toEqual([{ workspace_id: stray.id, name: 'Nobody’s' }]);
+    expect(h.sim.store.get(stray.id)?.status).toBe('active'); // ORPHANS=report touches nothing
+  });
+});
+
+describe('safety', () => {
+  it('deactivates a deleted customer at once and deletes it when the grace period has passed', async () => {
+    h = await startHarness({ env: { DELETE_GRACE: '7d' } });
+    await h.customers([{ id: 'c1', name: 'Leaving' }]);
+    const daemon = await h.startDaemon();
+    await sweepAndWait(daemon.app);
+    const id = h.sim.store.findByName('Leaving')!.id;
+    await h.database.pool.query(`update customers set status = 'deleted' where id = 'c1'`);
+    await sweepAndWait(daemon.app);
+    expect(h.sim.store.get(id)?.status).toBe('inactive');
+    const { rows } = await h.database.pool.query(
+      `select delete_due_at - deleted_seen_at as grace from customer_links where customer_id = 'c1'`,
+    );
+    expect(rows[0].grace).toMatchObject({ days: 7 });
+    // The grace passes (moved in the database rather than waiting a week).
+    await h.database.pool.query(
+      `update customer_links set delete_due_at = now() - interval '1 second'`,
+    );
+    await sweepAndWait(daemon.app);
+    expect(h.sim.store.get(id)).toBeUndefined();
+    const { rows: links } = await h.database.pool.query('select * from customer_links');
+    expect(links).toEqual([]);
+  });
+
+  it('holds a mass deactivation for approval, runs the rest, and approve releases it', async () => {
+    h = await startHarness({
+      env: { MAX_DESTRUCTIVE_PER_SWEEP: '3', MAX_DESTRUCTIVE_SHARE: '10%' },
+    });
+    await h.customers(Array.from({ length: 10 }, (_, i) => ({ id: `c${i}`, name: `Co ${i}` })));
+    const daemon = await h.startDaemon();
+    await sweepAndWait(daemon.app);
+    await h.database.pool.query(
+      `update customers set status = 'inactive' where id in ('c0','c1','c2','c3','c4')`,
+    );
+    await h.database.pool.query(`update customers set name = 'Co 9 New' where id = 'c9'`);
+    await waitForIdle(daemon.app);
+    // Direct writes trip the rolling window too: at most 3 deactivations went through.
+    const direct = h.sim.store.list().filter((w) => w.status === 'inactive').length;
+    expect(direct).toBeLessThanOrEqual(3);
+    await h.database.pool.query(`update holds set state = 'void'`);
+    await h.database.pool.query(`delete from audit where destructive`);
+    for (const w of h.sim.store.list())
+      if (w.name !== 'default') h.sim.store.setStatus(w.id, 'active');
+
+    const progress = await sweepAndWait(daemon.app);
+    expect(progress.sweep?.outcome).toBe('held');
+    expect(h.sim.store.list().filter((w) => w.status === 'inactive')).toEqual([]);
+    expect(h.sim.store.findByName('Co 9 New')).toBeDefined(); // the rest ran
+    const { rows: holds } = await h.database.pool.query(
+      `select customer_id, action from holds where state = 'held' and sweep_id = $1 order by customer_id`,
+      [progress.sweep?.id],
+    );
+    expect(holds.map((r) => r.customer_id)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
+
+    await h.database.pool.query(`update holds set state = 'approved' where sweep_id = $1`, [
+      progress.sweep?.id,
+    ]);
+    await daemon.app.syncQueue.enqueue(['c0', 'c1', 'c2', 'c3', 'c4'], 'approve');
+    await waitForIdle(daemon.app);
+    expect(
+      h.sim.store
+        .list()
+        .filter((w) => w.status === 'inactive')
+        .map((w) => w.name)
+        .sort(),
+    ).toEqual(['Co 0', 'Co 1', 'Co 2', 'Co 3', 'Co 4']);
+    const { rows: done } = await h.database.pool.query(
+      `select state from holds where sweep_id = $1`,
+      [progress.sweep?.id],
+    );
+    expect(done.every((r) => r.state === 'done')).toBe(true);
+  });
+
+  it('plans no delete or deactivation from a listing that failed part-way', async () => {
+    h = await startHarness({ env: { ORPHANS: 'delete' } });
+    for (let i = 0; i < 150; i++) h.sim.store.create(`stray ${i}`);
+    await h.customers([{ id: 'c1', name: 'New One' }]);
+    h.sim.faults.set({ failPageAtOffsets: [100] });
+    const app = h.app();
+    const report = await runSweep(app.sweepDeps(), { trigger: 'manual' });
+    expect(report.listingComplete).toBe(false);
+    expect(report.counts.delete ?? 0).toBe(0);
+    expect(report.counts.create).toBe(1);
+    const { rows } = await h.database.pool.query(`select outcome from sweeps where id = $1`, [
+      report.id,
+    ]);
+    expect(rows[0].outcome).toBe('incomplete');
+    h.sim.faults.reset();
+    const full = await runSweep(app.sweepDeps(), { trigger: 'manual', dryRun: true });
+    expect(full.counts.delete).toBe(150);
+  });
+
+  it('deactivates or deletes orphans only when told to', async () => {
+    h = await startHarness({ env: { ORPHANS: 'deactivate' } });
+    const stray = h.sim.store.create('stray');
+    const daemon = await h.startDaemon();
+    await sweepAndWait(daemon.app);
+    expect(h.sim.store.get(stray.id)?.status).toBe('inactive');
+    expect(h.sim.store.findByName('default')?.status).toBe('active');
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * An isolated customer-sync for one test: its own database (cloned from the template), its own
+ * queue prefix on the shared Redis, its own Agent Engine simulator over loopback HTTP. Logs are
+ * captured in memory so tests can read them (and check no secret ever reached them).
+ */
+import { Writable } from 'node:stream';
+
+import { createApp, type App, type AppOptions, type Daemon, startDaemon } from '../../src/app.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { createLogger, type Logger } from '../../src/lib/logger.js';
+import {
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+} from '../../src/simulator/index.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { deletePrefix, redisUrl, uniquePrefix } from './redis.js';
+import { waitFor } from './wait.js';
+
+export const CLIENT_ID = 'test-client-id';
+export const CLIENT_SECRET = 'test-client-secret-3f9a1c';
+
+export interface Harness extends AsyncDisposable {
+  readonly sim: Simulator;
+  readonly database: TestDatabase;
+  readonly config: Config;
+  /** The environment that gives `config`: for daemons started as child processes. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly prefix: string;
+  /** Every log line written by anything this harness started. */
+  readonly logs: string[];
+  readonly logger: Logger;
+  /** A CLI-like app (no workers) sharing this harness's database, Redis prefix and simulator. */
+  app(): App;
+  startDaemon(options?: AppOptions): Promise<Daemon>;
+  /** Inserts customers; statuses default to active. */
+  customers(rows: { id: string; name: string; status?: string; createdAt?: Date }[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  options: { env?: Record<string, string>; sim?: SimulatorOptions } = {},
+): Promise<Harness> {
+  const database = await createTestDatabase();
+  const sim = await startSimulator({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    ...options.sim,
+  });
+  const prefix = uniquePrefix('h');
+  const env: Record<string, string> = {
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl(),
+    QUEUE_PREFIX: prefix,
+    AGENT_ENGINE_URL: sim.url,
+    AGENT_ENGINE_CLIENT_ID: CLIENT_ID,
+    AGENT_ENGINE_CLIENT_SECRET: CLIENT_SECRET,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    SWEEP_EVERY: '1h',
+    API_RATE_LIMIT: '2000/s',
+    SYNC_BACKOFF: '20ms',
+    LOG_LEVEL: 'debug',
+    LOCK_DURATION: '5s',
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = createLogger({
+    level: config.logLevel,
+    destination: sink,
+    secrets: [CLIENT_SECRET],
+  });
+  const opened: { close(): Promise<void> }[] = [];
+  const harness: Harness = {
+    sim,
+    database,
+    config,
+    env,
+    prefix,
+    logs,
+    logger,
+    app: () => {
+      const app = createApp(config, { logger });
+      opened.push(app);
+      return app;
+    },
+    startDaemon: async (extra = {}) => {
+      const daemon = await startDaemon(config, { logger, ...extra });
+      opened.push(daemon);
+      return daemon;
+    },
+    customers: async (rows) => {
+      for (let i = 0; i < rows.length; i += 1000) {
+        const chunk = rows.slice(i, i + 1000);
+        await database.pool.query(
+          `insert into customers (id, name, status, created_at)
+           select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])`,
+          [
+            chunk.map((r) => r.id),
+            chunk.map((r) => r.name),
+            chunk.map((r) => r.status ?? 'active'),
+            chunk.map((r, j) => r.createdAt ?? new Date(Date.UTC(2026, 0, 1) + i + j)),
+          ],
+        );
+      }
+    },
+    close: async () => {
+      for (const item of opened.reverse()) await item.close().catch(() => {});
+      await sim.close();
+      await deletePrefix(prefix);
+      await database.drop();
+    },
+    [Symbol.asyncDispose]: () => harness.close(),
+  };
+  return harness;
+}
+
+/** Waits until the sync queue has nothing waiting, active or delayed, and no sweep is running. */
+export async function waitForIdle(app: App, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const sync = await app.queues.sync.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'prioritized',
+        'waiting-children',
+      );
+      const sweep = await app.queues.sweep.getJobCounts('waiting', 'active');
+      const due = await app.queues.due.getJobCounts('waiting', 'active');
+      const busy = [sync, sweep, due].flatMap((c) => Object.values(c)).reduce((a, b) => a + b, 0);
+      return busy === 0;
+    },
+    { timeoutMs, what: 'queues to drain', intervalMs: 100 },
+  );
+}
