@@ -1,50 +1,16 @@
 #!/usr/bin/env node
 /**
- * The operator CLI (`npm run cli -- <command>`). Commands share the daemon's code through the
- * composition root; exit codes: 0 done, 1 some failed or held, 2 could not start / bad usage.
+ * The operator CLI (`npm run cli -- <command>`, or the `customer-sync` bin). Reads the environment
+ * (and `.env`) once and hands it to the program; exit codes are the program's.
  */
-import { Command, CommanderError } from 'commander';
+import { readEnvironment } from '../config.js';
+import { runCli } from './program.js';
 
-import { ConfigError, loadConfig, readEnvironment } from '../config.js';
-import { runMigrations } from '../db/migrate.js';
-
-export async function runCli(argv: readonly string[]): Promise<number> {
-  const env = await readEnvironment();
-  const program = new Command('customer-sync')
-    .description('Keeps Airbyte Agent Engine workspaces in step with your customers table.')
-    .exitOverride()
-    .showHelpAfterError()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-
-  const exitCode = 0;
-  program
-    .command('migrate')
-    .description(
-      'create or upgrade the schema; safe to repeat and to run from several hosts at once',
-    )
-    .action(async () => {
-      const config = loadConfig(env);
-      await runMigrations(config.databaseUrl);
-      process.stdout.write('migrations applied\n');
-    });
-
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? 0 : 2;
-    }
-    if (error instanceof ConfigError) {
-      process.stderr.write(`customer-sync: ${error.message}\n`);
-      return 2;
-    }
-    process.stderr.write(
-      `customer-sync: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    return 2;
-  }
-  return exitCode;
-}
-
-const code = await runCli(process.argv.slice(2));
+const code = await runCli(process.argv.slice(2), {
+  env: await readEnvironment(),
+  stdout: process.stdout,
+  stderr: process.stderr,
+});
 process.exitCode = code;
+// Everything is closed by now; a stray handle must not keep an operator's shell waiting.
+setTimeout(() => process.exit(code), 2_000).unref();

@@ -1,0 +1,102 @@
+/** `status [--json]`: queue counts, last sweeps, failed and held changes, orphans, breaker. */
+import { type Command, InvalidArgumentError } from 'commander';
+
+import { getStatus, type StatusReport } from '../../ops/status.js';
+import type { CliContext } from '../context.js';
+import { cell, countList, formatDuration, formatTime, table } from '../format.js';
+
+export function registerStatus(program: Command, ctx: CliContext): void {
+  program
+    .command('status')
+    .description('queue counts, last sweeps, failed and held changes, orphans, breaker state')
+    .option('--json', 'print only JSON')
+    .option('--sweeps <n>', 'how many recent sweeps to show', (v) => positive(v), 5)
+    .action(async (options: { json?: boolean; sweeps: number }) => {
+      await ctx.withApp(async (app) => {
+        const status = await getStatus(app, { sweeps: options.sweeps });
+        if (options.json) ctx.json(status);
+        else ctx.out(...renderStatus(status));
+      });
+    });
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+  return n;
+}
+
+const ACTIONS = [
+  'create',
+  'adopt',
+  'rename',
+  'activate',
+  'deactivate',
+  'delete',
+  'conflicts',
+  'orphans',
+  'held',
+];
+
+/** The readable status. */
+export function renderStatus(s: StatusReport, now = Date.now()): string[] {
+  const q = s.queue;
+  const lines = [
+    `Breaker: ${s.breaker}${s.breaker === 'open' ? ` since ${formatTime(s.breakerOpenedAt, now)} — ${s.breakerReason ?? ''}` : ''}`,
+    `Sync queue: ${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.prioritized} prioritized, ${q.failed} failed, ${q.completed} completed (kept)${q.paused ? ' — PAUSED' : ''}`,
+    '',
+    `Last sweeps (${s.sweeps.length}):`,
+  ];
+  if (s.sweeps.length === 0) lines.push('  none yet');
+  else
+    lines.push(
+      ...table(
+        ['SWEEP', 'TRIGGER', 'STARTED', 'TOOK', 'OUTCOME', 'COUNTS'],
+        s.sweeps.map((w) => [
+          w.id,
+          w.trigger,
+          formatTime(w.startedAt, now),
+          w.durationMs === null ? 'running' : formatDuration(w.durationMs),
+          w.outcome,
+          `${w.counts.customers ?? 0} customers, ${w.counts.workspaces ?? 0} workspaces; ${countList(w.counts, ACTIONS)}`,
+        ]),
+      ).map((l) => `  ${l}`),
+    );
+  lines.push('', `Failed syncs (${s.failed.length}):`);
+  if (s.failed.length === 0) lines.push('  none');
+  else
+    lines.push(
+      ...table(
+        ['CUSTOMER', 'AT', 'KIND', 'REASON'],
+        s.failed.map((f) => [f.customerId, formatTime(f.at, now), cell(f.kind), f.reason]),
+      ).map((l) => `  ${l}`),
+    );
+  lines.push(
+    '',
+    `Held changes (${s.held.length})${s.held.length ? ': release with `approve <sweep-id>`, `approve <hold-id>` or `approve --all`' : ''}:`,
+  );
+  if (s.held.length === 0) lines.push('  none');
+  else
+    lines.push(
+      ...table(
+        ['HOLD', 'SWEEP', 'CUSTOMER', 'ACTION', 'WORKSPACE'],
+        s.held.map((h) => [
+          String(h.holdId),
+          cell(h.sweepId ?? '(window limit)'),
+          cell(h.customerId ?? '(orphan)'),
+          h.action,
+          cell(h.workspaceId),
+        ]),
+      ).map((l) => `  ${l}`),
+    );
+  lines.push('', `Orphans (${s.orphans.length}):`);
+  if (s.orphans.length === 0) lines.push('  none');
+  else
+    lines.push(
+      ...table(
+        ['WORKSPACE', 'NAME', 'STATUS'],
+        s.orphans.map((o) => [o.workspaceId, o.name, o.status]),
+      ).map((l) => `  ${l}`),
+    );
+  return lines;
+}

@@ -1,0 +1,65 @@
+/**
+ * `enqueue`: the manual backfill. Queues the same deduplicated per-customer sync every other
+ * trigger uses, in batches, so running it twice (or while a sweep runs) queues nothing twice.
+ */
+import type { App } from '../app.js';
+import type { CustomerStatus } from '../core/types.js';
+import { countCustomers, customerIdsAfter, existingCustomerIds } from '../sql/subjects.js';
+
+type EnqueueApp = Pick<App, 'pool' | 'syncQueue'>;
+
+/** Customers per round trip to Postgres and to Redis. */
+export const ENQUEUE_BATCH = 500;
+
+export interface EnqueueProgress {
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface EnqueueResult {
+  /** Customers whose sync was queued (or was already waiting: deduplicated). */
+  readonly queued: number;
+  /** Ids given that are not customers; nothing was queued for them. */
+  readonly unknown: string[];
+}
+
+/** Queues a sync for each named customer that exists; reports the ids that do not. */
+export async function enqueueCustomers(
+  app: EnqueueApp,
+  ids: readonly string[],
+  onProgress?: (progress: EnqueueProgress) => void,
+): Promise<EnqueueResult> {
+  const unique = [...new Set(ids)];
+  const unknown: string[] = [];
+  let queued = 0;
+  for (let i = 0; i < unique.length; i += ENQUEUE_BATCH) {
+    const batch = unique.slice(i, i + ENQUEUE_BATCH);
+    const existing = await existingCustomerIds(app.pool, batch);
+    const known = batch.filter((id) => existing.has(id));
+    unknown.push(...batch.filter((id) => !existing.has(id)));
+    if (known.length > 0) await app.syncQueue.enqueue(known, 'enqueue');
+    queued += known.length;
+    onProgress?.({ done: i + batch.length, total: unique.length });
+  }
+  return { queued, unknown };
+}
+
+/** Queues a sync for every customer (or every one of a status), a page at a time. */
+export async function enqueueAll(
+  app: EnqueueApp,
+  options: { status?: CustomerStatus; onProgress?: (progress: EnqueueProgress) => void } = {},
+): Promise<EnqueueResult> {
+  const total = await countCustomers(app.pool, options.status);
+  let after: string | null = null;
+  let queued = 0;
+  for (;;) {
+    const ids = await customerIdsAfter(app.pool, after, ENQUEUE_BATCH, options.status);
+    if (ids.length === 0) break;
+    await app.syncQueue.enqueue(ids, 'enqueue');
+    queued += ids.length;
+    after = ids[ids.length - 1] ?? after;
+    // Customers added while this runs can push `done` past the first count.
+    options.onProgress?.({ done: queued, total: Math.max(total, queued) });
+  }
+  return { queued, unknown: [] };
+}

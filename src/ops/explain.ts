@@ -1,0 +1,53 @@
+/**
+ * `explain`: why is this customer (not) in step? Its row, its link, the workspace as the API shows
+ * it now, its last sync and open holds, the last audit rows, and what a sync would do now —
+ * decided by the very code a sync runs, with nothing recorded.
+ */
+import type { App } from '../app.js';
+import type { Workspace } from '../agent-engine/types.js';
+import type { Change, Conflict, Customer, Link } from '../core/types.js';
+import { type AuditRow, recentAudit } from '../sql/audit.js';
+import { type HeldChange, openHoldsOf } from '../sql/holds.js';
+import { type LastSync, lastSyncOf } from '../sql/subjects.js';
+import { inspectCustomer } from '../sync/syncSubject.js';
+import { NotFoundError } from './errors.js';
+
+export interface Explanation {
+  readonly customer: Customer;
+  readonly link: Link | null;
+  /** The workspace as the API shows it now; null with no link, or when the API says it is gone. */
+  readonly workspace: Workspace | null;
+  readonly lastSync: LastSync | null;
+  readonly holds: HeldChange[];
+  readonly audit: AuditRow[];
+  /** What a sync would do now. */
+  readonly wouldDo: { changes: readonly Change[]; conflict: Conflict | null };
+}
+
+/** Explains one customer; an unknown id is a {@link NotFoundError}. */
+export async function explainCustomer(
+  app: Pick<App, 'pool' | 'engine' | 'policy' | 'clock'>,
+  customerId: string,
+  options: { auditRows?: number } = {},
+): Promise<Explanation> {
+  const seen = await inspectCustomer(
+    { pool: app.pool, engine: app.engine(), policy: app.policy, clock: app.clock },
+    customerId,
+    { record: false },
+  );
+  if (!seen) throw new NotFoundError(`no customer with id ${JSON.stringify(customerId)}`);
+  const [lastSync, holds, audit] = await Promise.all([
+    lastSyncOf(app.pool, customerId),
+    openHoldsOf(app.pool, customerId),
+    recentAudit(app.pool, customerId, options.auditRows ?? 10),
+  ]);
+  return {
+    customer: seen.customer,
+    link: seen.link,
+    workspace: seen.workspace ?? null,
+    lastSync,
+    holds,
+    audit,
+    wouldDo: { changes: seen.decision.changes, conflict: seen.decision.conflict },
+  };
+}

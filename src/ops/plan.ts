@@ -1,0 +1,73 @@
+/**
+ * `plan`: what a sweep would do now, like `terraform plan`. Reads both sides through the sweep
+ * itself in dry-run mode, so the plan and the sweep can never disagree; changes nothing.
+ */
+import type { App } from '../app.js';
+import type { Change, Conflict } from '../core/types.js';
+import { getCustomer } from '../sql/customers.js';
+import { runSweep, type SweepProgress } from '../sync/sweep.js';
+import { NotFoundError } from './errors.js';
+
+/** The plan, as `plan --json` prints it (CONTRACT.md: changes, orphans, held; plus more). */
+export interface PlanResult {
+  readonly changes: Change[];
+  readonly orphans: { workspaceId: string; name: string; status: string }[];
+  /** Customers that cannot be given a workspace without sharing one (their syncs fail visibly). */
+  readonly conflicts: Conflict[];
+  /** Would the sweep hold its destructive changes for `approve`? */
+  readonly held: boolean;
+  /** False when the workspace listing failed part-way: then nothing destructive is planned. */
+  readonly listingComplete: boolean;
+  readonly counts: Record<string, number>;
+  readonly error?: string;
+}
+
+export interface PlanOptions {
+  /** Only this customer's changes and conflicts (the sweep still reads both sides whole). */
+  readonly customerId?: string;
+  readonly onProgress?: (progress: SweepProgress) => void;
+}
+
+/** Plans a sweep without changing anything. */
+export async function planSweep(
+  app: Pick<App, 'sweepDeps' | 'pool'>,
+  options: PlanOptions = {},
+): Promise<PlanResult> {
+  const only = options.customerId;
+  if (only !== undefined && !(await getCustomer(app.pool, only))) {
+    throw new NotFoundError(`no customer with id ${JSON.stringify(only)}`);
+  }
+  const changes: Change[] = [];
+  const conflicts: Conflict[] = [];
+  const orphans: PlanResult['orphans'] = [];
+  const report = await runSweep(app.sweepDeps(), {
+    trigger: 'manual',
+    dryRun: true,
+    onChange: (change) => {
+      if (only === undefined || change.customerId === only) changes.push(change);
+    },
+    onConflict: (conflict) => {
+      if (only === undefined || conflict.customerId === only) conflicts.push(conflict);
+    },
+    onOrphan: (orphan) => {
+      if (only === undefined)
+        orphans.push({ workspaceId: orphan.id, name: orphan.name, status: orphan.status });
+    },
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  return {
+    changes: changes.map(({ customerId, action, workspaceId, from, to }) => ({
+      customerId,
+      action,
+      workspaceId,
+      from,
+      to,
+    })),
+    orphans,
+    conflicts,
+    held: report.held,
+    listingComplete: report.listingComplete,
+    counts: report.counts,
+    ...(report.error ? { error: report.error } : {}),
+  };
+}

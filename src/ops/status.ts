@@ -1,0 +1,96 @@
+/** `status`: one look at everything an operator asks first. Reads only; no API calls. */
+import type { App } from '../app.js';
+import { heldChanges } from '../sql/holds.js';
+import { listOrphans } from '../sql/orphans.js';
+import { latestSweeps } from '../sql/sweepProgress.js';
+import { failedSyncs } from '../sql/syncState.js';
+
+/** The sync queue's states `status` counts. */
+export const QUEUE_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'completed',
+  'failed',
+] as const;
+
+/** `status --json`, as CONTRACT.md lists it, with a few extra fields. */
+export interface StatusReport {
+  readonly queue: Record<(typeof QUEUE_STATES)[number], number> & { paused: boolean };
+  readonly sweeps: {
+    id: string;
+    trigger: string;
+    startedAt: string;
+    finishedAt: string | null;
+    durationMs: number | null;
+    outcome: string;
+    counts: Record<string, number>;
+    error: string | null;
+  }[];
+  readonly failed: {
+    customerId: string;
+    reason: string;
+    kind: string;
+    attempts: number;
+    at: string;
+  }[];
+  readonly held: {
+    holdId: number;
+    sweepId: string | null;
+    customerId: string | null;
+    action: string;
+    workspaceId: string | null;
+    createdAt: string;
+  }[];
+  readonly orphans: { workspaceId: string; name: string; status: string; seenAt: string }[];
+  readonly breaker: 'closed' | 'open';
+  readonly breakerReason: string | null;
+  readonly breakerOpenedAt: string | null;
+}
+
+/** Gathers the status from Postgres and Redis. */
+export async function getStatus(
+  app: Pick<App, 'pool' | 'queues' | 'breaker'>,
+  options: { sweeps?: number; limit?: number } = {},
+): Promise<StatusReport> {
+  const limit = options.limit ?? 1000;
+  const [counts, paused, sweeps, failed, held, orphans, breaker] = await Promise.all([
+    app.queues.sync.getJobCounts(...QUEUE_STATES),
+    app.queues.sync.isPaused(),
+    latestSweeps(app.pool, options.sweeps ?? 5),
+    failedSyncs(app.pool, limit),
+    heldChanges(app.pool, limit),
+    listOrphans(app.pool, limit),
+    app.breaker.state(),
+  ]);
+  const queue = {
+    ...Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0])),
+    paused,
+  } as StatusReport['queue'];
+  return {
+    queue,
+    sweeps: sweeps.map((s) => ({
+      id: s.id,
+      trigger: s.trigger,
+      startedAt: s.startedAt.toISOString(),
+      finishedAt: s.finishedAt?.toISOString() ?? null,
+      durationMs: s.finishedAt ? s.finishedAt.getTime() - s.startedAt.getTime() : null,
+      outcome: s.outcome,
+      counts: s.counts,
+      error: s.error,
+    })),
+    failed: failed.map((f) => ({ ...f, at: f.at.toISOString() })),
+    held: held.map((h) => ({ ...h, createdAt: h.createdAt.toISOString() })),
+    orphans: orphans.map((o) => ({
+      workspaceId: o.workspaceId,
+      name: o.name,
+      status: o.status,
+      seenAt: o.seenAt.toISOString(),
+    })),
+    breaker: breaker.state,
+    breakerReason: breaker.reason ?? null,
+    breakerOpenedAt: breaker.openedAt ? new Date(breaker.openedAt).toISOString() : null,
+  };
+}

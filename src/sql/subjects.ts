@@ -1,0 +1,75 @@
+/** Customer ids for the operator's commands: which exist, all of them in pages, a last sync. */
+import type pg from 'pg';
+
+import type { CustomerStatus } from '../core/types.js';
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+/** Of `ids`, those that are rows of `customers`. */
+export async function existingCustomerIds(
+  db: Queryable,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>(
+    'select id from customers where id = any($1::text[])',
+    [ids],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+/** How many customers (optionally of one status) there are. */
+export async function countCustomers(db: Queryable, status?: CustomerStatus): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'select count(*)::int as n from customers where $1::text is null or status = $1',
+    [status ?? null],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** The next page of customer ids after `after`, in id order (keyset paging). */
+export async function customerIdsAfter(
+  db: Queryable,
+  after: string | null,
+  limit: number,
+  status?: CustomerStatus,
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `select id from customers
+      where ($1::text is null or id > $1) and ($2::text is null or status = $2)
+      order by id limit $3`,
+    [after, status ?? null, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The last sync of a subject, if it ever ran. */
+export interface LastSync {
+  at: Date;
+  outcome: string;
+  kind: string | null;
+  reason: string | null;
+  attempts: number;
+}
+
+export async function lastSyncOf(db: Queryable, subject: string): Promise<LastSync | null> {
+  const { rows } = await db.query(
+    'select at, outcome, kind, reason, attempts from sync_state where subject = $1',
+    [subject],
+  );
+  return (rows[0] as LastSync | undefined) ?? null;
+}
+
+/** Every subject whose last sync failed, in pages (for `retry-failed`). */
+export async function failedSubjectsAfter(
+  db: Queryable,
+  after: string | null,
+  limit: number,
+): Promise<string[]> {
+  const { rows } = await db.query<{ subject: string }>(
+    `select subject from sync_state
+      where outcome = 'failed' and ($1::text is null or subject > $1)
+      order by subject limit $2`,
+    [after, limit],
+  );
+  return rows.map((r) => r.subject);
+}
