@@ -1,0 +1,225 @@
+/**
+ * Prometheus metrics: one registry per process (never prom-client's global one, so tests and
+ * several apps in one process do not collide), holding every metric customer-sync exposes. Other
+ * modules only increment; the names, labels and buckets are decided here, once.
+ */
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type LabelValues,
+} from 'prom-client';
+
+import type { CallObserver } from './agent-engine/types.js';
+import type { SyncEvents } from './sync/worker.js';
+
+const PREFIX = 'customer_sync_';
+
+/** Where a webhook came from (the route's name). */
+export type WebhookSource = 'billing' | 'stripe';
+
+/** Why a webhook delivery was refused; each is a `rejected_<reason>` outcome. */
+export type WebhookRejection =
+  | 'not_configured' // 503: no secret for the route
+  | 'too_large' // 413
+  | 'signature' // 401: bad or missing signature, or timestamp outside ±5 min
+  | 'not_json' // 400
+  | 'invalid' // 422: JSON of the wrong shape
+  | 'bad_request' // 4xx from the HTTP layer itself (malformed request)
+  | 'unavailable' // 503: Postgres unreachable, nothing acknowledged
+  | 'error'; // 500: anything else; nothing acknowledged
+
+/** What became of one webhook delivery. */
+export type WebhookOutcome =
+  'applied' | 'duplicate' | 'stale' | 'ignored' | `rejected_${WebhookRejection}`;
+
+/** The part of a sweep's report the metrics read (structurally `SweepReport`). */
+export interface SweptReport {
+  readonly skipped: boolean;
+  readonly listingComplete: boolean;
+  readonly held: boolean;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly error?: string;
+}
+
+/** Queue counts by BullMQ state, e.g. BullMQ's `queue.getJobCounts(...)`. */
+export type QueueDepthSource = () => Promise<Record<string, number>>;
+
+/** The actions a plan can contain; their counts are read from a sweep report's `counts`. */
+const PLAN_ACTIONS = ['create', 'adopt', 'rename', 'activate', 'deactivate', 'delete'] as const;
+
+/** Every metric, typed, plus the adapters the other modules are handed. */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly sweeps: Counter<'outcome'>;
+  readonly sweepDuration: Histogram<'outcome'>;
+  readonly plannedChanges: Counter<'action'>;
+  readonly heldChanges: Counter<'source'>;
+  readonly syncs: Counter<'action' | 'outcome'>;
+  readonly queueDepth: Gauge<'state'>;
+  readonly apiCalls: Counter<'route' | 'method' | 'status'>;
+  readonly apiLatency: Histogram<'route' | 'method'>;
+  readonly tokenMints: Counter;
+  readonly webhooks: Counter<'source' | 'outcome'>;
+  readonly breakerState: Gauge;
+  /** Handed to the Agent Engine client (`CallObserver`). */
+  readonly observer: Required<CallObserver>;
+  /** Handed to the sync worker (`SyncEvents`). */
+  readonly syncEvents: Required<SyncEvents>;
+  /** Records one finished sweep: outcome, duration, planned changes by action, held changes. */
+  recordSweep(report: SweptReport, ms: number): void;
+  /** Counts one webhook delivery. */
+  recordWebhook(source: WebhookSource, outcome: WebhookOutcome): void;
+  /** Sets where the queue depth gauge reads from at each scrape (the composition root calls it). */
+  setQueueDepthSource(source: QueueDepthSource): void;
+  /** The Prometheus text exposition of the registry. */
+  render(): Promise<string>;
+}
+
+/** Builds a fresh registry with default process metrics and every customer-sync metric on it. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  let queueDepthSource: QueueDepthSource | undefined;
+
+  const sweeps = new Counter({
+    name: `${PREFIX}sweeps_total`,
+    help: 'Sweeps finished, by outcome (ok, held, incomplete, skipped); a sweep that throws is not counted here.',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const sweepDuration = new Histogram({
+    name: `${PREFIX}sweep_duration_seconds`,
+    help: 'How long a sweep took, from start to its syncs being queued.',
+    labelNames: ['outcome'] as const,
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+    registers,
+  });
+  const plannedChanges = new Counter({
+    name: `${PREFIX}sweep_changes_planned_total`,
+    help: 'Changes sweeps planned, by action.',
+    labelNames: ['action'] as const,
+    registers,
+  });
+  const heldChanges = new Counter({
+    name: `${PREFIX}held_changes_total`,
+    help: 'Destructive changes held for approval, by where they were held (sweep, sync).',
+    labelNames: ['source'] as const,
+    registers,
+  });
+  const syncs = new Counter({
+    name: `${PREFIX}syncs_total`,
+    help: 'Customer syncs finished, by action performed and outcome (ok, held, failed_<kind>).',
+    labelNames: ['action', 'outcome'] as const,
+    registers,
+  });
+  const queueDepth = new Gauge({
+    name: `${PREFIX}queue_depth`,
+    help: 'Sync jobs in the queue, by state, read at scrape time.',
+    labelNames: ['state'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      if (!queueDepthSource) return;
+      try {
+        const counts = await queueDepthSource();
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      } catch {
+        // Redis down: no depth rather than a failed scrape; readiness says why.
+      }
+    },
+  });
+  const apiCalls = new Counter({
+    name: `${PREFIX}agent_engine_calls_total`,
+    help: 'Agent Engine HTTP calls, by route template, method and status (or "error").',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers,
+  });
+  const apiLatency = new Histogram({
+    name: `${PREFIX}agent_engine_call_duration_seconds`,
+    help: 'Agent Engine HTTP call latency, by route template and method.',
+    labelNames: ['route', 'method'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const tokenMints = new Counter({
+    name: `${PREFIX}token_mints_total`,
+    help: 'Application tokens minted.',
+    registers,
+  });
+  const webhooks = new Counter({
+    name: `${PREFIX}webhooks_total`,
+    help: 'Webhook deliveries, by source and outcome (applied, duplicate, stale, ignored, rejected_<reason>).',
+    labelNames: ['source', 'outcome'] as const,
+    registers,
+  });
+  const breakerState = new Gauge({
+    name: `${PREFIX}breaker_state`,
+    help: 'The Agent Engine breaker: 0 closed, 1 open (mutations paused).',
+    registers,
+  });
+  breakerState.set(0);
+
+  const countSync = (labels: LabelValues<'action' | 'outcome'>) => syncs.inc(labels);
+
+  return {
+    registry,
+    sweeps,
+    sweepDuration,
+    plannedChanges,
+    heldChanges,
+    syncs,
+    queueDepth,
+    apiCalls,
+    apiLatency,
+    tokenMints,
+    webhooks,
+    breakerState,
+    observer: {
+      onCall: ({ route, method, status, durationMs }) => {
+        apiCalls.inc({ route, method, status: String(status) });
+        apiLatency.observe({ route, method }, durationMs / 1000);
+      },
+      onTokenMint: () => tokenMints.inc(),
+    },
+    syncEvents: {
+      onSynced: (_subject, result) => {
+        for (const action of result.done) countSync({ action, outcome: 'ok' });
+        for (const action of result.held) countSync({ action, outcome: 'held' });
+        if (result.held.length > 0) heldChanges.inc({ source: 'sync' }, result.held.length);
+        // A sync that found nothing to do is the common case in a fleet in step: count it too.
+        if (result.done.length === 0 && result.held.length === 0) {
+          countSync({ action: 'none', outcome: 'ok' });
+        }
+      },
+      onFailed: (_subject, kind) => countSync({ action: 'unknown', outcome: `failed_${kind}` }),
+      onBreaker: (state) => breakerState.set(state === 'open' ? 1 : 0),
+    },
+    recordSweep: (report, ms) => {
+      const outcome = sweepOutcome(report);
+      sweeps.inc({ outcome });
+      sweepDuration.observe({ outcome }, ms / 1000);
+      for (const action of PLAN_ACTIONS) {
+        const n = report.counts[action] ?? 0;
+        if (n > 0) plannedChanges.inc({ action }, n);
+      }
+      const held = report.counts.held ?? 0;
+      if (held > 0) heldChanges.inc({ source: 'sweep' }, held);
+    },
+    recordWebhook: (source, outcome) => webhooks.inc({ source, outcome }),
+    setQueueDepthSource: (source) => {
+      queueDepthSource = source;
+    },
+    render: () => registry.metrics(),
+  };
+}
+
+/** The same outcome words as the `sweeps` table (a sweep that throws never reports). */
+function sweepOutcome(report: SweptReport): string {
+  if (report.skipped) return 'skipped';
+  if (!report.listingComplete) return 'incomplete';
+  return report.held ? 'held' : 'ok';
+}
