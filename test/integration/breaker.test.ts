@@ -1,0 +1,82 @@
+/**
+ * Refused credentials open the breaker: no more calls hammer the API, one error says why, and the
+ * daemon resumes by itself when calls succeed again. And a stopping daemon finishes its jobs.
+ */
+import { spawn } from 'node:child_process';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { type Harness, startHarness } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe('the breaker', () => {
+  it('opens on refused credentials, says why once, probes slowly, and closes by itself', async () => {
+    h = await startHarness();
+    await h.customers(Array.from({ length: 8 }, (_, i) => ({ id: `c${i}`, name: `Co ${i}` })));
+    // Every call, the token endpoint's too, answers 401: revoked credentials.
+    h.sim.faults.set({ p5xx: 1, statuses5xx: [401], faultTokenEndpoint: true });
+    const daemon = await h.startDaemon({ breaker: { threshold: 3, probeEveryMs: 400 } });
+    await daemon.app.syncQueue.enqueue(
+      Array.from({ length: 8 }, (_, i) => `c${i}`),
+      'enqueue',
+    );
+    await waitFor(async () => (await daemon.app.breaker.state()).state === 'open', {
+      timeoutMs: 20_000,
+      what: 'the breaker to open',
+    });
+    // While open, one probe per interval reaches the API: four more token calls (two probes of
+    // a refresh and its retry) take at least one probe interval, where unchecked retries would
+    // take milliseconds.
+    const tokenCalls = () => h!.sim.stats.count('POST /api/v1/account/applications/token');
+    const openedAt = Date.now();
+    const atOpen = tokenCalls();
+    await waitFor(() => tokenCalls() >= atOpen + 4 || undefined, {
+      timeoutMs: 10_000,
+      what: 'probes',
+    });
+    expect(Date.now() - openedAt).toBeGreaterThanOrEqual(400);
+    expect(h.logs.filter((l) => l.includes('breaker open'))).toHaveLength(1);
+    expect(h.sim.store.count()).toBe(1); // only `default`: nothing was changed
+
+    h.sim.faults.reset();
+    await waitFor(() => h!.sim.store.count() === 9 || undefined, {
+      timeoutMs: 30_000,
+      what: 'the syncs to resume',
+    });
+    expect((await daemon.app.breaker.state()).state).toBe('closed');
+    expect(h.logs.some((l) => l.includes('breaker closed'))).toBe(true);
+  });
+});
+
+describe('shutdown', () => {
+  it('SIGTERM finishes in-flight jobs and exits 0', async () => {
+    h = await startHarness({ env: { WORKER_CONCURRENCY: '4' } });
+    await h.customers(Array.from({ length: 40 }, (_, i) => ({ id: `c${i}`, name: `Co ${i}` })));
+    h.sim.faults.set({ latencyMs: 150 });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, ...h.env, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const app = h.app();
+    await waitFor(async () => (await app.queues.sync.getJobCounts('active')).active > 0, {
+      timeoutMs: 30_000,
+      what: 'jobs in flight',
+    });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // Nothing was abandoned mid-flight: no job is left active for another daemon to recover.
+    expect((await app.queues.sync.getJobCounts('active')).active).toBe(0);
+    const { rows } = await h.database.pool.query(
+      `select count(*)::int as n from audit where outcome = 'started'`,
+    );
+    expect(rows[0].n).toBe(0);
+  });
+});
