@@ -66,7 +66,7 @@ describe('shutdown', () => {
     child.stderr.resume();
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const app = h.app();
-    await waitFor(async () => (await app.queues.sync.getJobCounts('active')).active > 0, {
+    await waitFor(async () => ((await app.queues.sync.getJobCounts('active')).active ?? 0) > 0, {
       timeoutMs: 30_000,
       what: 'jobs in flight',
     });
