@@ -1,0 +1,93 @@
+/**
+ * A billing system's signed events, through a running daemon, all the way to the workspace.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { Webhook } from 'standardwebhooks';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { type Harness, startHarness } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+async function send(url: string, type: string, data: Record<string, string>) {
+  const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
+  const id = `msg_${randomUUID()}`;
+  const now = new Date();
+  const signature = new Webhook(SECRET).sign(id, now, body);
+  const answer = await request(`${url}/webhooks/billing`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': signature,
+    },
+    body,
+  });
+  return { status: answer.statusCode, body: await answer.body.json() };
+}
+
+describe('billing webhooks through a running daemon', () => {
+  it('created → active workspace; deactivated → inactive; reactivated → active; deleted → inactive, then gone', async () => {
+    h = await startHarness({ env: { BILLING_WEBHOOK_SECRET: SECRET, DELETE_GRACE: '0' } });
+    const daemon = await h.startDaemon();
+    const sim = h.sim;
+    const named = () => sim.store.findByName('Acme Corp');
+
+    expect(
+      await send(daemon.url, 'customer.created', { id: 'cus_1', name: 'Acme Corp' }),
+    ).toMatchObject({ status: 200 });
+    const created = await waitFor(() => named(), { timeoutMs: 5_000, what: 'the workspace' });
+    expect(created.status).toBe('active');
+
+    await send(daemon.url, 'customer.deactivated', { id: 'cus_1' });
+    await waitFor(() => named()?.status === 'inactive', { timeoutMs: 5_000, what: 'deactivation' });
+
+    await send(daemon.url, 'customer.reactivated', { id: 'cus_1' });
+    await waitFor(() => named()?.status === 'active', { timeoutMs: 5_000, what: 'reactivation' });
+
+    await send(daemon.url, 'customer.updated', { id: 'cus_1', name: 'Acme Corporation' });
+    await waitFor(() => sim.store.get(created.id)?.name === 'Acme Corporation', {
+      timeoutMs: 5_000,
+      what: 'rename',
+    });
+
+    await send(daemon.url, 'customer.deleted', { id: 'cus_1' });
+    await waitFor(() => sim.store.get(created.id) === undefined, {
+      timeoutMs: 5_000,
+      what: 'deletion',
+    });
+    const { rows } = await h.database.pool.query(`select status from customers where id = 'cus_1'`);
+    expect(rows[0].status).toBe('deleted');
+    // One workspace was ever made for this customer: every change went to it by id.
+    expect(sim.stats.snapshot().workspacesCreated).toBe(1);
+  });
+
+  it('a direct write to the table reaches the workspace without a webhook', async () => {
+    h = await startHarness();
+    const daemon = await h.startDaemon();
+    await waitFor(async () => (await daemon.app.queues.sync.getWorkers()).length > 0, {
+      timeoutMs: 5_000,
+    });
+    await h.database.pool.query(
+      `insert into customers (id, name) values ('cus_direct', 'Direct Co')`,
+    );
+    const ws = await waitFor(() => h!.sim.store.findByName('Direct Co'), {
+      timeoutMs: 5_000,
+      what: 'the workspace',
+    });
+    await h.database.pool.query(`update customers set status = 'inactive' where id = 'cus_direct'`);
+    await waitFor(() => h!.sim.store.get(ws.id)?.status === 'inactive', {
+      timeoutMs: 5_000,
+      what: 'deactivation',
+    });
+  });
+});
