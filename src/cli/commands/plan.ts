@@ -27,7 +27,11 @@ export function registerPlan(program: Command, ctx: CliContext): void {
 const ACTIONS = ['create', 'adopt', 'rename', 'activate', 'deactivate', 'delete'];
 
 /** The readable plan: a table of changes, then conflicts, orphans and whether it would be held. */
-export function renderPlan(plan: PlanResult, policy: Policy): string[] {
+export function renderPlan(
+  plan: PlanResult,
+  policy: Policy,
+  options: { maxRows?: number } = {},
+): string[] {
   const { counts } = plan;
   const lines = [
     `Plan: ${plural(plan.changes.length, 'change')} for ${plural(counts.customers ?? 0, 'customer')} and ${plural(counts.workspaces ?? 0, 'workspace')}` +

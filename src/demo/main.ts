@@ -1,0 +1,123 @@
+/**
+ * `npm run demo`: the whole system on one machine with no Airbyte account. Starts the Agent
+ * Engine simulator in-process, migrates and resets a demo database and Redis prefix, loads sample
+ * customers and one orphan, shows the plan, starts the daemon, runs a sweep with progress, says
+ * `converged` once the queue is idle, then keeps running and prints how to poke it.
+ * SIGTERM/SIGINT → a clean exit 0. Postgres or Redis unreachable → which, where, how; exit 1.
+ */
+import { createServer } from 'node:net';
+
+import { createApp, type Daemon, startDaemon } from '../app.js';
+import { renderPlan } from '../cli/commands/plan.js';
+import { createSweepView } from '../cli/sweepView.js';
+import { loadConfig, readEnvironment } from '../config.js';
+import { runMigrations } from '../db/migrate.js';
+import { toError } from '../lib/errors.js';
+import { createLogger } from '../lib/logger.js';
+import { UnreachableError } from '../ops/errors.js';
+import { planSweep } from '../ops/plan.js';
+import { checkConnections, redact } from '../ops/preflight.js';
+import { queueSweep, waitForSweep } from '../ops/sweep.js';
+import { type Simulator, startSimulator } from '../simulator/index.js';
+import { converged } from './converged.js';
+import { instructions } from './instructions.js';
+import { resetPrefix, resetTables } from './reset.js';
+import { seedDemo } from './seed.js';
+import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, demoEnvironment, demoSettings } from './settings.js';
+
+const say = (...lines: string[]) => {
+  for (const line of lines.length ? lines : ['']) process.stdout.write(`${line}\n`);
+};
+
+async function main(): Promise<number> {
+  const settings = demoSettings(await readEnvironment());
+  for (const note of settings.notes) say(`note: ${note}`);
+  try {
+    await checkConnections(settings);
+  } catch (error) {
+    if (!(error instanceof UnreachableError)) throw error;
+    for (const line of error.message.split('\n')) process.stderr.write(`demo: ${line}\n`);
+    return 1;
+  }
+  const cleanup: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const close of cleanup.reverse()) await close().catch(() => {});
+    say('demo stopped');
+    process.exit(code);
+  };
+  process.once('SIGTERM', () => void stop(0));
+  process.once('SIGINT', () => void stop(0));
+
+  const sim: Simulator = await startSimulator({
+    clientId: DEMO_CLIENT_ID,
+    clientSecret: DEMO_CLIENT_SECRET,
+  });
+  cleanup.push(() => sim.close());
+  const port = await freePort(settings.port);
+  if (port !== settings.port) say(`note: port ${settings.port} is taken; using ${port}`);
+  const env = demoEnvironment(settings, sim.url, port);
+  const config = loadConfig(env);
+  const logger = createLogger({ level: settings.logLevel, secrets: [DEMO_CLIENT_SECRET] });
+
+  say(`Agent Engine simulator: ${sim.url}`);
+  say(
+    `Postgres: ${redact(config.databaseUrl)}   Redis: ${redact(config.redisUrl)} (prefix ${config.queuePrefix})`,
+  );
+  await runMigrations(config.databaseUrl);
+  const setup = createApp(config, { logger });
+  cleanup.push(() => setup.close());
+  await resetTables(setup.pool);
+  await resetPrefix(config.redisUrl, config.queuePrefix);
+  const { customers } = await seedDemo(setup.pool, sim);
+  say(
+    `loaded ${customers} sample customers (4 inactive, 1 deleted, 2 named "Acme Corp") and 1 orphan workspace`,
+  );
+
+  say('', 'The plan (what the first sweep will do):');
+  const plan = await planSweep(setup);
+  for (const line of renderPlan(plan, setup.policy, { maxRows: 12 })) say(`  ${line}`);
+
+  // Queued before the daemon starts, so it is the first sweep the daemon runs.
+  const sweepId = await queueSweep(setup);
+  const daemon: Daemon = await startDaemon(config, { logger });
+  cleanup.push(() => daemon.close());
+  say('', `daemon listening on ${daemon.url}`, `sweep ${sweepId} queued`);
+  const view = createSweepView(process.stdout, process.stderr, { prefix: config.queuePrefix });
+  const summary = await waitForSweep(setup, sweepId, { onUpdate: (w) => view.update(w) });
+  view.finish(summary);
+  say('', await converged(setup));
+  for (const line of await instructions(daemon, env)) say(line);
+  if (process.stdin.isTTY) {
+    process.stdin.on(
+      'data',
+      () => void instructions(daemon, env).then((lines) => lines.forEach((l) => say(l))),
+    );
+  }
+  return -1;
+}
+
+/** `wanted` when it is free on 127.0.0.1, else an ephemeral port (0 asks for one). */
+function freePort(wanted: number): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(wanted === 0 ? 0 : freePort(0)));
+    server.listen(wanted, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : wanted;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`demo: ${toError(error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,32 @@
+/** Makes a re-run start clean: the demo's tables emptied and its Redis prefix cleared. */
+import { getTableName, is } from 'drizzle-orm';
+import { PgTable } from 'drizzle-orm/pg-core';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+
+import * as schema from '../db/schema.js';
+
+/** Every table of the schema, emptied in one statement. */
+export async function resetTables(pool: pg.Pool): Promise<void> {
+  const tables = Object.values(schema)
+    .filter((t): t is PgTable => is(t, PgTable))
+    .map((t) => `"${getTableName(t)}"`);
+  await pool.query(`truncate ${tables.join(', ')} restart identity cascade`);
+}
+
+/** Deletes every key under `prefix:` (SCAN, never KEYS). */
+export async function resetPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+  redis.on('error', () => {});
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
