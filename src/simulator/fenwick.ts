@@ -58,6 +58,16 @@ export class Fenwick {
     }
   }
 
+  /** Drops the slots from `size` on (a failed bulk insert). */
+  truncate(size: number): void {
+    if (size >= this.#size) return;
+    // Nodes at or below `size` cover only slots below it, so they stay right; clear the rest.
+    this.#tree.fill(0, size + 1, this.#size + 1);
+    this.#flags.fill(0, size, this.#size);
+    this.#size = size;
+    this.#total = this.countBefore(size);
+  }
+
   /** How many set flags lie in slots [0, slot). */
   countBefore(slot: number): number {
     let sum = 0;

@@ -15,6 +15,7 @@ import { createRequestListener, Sleeps } from './server.js';
 import { type SimStats, StatsRecorder } from './stats.js';
 import { WorkspaceStore } from './store.js';
 import { TokenIssuer } from './tokens.js';
+import { isUuid } from './validate.js';
 
 export type { FaultSettings, Faults } from './faults.js';
 export type { SimStats, SimStatsSnapshot } from './stats.js';
@@ -63,6 +64,8 @@ export const DEFAULT_ORGANIZATION_ID = '7d3c1b52-9e4f-4a8b-b6d0-2f5e8c9a1d34';
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const clock = options.clock ?? systemClock;
   const organizationId = (options.organizationId ?? DEFAULT_ORGANIZATION_ID).toLowerCase();
+  if (!isUuid(organizationId))
+    throw new RangeError(`organizationId must be a uuid: ${organizationId}`);
   const tokens = new TokenIssuer(clock);
   const parts: SimParts = {
     store: new WorkspaceStore(organizationId, clock),

@@ -2,25 +2,17 @@
  * The simulator's organization: its workspaces in creation order, names unique among the live
  * ones, deletes as tombstones. Synchronous, so tests (and the HTTP handlers) change it atomically
  * "behind the client's back". Three Fenwick trees (live, active, inactive) make a list page O(page
- * · log n) whatever the offset; only a `name_contains` filter scans.
+ * · log n) whatever the offset; only a `name_contains` filter scans. Workspaces are kept as
+ * columns and handed out as fresh frozen objects: a million of them cost two maps and a few
+ * arrays, not a million objects for the garbage collector to trace.
  */
-import { randomUUID } from 'node:crypto';
-
 import type { WorkspaceStatus } from '../core/types.js';
 import type { Clock } from '../lib/clock.js';
 import { Fenwick } from './fenwick.js';
-import { isoMicros, isWorkspaceStatus, type SimWorkspace } from './workspace.js';
+import { randomUuid } from './uuid.js';
+import { checkName, checkStatus, isoMicros, type SimWorkspace, StoreError } from './workspace.js';
 
-/** Why the store refused a change; the HTTP layer maps each code onto the API's answer. */
-export class StoreError extends Error {
-  override readonly name = 'StoreError';
-  constructor(
-    readonly code: 'not_found' | 'name_taken' | 'invalid',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { StoreError } from './workspace.js';
 
 /** A partial update, as `PUT /workspaces/{id}` takes it. */
 export interface WorkspacePatch {
@@ -49,8 +41,14 @@ export const DEFAULT_NAME = 'default';
 export class WorkspaceStore {
   readonly organizationId: string;
   readonly #clock: Clock;
-  /** Every workspace ever created, tombstones included, in creation (= list) order. */
-  readonly #slots: SimWorkspace[] = [];
+  // Columns indexed by slot: every workspace ever created, tombstones included, in creation (=
+  // list) order. Liveness and status for listing live in the Fenwick trees below.
+  readonly #ids: string[] = [];
+  readonly #names: string[] = [];
+  readonly #statuses: WorkspaceStatus[] = [];
+  readonly #cache: (boolean | null)[] = [];
+  readonly #createdAt: number[] = [];
+  readonly #updatedAt: number[] = [];
   /** Lower-cased names, filled on the first `name_contains` scan. */
   readonly #lower: (string | undefined)[] = [];
   readonly #slotById = new Map<string, number>();
@@ -72,54 +70,52 @@ export class WorkspaceStore {
     checkName(name);
     checkStatus(status);
     if (this.#slotByName.has(name)) throw new StoreError('name_taken', `name taken: ${name}`);
-    const now = isoMicros(this.#clock.now());
-    return this.#append(name, status, now);
+    return this.#at(this.#append(name, status, this.#clock.now()));
   }
 
   /**
    * Bulk insert for benchmarks: `count` workspaces named `nameOf(i)`, all stamped with one time.
-   * Checks every name first, so a collision leaves the store unchanged.
+   * All or nothing: a bad or taken name (or status) leaves the store as it was.
    */
   seed(
     count: number,
     nameOf: (i: number) => string,
     statusOf: (i: number) => WorkspaceStatus = () => 'active',
   ): void {
-    const names: string[] = new Array<string>(count);
-    const seen = new Set<string>();
-    for (let i = 0; i < count; i++) {
-      const name = nameOf(i);
-      checkName(name);
-      if (this.#slotByName.has(name) || seen.has(name)) {
-        throw new StoreError('name_taken', `seed: name taken: ${name}`);
+    const start = this.#ids.length;
+    const now = this.#clock.now();
+    try {
+      for (let i = 0; i < count; i++) {
+        const name = nameOf(i);
+        const status = statusOf(i);
+        checkName(name);
+        checkStatus(status);
+        if (this.#slotByName.has(name))
+          throw new StoreError('name_taken', `seed: name taken: ${name}`);
+        this.#append(name, status, now);
       }
-      seen.add(name);
-      names[i] = name;
-    }
-    const now = isoMicros(this.#clock.now());
-    for (let i = 0; i < count; i++) {
-      const status = statusOf(i);
-      checkStatus(status);
-      this.#append(names[i] as string, status, now);
+    } catch (error) {
+      this.#truncate(start);
+      throw error;
     }
   }
 
   /** The live workspace with this id; undefined when unknown or deleted. */
   get(id: string): SimWorkspace | undefined {
-    const ws = this.getIncludingDeleted(id);
-    return ws && !ws.tombstone ? ws : undefined;
+    const slot = this.#slotById.get(id);
+    return slot === undefined || !this.#live.get(slot) ? undefined : this.#at(slot);
   }
 
   /** The workspace with this id, tombstoned or not. */
   getIncludingDeleted(id: string): SimWorkspace | undefined {
     const slot = this.#slotById.get(id);
-    return slot === undefined ? undefined : this.#slots[slot];
+    return slot === undefined ? undefined : this.#at(slot);
   }
 
   /** The live workspace with exactly this name. */
   findByName(name: string): SimWorkspace | undefined {
     const slot = this.#slotByName.get(name);
-    return slot === undefined ? undefined : this.#slots[slot];
+    return slot === undefined ? undefined : this.#at(slot);
   }
 
   /** Renames a live workspace; the name must be free among the live ones (or already its own). */
@@ -138,46 +134,55 @@ export class WorkspaceStore {
    */
   update(id: string, patch: WorkspacePatch): SimWorkspace {
     const slot = this.#liveSlot(id);
-    const old = this.#slots[slot] as SimWorkspace;
-    const name = patch.name ?? old.name;
-    const status = patch.status ?? old.status;
-    const cacheEnabled = patch.cacheEnabled === undefined ? old.cacheEnabled : patch.cacheEnabled;
+    const oldName = this.#names[slot] as string;
+    const oldStatus = this.#statuses[slot] as WorkspaceStatus;
+    const oldCache = this.#cache[slot] as boolean | null;
+    const name = patch.name ?? oldName;
+    const status = patch.status ?? oldStatus;
+    const cacheEnabled = patch.cacheEnabled === undefined ? oldCache : patch.cacheEnabled;
     checkName(name);
     checkStatus(status);
     const holder = this.#slotByName.get(name);
     if (holder !== undefined && holder !== slot) {
       throw new StoreError('name_taken', `name taken: ${name}`);
     }
-    if (name === old.name && status === old.status && cacheEnabled === old.cacheEnabled) return old;
-    if (name !== old.name) {
-      this.#slotByName.delete(old.name);
+    if (name === oldName && status === oldStatus && cacheEnabled === oldCache)
+      return this.#at(slot);
+    if (name !== oldName) {
+      this.#slotByName.delete(oldName);
       this.#slotByName.set(name, slot);
+      this.#names[slot] = name;
       this.#lower[slot] = undefined;
     }
-    if (status !== old.status) {
+    if (status !== oldStatus) {
+      this.#statuses[slot] = status;
       this.#active.set(slot, status === 'active');
       this.#inactive.set(slot, status === 'inactive');
     }
-    const updatedAt = isoMicros(this.#clock.now());
-    return this.#replace(slot, { ...old, name, status, cacheEnabled, updatedAt });
+    this.#cache[slot] = cacheEnabled;
+    this.#updatedAt[slot] = this.#clock.now();
+    return this.#at(slot);
   }
 
   /** Soft-deletes a live workspace: tombstoned, unlisted, its name free again. */
   delete(id: string): { id: string; deletedAt: string } {
     const slot = this.#liveSlot(id);
-    const old = this.#slots[slot] as SimWorkspace;
-    const deletedAt = isoMicros(this.#clock.now());
-    this.#slotByName.delete(old.name);
+    const now = this.#clock.now();
+    this.#slotByName.delete(this.#names[slot] as string);
     this.#live.set(slot, false);
     this.#active.set(slot, false);
     this.#inactive.set(slot, false);
-    this.#replace(slot, { ...old, tombstone: true, updatedAt: deletedAt });
-    return { id, deletedAt };
+    this.#updatedAt[slot] = now;
+    return { id: this.#ids[slot] as string, deletedAt: isoMicros(now) };
   }
 
   /** Every live workspace, in list order. */
   list(): SimWorkspace[] {
-    return this.#slots.filter((ws) => !ws.tombstone);
+    const out: SimWorkspace[] = [];
+    for (let slot = 0; slot < this.#ids.length; slot++) {
+      if (this.#live.get(slot)) out.push(this.#at(slot));
+    }
+    return out;
   }
 
   /** How many live workspaces there are. */
@@ -203,73 +208,87 @@ export class WorkspaceStore {
     }
     const items: SimWorkspace[] = [];
     const end = Math.min(offset + limit, tree.total);
-    for (let k = offset; k < end; k++) items.push(this.#slots[tree.find(k)] as SimWorkspace);
+    for (let k = offset; k < end; k++) items.push(this.#at(tree.find(k)));
     return { items, hasMore: end < tree.total };
   }
 
   #scan(tree: Fenwick, offset: number, limit: number, needle: string): StorePage {
     const items: SimWorkspace[] = [];
     let matched = 0;
-    for (let slot = 0; slot < this.#slots.length; slot++) {
+    for (let slot = 0; slot < this.#ids.length; slot++) {
       if (!tree.get(slot)) continue;
       let lower = this.#lower[slot];
       if (lower === undefined) {
-        lower = (this.#slots[slot] as SimWorkspace).name.toLowerCase();
+        lower = (this.#names[slot] as string).toLowerCase();
         this.#lower[slot] = lower;
       }
       if (!lower.includes(needle)) continue;
       if (matched++ < offset) continue;
       if (items.length === limit) return { items, hasMore: true };
-      items.push(this.#slots[slot] as SimWorkspace);
+      items.push(this.#at(slot));
     }
     return { items, hasMore: false };
   }
 
-  #append(name: string, status: WorkspaceStatus, now: string): SimWorkspace {
-    const ws: SimWorkspace = Object.freeze({
-      id: randomUUID(),
-      name,
+  /** A snapshot of the workspace in `slot`. */
+  #at(slot: number): SimWorkspace {
+    return Object.freeze({
+      id: this.#ids[slot] as string,
+      name: this.#names[slot] as string,
       organizationId: this.organizationId,
-      status,
-      cacheEnabled: null,
-      tombstone: false,
-      createdAt: now,
-      updatedAt: now,
+      status: this.#statuses[slot] as WorkspaceStatus,
+      cacheEnabled: this.#cache[slot] as boolean | null,
+      tombstone: !this.#live.get(slot),
+      createdAt: isoMicros(this.#createdAt[slot] as number),
+      updatedAt: isoMicros(this.#updatedAt[slot] as number),
     });
-    const slot = this.#slots.length;
-    this.#slots.push(ws);
+  }
+
+  #append(name: string, status: WorkspaceStatus, now: number): number {
+    const slot = this.#ids.length;
+    const id = randomUuid();
+    this.#ids.push(id);
+    this.#names.push(name);
+    this.#statuses.push(status);
+    this.#cache.push(null);
+    this.#createdAt.push(now);
+    this.#updatedAt.push(now);
     this.#lower.push(undefined);
-    this.#slotById.set(ws.id, slot);
+    this.#slotById.set(id, slot);
     this.#slotByName.set(name, slot);
     this.#live.push(true);
     this.#active.push(status === 'active');
     this.#inactive.push(status === 'inactive');
-    return ws;
+    return slot;
   }
 
-  #replace(slot: number, ws: SimWorkspace): SimWorkspace {
-    const frozen = Object.freeze(ws);
-    this.#slots[slot] = frozen;
-    return frozen;
+  /** Forgets the slots from `length` on (only ever fresh, live ones: a failed seed). */
+  #truncate(length: number): void {
+    for (let slot = length; slot < this.#ids.length; slot++) {
+      this.#slotById.delete(this.#ids[slot] as string);
+      this.#slotByName.delete(this.#names[slot] as string);
+    }
+    for (const column of [
+      this.#ids,
+      this.#names,
+      this.#statuses,
+      this.#cache,
+      this.#createdAt,
+      this.#updatedAt,
+      this.#lower,
+    ]) {
+      column.length = length;
+    }
+    this.#live.truncate(length);
+    this.#active.truncate(length);
+    this.#inactive.truncate(length);
   }
 
   #liveSlot(id: string): number {
     const slot = this.#slotById.get(id);
-    if (slot === undefined || (this.#slots[slot] as SimWorkspace).tombstone) {
+    if (slot === undefined || !this.#live.get(slot)) {
       throw new StoreError('not_found', `workspace not found: ${id}`);
     }
     return slot;
-  }
-}
-
-function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.trim() === '') {
-    throw new StoreError('invalid', 'a workspace name must be a non-empty string');
-  }
-}
-
-function checkStatus(status: unknown): asserts status is WorkspaceStatus {
-  if (!isWorkspaceStatus(status)) {
-    throw new StoreError('invalid', `status must be active or inactive, got ${String(status)}`);
   }
 }

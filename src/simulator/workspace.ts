@@ -1,6 +1,6 @@
 /**
- * The simulator's workspace record and its wire form. Records are frozen and replaced on every
- * change, so a workspace handed out by the store is a stable snapshot, and its JSON can be cached.
+ * The simulator's workspace record and its wire form. The store hands out frozen snapshots: a
+ * workspace read before a change keeps its old values.
  */
 import type { WorkspaceStatus } from '../core/types.js';
 
@@ -28,30 +28,52 @@ export function isWorkspaceStatus(value: unknown): value is WorkspaceStatus {
   return value === 'active' || value === 'inactive';
 }
 
+let lastMs = NaN;
+let lastIso = '';
+
 /** A timestamp as the API writes it: microsecond precision and a `Z`. */
 export function isoMicros(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, -1)}000Z`;
+  // Seeded workspaces share one timestamp: a one-entry memo makes their pages cheaper.
+  if (ms !== lastMs) {
+    lastIso = `${new Date(ms).toISOString().slice(0, -1)}000Z`;
+    lastMs = ms;
+  }
+  return lastIso;
 }
 
-// Keyed by the frozen record: a changed workspace is a new object, so entries never go stale, and
-// a list page of a million-workspace store serialises each record once, not once per page.
-const jsonCache = new WeakMap<SimWorkspace, string>();
-
-/** The workspace as the API sends it (snake_case, all eight fields), as a JSON string. */
+/**
+ * The workspace as the API sends it (snake_case, all eight fields), as a JSON string. Built by
+ * hand: only the name can need escaping, and a list page at a million workspaces is the hot path.
+ */
 export function workspaceJson(ws: SimWorkspace): string {
-  let json = jsonCache.get(ws);
-  if (json === undefined) {
-    json = JSON.stringify({
-      id: ws.id,
-      name: ws.name,
-      organization_id: ws.organizationId,
-      status: ws.status,
-      cache_enabled: ws.cacheEnabled,
-      tombstone: ws.tombstone,
-      created_at: ws.createdAt,
-      updated_at: ws.updatedAt,
-    });
-    jsonCache.set(ws, json);
+  return (
+    `{"id":"${ws.id}","name":${JSON.stringify(ws.name)},"organization_id":"${ws.organizationId}",` +
+    `"status":"${ws.status}","cache_enabled":${String(ws.cacheEnabled)},` +
+    `"tombstone":${String(ws.tombstone)},"created_at":"${ws.createdAt}","updated_at":"${ws.updatedAt}"}`
+  );
+}
+
+/** Why the store refused a change; the HTTP layer maps each code onto the API's answer. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    readonly code: 'not_found' | 'name_taken' | 'invalid',
+    message: string,
+  ) {
+    super(message);
   }
-  return json;
+}
+
+/** Throws an `invalid` StoreError unless `name` is a non-blank string. */
+export function checkName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw new StoreError('invalid', 'a workspace name must be a non-empty string');
+  }
+}
+
+/** Throws an `invalid` StoreError unless `status` is active or inactive. */
+export function checkStatus(status: unknown): asserts status is WorkspaceStatus {
+  if (!isWorkspaceStatus(status)) {
+    throw new StoreError('invalid', `status must be active or inactive, got ${String(status)}`);
+  }
 }
