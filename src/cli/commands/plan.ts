@@ -43,7 +43,8 @@ export function renderPlan(
   if (plan.changes.length === 0) lines.push('No changes: every workspace is in step.');
   else {
     lines.push(`Changes (${countList(countBy(plan.changes.map((c) => c.action)), ACTIONS)}):`);
-    const rows = plan.changes.map((c) => [
+    const shown = plan.changes.slice(0, options.maxRows ?? plan.changes.length);
+    const rows = shown.map((c) => [
       c.action,
       cell(c.customerId ?? '(orphan)'),
       cell(c.workspaceId),
@@ -52,6 +53,8 @@ export function renderPlan(
     lines.push(
       ...table(['ACTION', 'CUSTOMER', 'WORKSPACE', 'FROM → TO'], rows).map((l) => `  ${l}`),
     );
+    const more = plan.changes.length - shown.length;
+    if (more > 0) lines.push(`  … and ${plural(more, 'more change')} (\`plan\` lists them all)`);
   }
   if (plan.conflicts.length > 0) {
     lines.push(
