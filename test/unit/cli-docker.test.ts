@@ -1,0 +1,105 @@
+/**
+ * The Dockerfile and docker-compose.yml, checked without a Docker engine (none runs here): the
+ * compose file's structure, that everything they reference exists, and that the environment they
+ * give the daemon is a valid configuration.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, it } from 'vitest';
+
+import { loadConfig } from '../../src/config.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const read = (path: string) => readFileSync(`${ROOT}/${path}`, 'utf8');
+const compose = read('docker-compose.yml');
+const dockerfile = read('Dockerfile');
+const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+
+/** The lines of one service's block (two-space indented key under `services:`). */
+function service(name: string): string {
+  const start = compose.indexOf(`\n  ${name}:\n`);
+  if (start < 0) return '';
+  const rest = compose.slice(start + 1);
+  const end = rest.slice(1).search(/\n( {2}[\w-]+:\n|\S)/);
+  return end < 0 ? rest : rest.slice(0, end + 1);
+}
+
+/** `${VAR:-default}` → default, as compose interpolates with nothing set. */
+const interpolate = (value: string) => value.replace(/\$\{\w+:-([^}]*)\}/g, '$1');
+
+describe('docker-compose.yml', () => {
+  it('is plain YAML of the expected shape', () => {
+    expect(compose).not.toMatch(/\t/);
+    for (const line of compose.split('\n')) {
+      expect(line.length - line.trimStart().length, line).toSatisfy((n: number) => n % 2 === 0);
+    }
+    const top = compose
+      .split('\n')
+      .filter((l) => /^[a-z][\w-]*:/.test(l))
+      .map((l) => l.split(':')[0]);
+    expect(top).toEqual(['name', 'x-app', 'services', 'volumes']);
+    for (const name of ['postgres', 'redis', 'simulator', 'migrate', 'daemon']) {
+      expect(service(name), name).not.toBe('');
+    }
+  });
+
+  it('wires every long-running service with a healthcheck, and the daemon after migrate', () => {
+    for (const name of ['postgres', 'redis', 'simulator', 'daemon']) {
+      expect(service(name), name).toMatch(/healthcheck:\n\s+test:/);
+    }
+    expect(service('daemon')).toMatch(/migrate:\n\s+condition: service_completed_successfully/);
+    expect(service('migrate')).toMatch(/postgres:\n\s+condition: service_healthy/);
+    expect(service('redis')).toContain("'--maxmemory-policy', 'noeviction', '--appendonly', 'yes'");
+    expect(service('simulator')).toMatch(/SIM_HOST: 0\.0\.0\.0/);
+  });
+
+  it('references only scripts and files that exist', () => {
+    for (const [, script] of compose.matchAll(/'npm', 'run', '([\w:-]+)'/g)) {
+      expect(scripts[script ?? ''], `npm run ${script}`).toBeDefined();
+    }
+    const paths = [
+      ...compose.matchAll(/'(src\/[\w/.-]+\.ts)'/g),
+      ...dockerfile.matchAll(/"(src\/[\w/.-]+\.ts)"/g),
+    ];
+    expect(paths.length).toBeGreaterThan(1);
+    for (const [, path] of paths) expect(existsSync(`${ROOT}/${path}`), path).toBe(true);
+    expect(scripts.sim).toMatch(/src\/simulator\/main\.ts/);
+    expect(existsSync(`${ROOT}/src/simulator/main.ts`)).toBe(true);
+  });
+
+  it('gives the daemon a configuration that loads', () => {
+    const env: Record<string, string> = {};
+    const block = compose.slice(
+      compose.indexOf('environment: &app-env'),
+      compose.indexOf('\nservices:'),
+    );
+    for (const [, key, value] of block.matchAll(/^ {4}([A-Z_]+): (.+)$/gm)) {
+      env[key ?? ''] = interpolate(value ?? '');
+    }
+    expect(Object.keys(env)).toContain('DATABASE_URL');
+    const config = loadConfig({ ...env, HOST: '0.0.0.0', PORT: '8080' });
+    expect(config.agentEngineUrl).toBe('http://simulator:8787');
+    expect(config.billingWebhookSecrets).toHaveLength(1);
+  });
+});
+
+describe('Dockerfile', () => {
+  it('is multi-stage, installs production dependencies only, and runs as non-root', () => {
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22-slim$/m);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(scripts.start).toMatch(/src\/main\.ts/);
+    expect(dockerfile).toMatch(/^CMD \["node", "--import", "tsx", "src\/main\.ts"\]$/m);
+  });
+
+  it('copies only what exists, and .dockerignore keeps secrets and node_modules out', () => {
+    for (const [, sources] of dockerfile.matchAll(/^COPY (?!--from)(?:--chown=\S+ )?(.+) \S+$/gm)) {
+      for (const source of (sources ?? '').split(' '))
+        expect(existsSync(`${ROOT}/${source}`), source).toBe(true);
+    }
+    const ignore = read('.dockerignore').split('\n');
+    for (const entry of ['node_modules', '.env', '.git']) expect(ignore).toContain(entry);
+  });
+});
