@@ -10,6 +10,7 @@ import type { Dispatcher } from 'undici';
 
 import { createAgentEngine } from './agent-engine/client.js';
 import { RedisRateLimiter } from './agent-engine/rate-limiter.js';
+import type { RetryOptions } from './agent-engine/retry.js';
 import type { AgentEngine } from './agent-engine/types.js';
 import { type Config, requireCredentials } from './config.js';
 import type { SyncQueue } from './core/ports.js';
@@ -45,6 +46,8 @@ export interface AppOptions {
   /** undici dispatcher for Agent Engine calls (a test's MockAgent, or a tuned pool). */
   readonly dispatcher?: Dispatcher;
   readonly breaker?: BreakerOptions;
+  /** The client's in-call retry policy (defaults in src/agent-engine/retry.ts). */
+  readonly clientRetry?: Partial<RetryOptions>;
 }
 
 /** The shared services every entry point needs. */

@@ -80,3 +80,30 @@ describe('shutdown', () => {
     expect(rows[0].n).toBe(0);
   });
 });
+
+describe('rate limited by the Agent Engine', () => {
+  it('a long Retry-After pauses the whole queue and spends no attempt', async () => {
+    h = await startHarness({ env: { SYNC_ATTEMPTS: '1' } });
+    await h.customers(Array.from({ length: 3 }, (_, i) => ({ id: `c${i}`, name: `Co ${i}` })));
+    const mint = 'POST /api/v1/account/applications/scoped-token';
+    h.sim.faults.set({ p429: 1, retryAfterSeconds: 1, onlyRoutes: [mint] });
+    // Retry-After longer than the client waits in-call: the job layer must pause the queue.
+    const daemon = await h.startDaemon({ clientRetry: { maxRetryAfterMs: 0 } });
+    await daemon.app.syncQueue.enqueue(['c0', 'c1', 'c2'], 'enqueue');
+    await waitFor(() => h!.sim.stats.count(mint, 429) >= 1 || undefined, { timeoutMs: 10_000 });
+    const first = Date.now();
+    await waitFor(() => h!.sim.stats.count(mint, 429) >= 7 || undefined, { timeoutMs: 10_000 });
+    // The three jobs meet a refusal together; seven refusals took two pauses of a second at
+    // least: nobody retried sooner.
+    expect(Date.now() - first).toBeGreaterThanOrEqual(1_900);
+    h.sim.faults.reset();
+    await waitFor(() => h!.sim.store.count() === 4 || undefined, {
+      timeoutMs: 15_000,
+      what: 'all three',
+    });
+    const { rows } = await h.database.pool.query(
+      `select count(*)::int as n from sync_state where outcome = 'failed'`,
+    );
+    expect(rows[0].n).toBe(0);
+  });
+});
