@@ -28,6 +28,7 @@ export class Sleeps {
     });
   }
 
+  /** Drops every pending sleep (on close: their sockets are being destroyed). */
   cancelAll(): void {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();

@@ -3,7 +3,9 @@
  * It reads a monotonic `now` (milliseconds) given to it, so tests drive it without sleeping.
  */
 export class TokenBucket {
+  /** Calls a second, on average. */
   readonly ratePerSecond: number;
+  /** The largest burst: one second's worth, at least 1. */
   readonly capacity: number;
   #tokens: number;
   #updatedAt: number;
