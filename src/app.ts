@@ -15,6 +15,7 @@ import type { AgentEngine } from './agent-engine/types.js';
 import { type Config, requireCredentials } from './config.js';
 import type { SyncQueue } from './core/ports.js';
 import type { Policy } from './core/planner.js';
+import { dashboardPlugin } from './dashboard.js';
 import { createDb, type Db } from './db/pool.js';
 import { createHttpServer } from './http/server.js';
 import { type Clock, systemClock } from './lib/clock.js';
@@ -262,6 +263,7 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       metrics,
       clock,
       readiness: { check: () => readiness(app, syncWorker, workerRedis) },
+      plugins: config.dashboardToken ? [dashboardPlugin(queues, config.dashboardToken)] : [],
     });
     const url = await http.listen();
     releasers.add('http server', () => http.close());
