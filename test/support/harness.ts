@@ -113,9 +113,14 @@ export async function startHarness(
     },
     close: async () => {
       for (const item of opened.reverse()) await item.close().catch(() => {});
+      // Every harness-based test is also a leak test: no secret or token in any log line.
+      const leaked = logs.find(
+        (line) => line.includes(CLIENT_SECRET) || /eyJ[\w-]+\.[\w-]+\.[\w-]+/.test(line),
+      );
       await sim.close();
       await deletePrefix(prefix);
       await database.drop();
+      if (leaked) throw new Error(`a secret or token reached a log line: ${leaked.slice(0, 200)}`);
     },
     [Symbol.asyncDispose]: () => harness.close(),
   };
