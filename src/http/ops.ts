@@ -10,6 +10,7 @@ export interface ReadinessReport {
   readonly workers: boolean;
 }
 
+/** Checks each dependency; `/readyz` calls it on every request. */
 export interface Readiness {
   check(): Promise<ReadinessReport>;
 }

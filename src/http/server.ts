@@ -16,6 +16,7 @@ import { type Readiness, opsRoutes } from './ops.js';
 
 export type { Readiness, ReadinessReport } from './ops.js';
 
+/** What the server is built from; the composition root supplies real ones, tests their own. */
 export interface HttpDeps {
   readonly config: Config;
   readonly logger: Logger;
@@ -28,6 +29,7 @@ export interface HttpDeps {
   readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
 }
 
+/** A built server: the Fastify app (for `inject` in tests), and its lifecycle. */
 export interface HttpServer {
   readonly app: FastifyInstance;
   /** Listens on `config.host:config.port`; resolves to the URL, e.g. `http://127.0.0.1:8080`. */

@@ -24,6 +24,7 @@ export const nameSchema = z
   .refine((s) => s.trim().length > 0, 'must not be blank')
   .refine(noNul, 'must not contain NUL');
 
+/** A customer status as `customers` stores it. */
 export const statusSchema = z.enum(['active', 'inactive', 'deleted']);
 
 /** One event's effect: which customer, and what to set. */

@@ -36,17 +36,20 @@ export { pruneWebhookEvents, WEBHOOK_EVENT_RETENTION_MS } from '../sql/webhookEv
 /** What became of an event; each is answered 200 `{"status": outcome}`. */
 export type IngestOutcome = 'applied' | 'stale' | 'duplicate' | 'ignored';
 
+/** What the transaction decided. */
 export interface Recorded {
   readonly outcome: IngestOutcome;
   /** Why an event was ignored, for the log line. */
   readonly reason?: string;
 }
 
+/** What the transaction decided, and whether the sync was queued after it. */
 export interface Ingested extends Recorded {
   /** Whether the customer's sync was queued (only applied events queue one). */
   readonly queued: boolean;
 }
 
+/** What ingesting needs; the clock gives `updated_at` and `received_at`. */
 export interface IngestDeps {
   readonly db: Db;
   readonly syncQueue: SyncQueue;

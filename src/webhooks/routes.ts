@@ -19,13 +19,14 @@ import type { Metrics, WebhookRejection, WebhookSource } from '../metrics.js';
 import { parseBillingEvent } from './billing.js';
 import { type Ingested, ingestWebhookEvent } from './ingest.js';
 import { parseStripeEvent } from './stripe.js';
-import type { ParsedEvent, Verdict } from './types.js';
+import type { ParsedEvent, Verdict, WebhookEvent } from './types.js';
 import { createStandardVerifier, single } from './verifyStandard.js';
 import { verifyStripeSignature } from './verifyStripe.js';
 
 /** The largest body accepted; larger ones are answered 413 before they are read to the end. */
 export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
 
+/** What the webhook routes need (a subset of the server's deps, with the clock resolved). */
 export interface WebhookDeps {
   readonly config: Config;
   readonly logger: Logger;
@@ -72,6 +73,56 @@ function sendersOf(config: Config): Sender[] {
 
 const EMPTY = Buffer.alloc(0);
 
+/** A delivery refused before anything is written: the answer and the metric's reason. */
+interface Refusal {
+  readonly status: number;
+  readonly reason: WebhookRejection;
+  readonly message: string;
+}
+
+/** The checks before ingest, in the contract's order: secret, signature, JSON, shape. */
+function readDelivery(
+  sender: Sender,
+  raw: Buffer,
+  headers: IncomingHttpHeaders,
+  nowMs: number,
+): { event: WebhookEvent } | Refusal {
+  if (!sender.verify) {
+    const message = `${sender.source} webhook secret is not configured`;
+    return { status: 503, reason: 'not_configured', message };
+  }
+  const verdict = sender.verify(raw, headers, nowMs);
+  if (!verdict.ok) return { status: 401, reason: 'signature', message: verdict.reason };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { status: 400, reason: 'not_json', message: 'body is not JSON' };
+  }
+  const parsed = sender.parse(json, headers);
+  return parsed.ok
+    ? { event: parsed.event }
+    : { status: 422, reason: 'invalid', message: parsed.error };
+}
+
+/** Why ingest failed, as an answer: the sender retries both, and nothing was acknowledged. */
+function refusalFor(error: unknown): Refusal & { cause: string } {
+  const failure = classify(error);
+  return failure.kind === 'retryable'
+    ? {
+        status: 503,
+        reason: 'unavailable',
+        message: 'database unavailable; retry later',
+        cause: failure.message,
+      }
+    : {
+        status: 500,
+        reason: 'error',
+        message: 'internal error; retry later',
+        cause: failure.message,
+      };
+}
+
 /**
  * Registers both routes in their own scope: there every body is kept as the raw Buffer whatever
  * its content type (signatures are over the bytes, not over a re-serialised parse).
@@ -79,69 +130,49 @@ const EMPTY = Buffer.alloc(0);
 export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Promise<void> {
   const senders = sendersOf(deps.config);
   const log = deps.logger.child({ component: 'webhooks' });
-  const sourceOf = (request: FastifyRequest) =>
-    senders.find((s) => s.path === request.routeOptions.url)?.source;
 
-  const refuse = (
-    reply: FastifyReply,
-    source: WebhookSource | undefined,
-    status: number,
-    reason: WebhookRejection,
-    message: string,
-  ) => {
-    if (source) deps.metrics.recordWebhook(source, `rejected_${reason}`);
-    log.info({ source, status, outcome: `rejected_${reason}`, reason: message }, 'webhook refused');
-    return reply.code(status).send({ error: message });
+  const refuse = (reply: FastifyReply, source: WebhookSource | undefined, refusal: Refusal) => {
+    const outcome = `rejected_${refusal.reason}` as const;
+    if (source) deps.metrics.recordWebhook(source, outcome);
+    log.info(
+      { source, status: refusal.status, outcome, reason: refusal.message },
+      'webhook refused',
+    );
+    return reply.code(refusal.status).send({ error: refusal.message });
   };
 
   const handle = async (sender: Sender, request: FastifyRequest, reply: FastifyReply) => {
-    const { source } = sender;
-    if (!sender.verify) {
-      return refuse(
-        reply,
-        source,
-        503,
-        'not_configured',
-        `${source} webhook secret is not configured`,
-      );
-    }
     const raw = Buffer.isBuffer(request.body) ? request.body : EMPTY;
-    const verdict = sender.verify(raw, request.headers, deps.clock.now());
-    if (!verdict.ok) return refuse(reply, source, 401, 'signature', verdict.reason);
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return refuse(reply, source, 400, 'not_json', 'body is not JSON');
-    }
-    const parsed = sender.parse(json, request.headers);
-    if (!parsed.ok) return refuse(reply, source, 422, 'invalid', parsed.error);
-    const { event } = parsed;
+    const read = readDelivery(sender, raw, request.headers, deps.clock.now());
+    if (!('event' in read)) return refuse(reply, sender.source, read);
+    const { event } = read;
     let result: Ingested;
     try {
       result = await ingestWebhookEvent({ ...deps, logger: log }, event);
     } catch (error) {
-      const failure = classify(error);
-      const unavailable = failure.kind === 'retryable';
-      log.error({ source, eventId: event.eventId, err: failure.message }, 'webhook not recorded');
-      return unavailable
-        ? refuse(reply, source, 503, 'unavailable', 'database unavailable; retry later')
-        : refuse(reply, source, 500, 'error', 'internal error; retry later');
+      const refusal = refusalFor(error);
+      log.error(
+        { source: sender.source, eventId: event.eventId, err: refusal.cause },
+        'webhook not recorded',
+      );
+      return refuse(reply, sender.source, refusal);
     }
-    deps.metrics.recordWebhook(source, result.outcome);
+    deps.metrics.recordWebhook(sender.source, result.outcome);
+    const { eventId, type, customerId } = event;
+    const { outcome, reason, queued } = result;
     log.info(
       {
-        source,
-        eventId: event.eventId,
-        type: event.type,
-        customerId: event.customerId,
-        outcome: result.outcome,
-        ...(result.reason ? { reason: result.reason } : {}),
-        queued: result.queued,
+        source: sender.source,
+        eventId,
+        type,
+        customerId,
+        outcome,
+        ...(reason ? { reason } : {}),
+        queued,
       },
       'webhook',
     );
-    return reply.code(200).send({ status: result.outcome });
+    return reply.code(200).send({ status: outcome });
   };
 
   return async (app) => {
@@ -149,16 +180,23 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
       done(null, body),
     );
-    // Errors raised before the handler runs: body too large, malformed framing.
+    // Errors raised before the handler runs: body too large, malformed framing or media type.
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const source = sourceOf(request);
+      const source = senders.find((s) => s.path === request.routeOptions.url)?.source;
       const status = error.statusCode ?? 500;
-      if (status === 413) return refuse(reply, source, 413, 'too_large', 'body over 256 KiB');
+      if (status === 413) {
+        return refuse(reply, source, { status, reason: 'too_large', message: 'body over 256 KiB' });
+      }
       if (status >= 400 && status < 500) {
-        return refuse(reply, source, status, 'bad_request', error.message.slice(0, 200));
+        const message = error.message.slice(0, 200);
+        return refuse(reply, source, { status, reason: 'bad_request', message });
       }
       log.error({ source, err: error.message }, 'webhook route failed');
-      return refuse(reply, source, 500, 'error', 'internal error; retry later');
+      return refuse(reply, source, {
+        status: 500,
+        reason: 'error',
+        message: 'internal error; retry later',
+      });
     });
     for (const sender of senders) {
       app.post(sender.path, { bodyLimit: MAX_WEBHOOK_BODY_BYTES }, (request, reply) =>
