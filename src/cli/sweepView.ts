@@ -76,10 +76,10 @@ function barView(out: CliStream, noWorker: (w: SweepWatch) => void): SweepView {
       noWorker(watch);
       const payload = { ...watch, phase: PHASES[watch.phase].padEnd(20) };
       if (!started) {
-        bar.start(Math.max(watch.queued, 0), watch.ended, payload);
+        bar.start(Math.max(watch.queued, 1), watch.ended, payload);
         started = true;
       }
-      bar.setTotal(Math.max(watch.queued, 0));
+      bar.setTotal(Math.max(watch.queued, 1));
       bar.update(watch.ended, payload);
     },
     finish(summary) {
@@ -137,7 +137,7 @@ export function summaryLines(s: SweepSummary): string[] {
     `sweep ${s.sweepId} finished: ${s.outcome} in ${formatDuration(s.durationMs)}`,
     `  listed ${plural(c.workspaces ?? 0, 'workspace')} (${plural(c.pages ?? 0, 'page')}), read ${plural(c.customers ?? 0, 'customer')}`,
     `  planned: ${countList(c, ACTIONS)}`,
-    `  syncs: ${s.queued} queued, ${s.ended} ended, ${s.failed} failed, ${s.held} held`,
+    `  syncs: ${s.queued} queued, ${s.ended} ended; failing: ${s.failed}, held: ${s.held}`,
   ];
   if (s.error) lines.push(`  error: ${s.error}`);
   lines.push(`result: ${verdict(s)}`);
@@ -153,7 +153,7 @@ function verdict(s: SweepSummary): string {
   if (s.outcome === 'failed') why.push('the sweep failed');
   if (s.failed > 0)
     why.push(
-      `${plural(s.failed, 'sync')} failed (see \`status\`, \`explain <customer>\`, \`retry-failed\`)`,
+      `${plural(s.failed, 'sync')} failing (see \`status\`, \`explain <customer>\`, \`retry-failed\`)`,
     );
   if (s.held > 0 || s.outcome === 'held')
     why.push(`changes held for approval (\`approve ${s.sweepId}\`)`);

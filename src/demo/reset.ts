@@ -8,9 +8,10 @@ import * as schema from '../db/schema.js';
 
 /** Every table of the schema, emptied in one statement. */
 export async function resetTables(pool: pg.Pool): Promise<void> {
-  const tables = Object.values(schema)
-    .filter((t): t is PgTable => is(t, PgTable))
-    .map((t) => `"${getTableName(t)}"`);
+  const tables: string[] = [];
+  for (const value of Object.values(schema) as unknown[]) {
+    if (is(value, PgTable)) tables.push(`"${getTableName(value)}"`);
+  }
   await pool.query(`truncate ${tables.join(', ')} restart identity cascade`);
 }
 

@@ -165,8 +165,8 @@ describe('cli', () => {
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^sweep [0-9a-f-]{36} queued$/);
     const sweepId = /^sweep (\S+) queued$/.exec(lines[0] ?? '')?.[1];
-    expect(lines.at(-1)).toMatch(/^result: .*sync failed.*\(exit 1\)$/);
-    expect(run.stdout).toMatch(/^ {2}syncs: 5 queued, 5 ended, 1 failed, 0 held$/m);
+    expect(lines.at(-1)).toMatch(/^result: 1 sync failing .*\(exit 1\)$/);
+    expect(run.stdout).toMatch(/^ {2}syncs: 5 queued, 5 ended; failing: 1, held: 0$/m);
     expect(run.stdout).toMatch(/^ {2}planned: create 4, conflicts 1, orphans 1$/m);
     expect(run.stdout).not.toContain('\u001b['); // no terminal escapes
     expect(run.code).toBe(1); // the name clash fails visibly

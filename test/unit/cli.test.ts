@@ -132,7 +132,7 @@ describe('summaryLines', () => {
   it('ends with a result line that gives the reason and the exit code', () => {
     expect(summaryLines(summary({})).at(-1)).toBe('result: all done, in step (exit 0)');
     expect(summaryLines(summary({ failed: 1, exitCode: 1 })).at(-1)).toMatch(
-      /^result: 1 sync failed .*\(exit 1\)$/,
+      /^result: 1 sync failing .*\(exit 1\)$/,
     );
     expect(summaryLines(summary({ outcome: 'held', exitCode: 1 })).at(-1)).toMatch(/approve s1/);
     expect(
