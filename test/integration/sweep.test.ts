@@ -215,6 +215,19 @@ describe('safety', () => {
       `update customers set status = 'inactive' where id in ('c0','c1','c2','c3','c4')`,
     );
     await h.database.pool.query(`update customers set name = 'Co 9 New' where id = 'c9'`);
+    // The direct writes' syncs (queued by NOTIFY) have all ended, held or done.
+    await waitFor(
+      async () => {
+        const { rows } = await h!.database.pool.query(
+          `select count(*)::int as n from sync_state
+            where subject in ('c0','c1','c2','c3','c4','c9')
+              and (outcome = 'held' or subject in (
+                    select customer_id from audit where action in ('deactivate', 'rename') and outcome = 'ok'))`,
+        );
+        return rows[0].n === 6;
+      },
+      { what: 'the direct writes to be synced' },
+    );
     await waitForIdle(daemon.app);
     // Direct writes trip the rolling window too: at most 3 deactivations went through.
     const direct = h.sim.store.list().filter((w) => w.status === 'inactive').length;
