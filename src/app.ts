@@ -230,10 +230,15 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
     );
 
     // The schedule: asserted now and again periodically, so it heals after Redis loses its data.
-    const reassert = () =>
-      assertSweepSchedule(queues, config.sweepEveryMs).catch((e: unknown) =>
-        logger.warn({ err: toError(e).message }, 'could not assert the sweep schedule; will retry'),
-      );
+    const reassert = async () => {
+      try {
+        await assertSweepSchedule(queues, config.sweepEveryMs);
+        // The breaker lives in Redis: every daemon's gauge shows it, not only the opener's.
+        metrics.breakerState.set((await app.breaker.state()).state === 'open' ? 1 : 0);
+      } catch (e) {
+        logger.warn({ err: toError(e).message }, 'could not assert the sweep schedule; will retry');
+      }
+    };
     await reassert();
     const reassertTimer = setInterval(() => void reassert(), Math.min(config.sweepEveryMs, MINUTE));
     const pruneTimer = setInterval(
