@@ -38,7 +38,7 @@ import type { SweepDeps } from './sync/sweep.js';
 import { createDueWorker, createSweepWorker } from './sync/sweepWorker.js';
 import type { SyncDeps } from './sync/syncSubject.js';
 import { createSyncWorker } from './sync/worker.js';
-import { pruneWebhookEvents } from './webhooks/ingest.js';
+import { pruneWebhookEvents, WEBHOOK_EVENT_RETENTION_MS } from './webhooks/ingest.js';
 
 /** What tests and the demo may swap; production uses the defaults. */
 export interface AppOptions {
@@ -205,6 +205,7 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       deps: app.sweepDeps(),
       logger,
       onSwept: (report, ms) => metrics.recordSweep(report, ms),
+      onFailed: () => metrics.sweeps.inc({ outcome: 'failed' }),
     });
     const dueWorker = createDueWorker({
       connection: workerRedis,
@@ -243,7 +244,7 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
     const reassertTimer = setInterval(() => void reassert(), Math.min(config.sweepEveryMs, MINUTE));
     const pruneTimer = setInterval(
       () =>
-        void pruneWebhookEvents(app.db, new Date(clock.now() - 4 * 24 * 60 * MINUTE)).catch(
+        void pruneWebhookEvents(app.db, new Date(clock.now() - WEBHOOK_EVENT_RETENTION_MS)).catch(
           () => {},
         ),
       60 * MINUTE,

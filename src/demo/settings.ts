@@ -11,6 +11,8 @@ export const DEMO_CLIENT_SECRET = 'demo-client-secret';
 /** Standard Webhooks secret for the demo's billing route (`whsec_` + base64). */
 export const DEMO_WEBHOOK_SECRET = `whsec_${Buffer.from('customer-sync demo webhook secret').toString('base64')}`;
 export const DEMO_PREFIX = 'customer-sync-demo';
+/** The demo dashboard's token (basic-auth password, any user name). */
+export const DEMO_DASHBOARD_TOKEN = 'demo-dashboard';
 export const DEMO_DATABASE = 'customer_sync_demo';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -68,6 +70,7 @@ export function demoEnvironment(
     AGENT_ENGINE_CLIENT_ID: DEMO_CLIENT_ID,
     AGENT_ENGINE_CLIENT_SECRET: DEMO_CLIENT_SECRET,
     BILLING_WEBHOOK_SECRET: DEMO_WEBHOOK_SECRET,
+    DASHBOARD_TOKEN: DEMO_DASHBOARD_TOKEN,
     HOST: '127.0.0.1',
     PORT: String(port),
     API_RATE_LIMIT: '200/s',

@@ -15,6 +15,7 @@ export function createSweepWorker(options: {
   deps: SweepDeps;
   logger: Logger;
   onSwept?: (report: SweepReport, ms: number) => void;
+  onFailed?: () => void;
 }): Worker<SweepJobData, SweepReport> {
   const { deps, logger } = options;
   const worker = new Worker<SweepJobData, SweepReport>(
@@ -22,14 +23,19 @@ export function createSweepWorker(options: {
     async (job: Job<SweepJobData>, _token?: string, signal?: AbortSignal) => {
       const started = deps.clock.now();
       let lastReport = 0;
+      let lastPhase = 0;
       const report = await runSweep(deps, {
         id: job.data.sweepId ?? randomUUID(),
         trigger: job.data.trigger,
         ...(signal ? { signal } : {}),
         onProgress: (progress) => {
-          // Progress goes to Redis at most every 250 ms, for `sweep --wait`.
+          // Progress goes to Redis at most every 250 ms, for `sweep --wait`, and at once when a
+          // phase begins (planning after listing, queueing after planning).
           const now = Date.now();
-          if (now - lastReport < 250) return;
+          const phase = progress.queued > 0 ? 2 : progress.customers > 0 ? 1 : 0;
+          const newPhase = phase !== lastPhase;
+          lastPhase = phase;
+          if (!newPhase && now - lastReport < 250) return;
           lastReport = now;
           void job.updateProgress({ ...progress }).catch(() => {});
         },
@@ -41,7 +47,10 @@ export function createSweepWorker(options: {
     { connection: options.connection, prefix: options.prefix, concurrency: 1, autorun: false },
   );
   worker.on('error', (error) => logger.warn({ err: error }, 'sweep worker error'));
-  worker.on('failed', (job, error) => logger.error({ err: error, jobId: job?.id }, 'sweep failed'));
+  worker.on('failed', (job, error) => {
+    logger.error({ err: error, jobId: job?.id }, 'sweep failed');
+    options.onFailed?.();
+  });
   return worker;
 }
 

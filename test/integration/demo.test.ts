@@ -39,12 +39,11 @@ interface Demo {
 function startDemo(env: Record<string, string>): Demo {
   const child = spawn('npm', ['run', 'demo'], {
     cwd: ROOT,
-    // bash as the script shell runs `tsx` in place of the shell, so npm's forwarded SIGTERM
-    // reaches it (dash, Debian's /bin/sh, would be killed instead and npm exit 143).
+    // The script is `exec tsx …`, so npm's forwarded SIGTERM reaches the demo itself whatever
+    // /bin/sh is (dash would otherwise be killed instead, and npm exit 143).
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
-      npm_config_script_shell: 'bash',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
