@@ -12,7 +12,7 @@ import { createAgentEngine } from './agent-engine/client.js';
 import { RedisRateLimiter } from './agent-engine/rate-limiter.js';
 import type { RetryOptions } from './agent-engine/retry.js';
 import type { AgentEngine } from './agent-engine/types.js';
-import { type Config, requireCredentials } from './config.js';
+import { type Config, requireCredentials, secretsOf } from './config.js';
 import type { SyncQueue } from './core/ports.js';
 import type { Policy } from './core/planner.js';
 import { dashboardPlugin } from './dashboard.js';
@@ -85,12 +85,7 @@ export function policyOf(config: Config): Policy {
 export function createApp(config: Config, options: AppOptions = {}): App {
   const releasers = new Releasers();
   const clock = options.clock ?? systemClock;
-  const secrets = [
-    config.clientSecret,
-    config.stripeWebhookSecret,
-    config.dashboardToken,
-    ...config.billingWebhookSecrets,
-  ].filter((s): s is string => Boolean(s));
+  const secrets = secretsOf(config);
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets });
   const { pool, db } = createDb(config.databaseUrl, { max: 20 });
   releasers.add('postgres pool', () => pool.end());

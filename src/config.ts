@@ -236,6 +236,16 @@ export function loadConfig(env: Env): Config {
   return Object.freeze(config);
 }
 
+/** Every secret value in the configuration: the logger scrubs each from every line. */
+export function secretsOf(config: Config): string[] {
+  return [
+    config.clientSecret,
+    config.stripeWebhookSecret,
+    config.dashboardToken,
+    ...config.billingWebhookSecrets,
+  ].filter((s): s is string => Boolean(s));
+}
+
 /** The variables an Agent Engine caller cannot do without. */
 export function requireCredentials(config: Config): { clientId: string; clientSecret: string } {
   if (!config.clientId) {

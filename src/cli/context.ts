@@ -4,7 +4,7 @@
  * stdout holds only the command's output) and always closes it.
  */
 import type { App } from '../app.js';
-import { type Config, loadConfig } from '../config.js';
+import { type Config, loadConfig, secretsOf } from '../config.js';
 import { createLogger } from '../lib/logger.js';
 import { checkConnections } from '../ops/preflight.js';
 
@@ -54,12 +54,7 @@ export class CliContext {
   async withApp<T>(fn: (app: App) => Promise<T>): Promise<T> {
     const config = this.config();
     await checkConnections(config);
-    const secrets = [
-      config.clientSecret,
-      config.stripeWebhookSecret,
-      config.dashboardToken,
-      ...config.billingWebhookSecrets,
-    ].filter((s): s is string => Boolean(s));
+    const secrets = secretsOf(config);
     // The CLI's own output says what happened; info logs only when LOG_LEVEL asks for them.
     const level = this.io.env.LOG_LEVEL ? config.logLevel : 'warn';
     const logger = createLogger({ level, secrets, destination: this.io.stderr });

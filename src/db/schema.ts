@@ -197,7 +197,11 @@ export const syncState = pgTable(
     reason: text('reason'),
     attempts: integer('attempts').notNull().default(1),
   },
-  (t) => [index('sync_state_failed_idx').on(t.at).where(sql`${t.outcome} = 'failed'`)],
+  (t) => [
+    index('sync_state_failed_idx')
+      .on(t.at)
+      .where(sql`${t.outcome} = 'failed'`),
+  ],
 );
 
 /** Webhook deliveries seen, by source and event id; kept at least 4 days. */

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 
 import * as schema from '../db/schema.js';
+import { deleteKeysUnder } from '../lib/redisKeys.js';
 
 /** Every table of the schema, emptied in one statement. */
 export async function resetTables(pool: pg.Pool): Promise<void> {
@@ -15,18 +16,13 @@ export async function resetTables(pool: pg.Pool): Promise<void> {
   await pool.query(`truncate ${tables.join(', ')} restart identity cascade`);
 }
 
-/** Deletes every key under `prefix:` (SCAN, never KEYS). */
+/** Deletes every key under `prefix:`. */
 export async function resetPrefix(redisUrl: string, prefix: string): Promise<void> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
   redis.on('error', () => {});
   await redis.connect();
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysUnder(redis, prefix);
   } finally {
     redis.disconnect();
   }

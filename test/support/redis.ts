@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 
+import { deleteKeysUnder } from '../../src/lib/redisKeys.js';
+
 export function redisUrl(): string {
   return inject('redisUrl');
 }
@@ -17,12 +19,7 @@ export async function deletePrefix(prefix: string): Promise<void> {
   const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1, lazyConnect: true });
   await redis.connect();
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysUnder(redis, prefix);
   } finally {
     redis.disconnect();
   }
