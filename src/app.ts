@@ -201,6 +201,7 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       logger,
       onSwept: (report, ms) => metrics.recordSweep(report, ms),
       onFailed: () => metrics.sweeps.inc({ outcome: 'failed' }),
+      jitterMs: Math.min(config.sweepEveryMs * 0.05, 30 * SECOND),
     });
     const dueWorker = createDueWorker({
       connection: workerRedis,

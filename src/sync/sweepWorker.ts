@@ -1,5 +1,6 @@
 /** Workers for the sweep queue (one sweep at a time) and the due-reminder queue. */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -16,11 +17,23 @@ export function createSweepWorker(options: {
   logger: Logger;
   onSwept?: (report: SweepReport, ms: number) => void;
   onFailed?: () => void;
+  /**
+   * A scheduled sweep waits a random time up to this before it starts, so deployments that share
+   * an Agent Engine organization do not all list it at the same instant. Manual sweeps never wait.
+   */
+  jitterMs?: number;
 }): Worker<SweepJobData, SweepReport> {
   const { deps, logger } = options;
   const worker = new Worker<SweepJobData, SweepReport>(
     SWEEP_QUEUE,
     async (job: Job<SweepJobData>, _token?: string, signal?: AbortSignal) => {
+      if (job.data.trigger === 'schedule' && options.jitterMs) {
+        await delay(
+          Math.floor(Math.random() * options.jitterMs),
+          undefined,
+          signal ? { signal } : {},
+        );
+      }
       const started = deps.clock.now();
       let lastReport = 0;
       let lastPhase = 0;
