@@ -3,7 +3,7 @@
  * by SHUTDOWN_TIMEOUT), close everything in reverse order, exit 0. A bad configuration stops it
  * at start with one line naming the variable.
  */
-import { startDaemon } from './app.js';
+import { startDaemon } from './daemon.js';
 import { ConfigError, loadConfig, readEnvironment } from './config.js';
 
 async function main(): Promise<void> {

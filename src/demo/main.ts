@@ -7,7 +7,8 @@
  */
 import { createServer } from 'node:net';
 
-import { createApp, type Daemon, startDaemon } from '../app.js';
+import { createApp } from '../app.js';
+import { type Daemon, startDaemon } from '../daemon.js';
 import { renderPlan } from '../cli/commands/plan.js';
 import { createSweepView } from '../cli/sweepView.js';
 import { loadConfig, readEnvironment } from '../config.js';

@@ -5,7 +5,8 @@
  */
 import { Writable } from 'node:stream';
 
-import { createApp, type App, type AppOptions, type Daemon, startDaemon } from '../../src/app.js';
+import { createApp, type App, type AppOptions } from '../../src/app.js';
+import { type Daemon, startDaemon } from '../../src/daemon.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
 import {
