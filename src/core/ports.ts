@@ -6,5 +6,6 @@ import type { Trigger } from './types.js';
 
 /** Queues per-customer syncs (deduplicated: one active and one waiting per customer). */
 export interface SyncQueue {
-  enqueue(customerIds: readonly string[], trigger: Trigger): Promise<void>;
+  /** `sweepId` names the sweep that asked, for the audit. */
+  enqueue(customerIds: readonly string[], trigger: Trigger, sweepId?: string): Promise<void>;
 }

@@ -26,7 +26,7 @@ export async function perform(
   const entry: AuditStart = {
     at: new Date(clock.now()),
     trigger: run.trigger,
-    sweepId: null,
+    sweepId: run.sweepId ?? null,
     jobId: run.jobId,
     customerId: customer?.id ?? null,
     workspaceId: change.workspaceId,

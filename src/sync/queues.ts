@@ -25,6 +25,8 @@ export const SWEEP_SCHEDULER_ID = 'scheduled-sweep';
 export interface SyncJobData {
   readonly subject: string;
   readonly trigger: Trigger;
+  /** The sweep that queued it, when one did. */
+  readonly sweepId?: string;
 }
 
 export interface SweepJobData {
@@ -106,12 +108,12 @@ const BULK = 500;
 /** The {@link SyncQueue} every trigger uses: sweeps, webhooks, direct writes, the CLI. */
 export function syncQueueOf(queue: Queue<SyncJobData>, retry: RetryPolicy): SyncQueue {
   return {
-    async enqueue(subjects, trigger) {
+    async enqueue(subjects, trigger, sweepId) {
       for (let i = 0; i < subjects.length; i += BULK) {
         await queue.addBulk(
           subjects.slice(i, i + BULK).map((subject) => ({
             name: 'sync',
-            data: { subject, trigger },
+            data: sweepId ? { subject, trigger, sweepId } : { subject, trigger },
             opts: syncJobOptions(subject, retry),
           })),
         );

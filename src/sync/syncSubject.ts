@@ -40,6 +40,8 @@ export interface SyncDeps {
 export interface SyncRun {
   readonly subject: string;
   readonly trigger: Trigger;
+  /** The sweep that asked, for the audit. */
+  readonly sweepId?: string;
   readonly jobId: string | null;
   readonly attempt: number;
   readonly logger: Logger;
@@ -183,7 +185,7 @@ async function auditFailure(
   const id = await startAudit(deps.pool, {
     at: new Date(deps.clock.now()),
     trigger: run.trigger,
-    sweepId: null,
+    sweepId: run.sweepId ?? null,
     jobId: run.jobId,
     customerId,
     workspaceId,

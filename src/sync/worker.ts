@@ -56,6 +56,7 @@ export function createSyncWorker(options: SyncWorkerOptions): Worker<SyncJobData
       const result = await syncSubject(deps, {
         subject,
         trigger,
+        ...(job.data.sweepId ? { sweepId: job.data.sweepId } : {}),
         jobId: job.id ?? null,
         attempt,
         logger: log,

@@ -104,7 +104,7 @@ describe('sweep → plan → syncs', () => {
     h.sim.store.setStatus(ids.get('Co 4')!, 'inactive');
     h.sim.store.delete(ids.get('Co 5')!);
     await waitForIdle(daemon.app); // direct writes may already have queued syncs
-    await sweepAndWait(daemon.app);
+    const drift = await sweepAndWait(daemon.app);
 
     const ws = remote(h);
     expect(ws.get('Co 1 Renamed')?.id).toBe(ids.get('Co 1')); // renamed in place, same id
@@ -119,6 +119,19 @@ describe('sweep → plan → syncs', () => {
       `select workspace_id from customer_links where customer_id = 'c5'`,
     );
     expect(rows[0].workspace_id).toBe(ws.get('Co 5')?.id);
+    // The audit says who asked: the sweep, by id, for the drift only the sweep could see.
+    const { rows: audit } = await h.database.pool.query(
+      `select trigger, sweep_id, before, after, outcome from audit where customer_id = 'c3' and action = 'rename'`,
+    );
+    expect(audit).toEqual([
+      {
+        trigger: 'sweep',
+        sweep_id: drift.sweep?.id,
+        before: 'Someone renamed me',
+        after: 'Co 3',
+        outcome: 'ok',
+      },
+    ]);
   });
 
   it('never mints with an old name after a rename (the rename trap)', async () => {
