@@ -13,6 +13,7 @@ import {
 } from 'prom-client';
 
 import type { CallObserver } from './agent-engine/types.js';
+import { ACTIONS } from './core/types.js';
 import type { SyncEvents } from './sync/worker.js';
 
 const PREFIX = 'customer_sync_';
@@ -48,7 +49,7 @@ export interface SweptReport {
 export type QueueDepthSource = () => Promise<Record<string, number>>;
 
 /** The actions a plan can contain; their counts are read from a sweep report's `counts`. */
-const PLAN_ACTIONS = ['create', 'adopt', 'rename', 'activate', 'deactivate', 'delete'] as const;
+const PLAN_ACTIONS = ACTIONS;
 
 /** Every metric, typed, plus the adapters the other modules are handed. */
 export interface Metrics {

@@ -8,6 +8,7 @@ import cliProgress from 'cli-progress';
 import type { SweepSummary, SweepWatch } from '../ops/sweep.js';
 import type { CliStream } from './context.js';
 import { countList, formatDuration, plural } from './format.js';
+import { ACTIONS as PLAN_ACTIONS } from '../core/types.js';
 
 export interface SweepView {
   update(watch: SweepWatch): void;
@@ -119,16 +120,7 @@ function warnOnce(err: CliStream, prefix: string): (w: SweepWatch) => void {
   };
 }
 
-const ACTIONS = [
-  'create',
-  'adopt',
-  'rename',
-  'activate',
-  'deactivate',
-  'delete',
-  'conflicts',
-  'orphans',
-];
+const ACTIONS = [...PLAN_ACTIONS, 'conflicts', 'orphans'];
 
 /** The summary block; its last line is `result: …`. */
 export function summaryLines(s: SweepSummary): string[] {

@@ -43,7 +43,9 @@ export interface WorkspaceState {
   readonly status: WorkspaceStatus;
 }
 
-export type Action = 'create' | 'adopt' | 'rename' | 'activate' | 'deactivate' | 'delete';
+/** Every action a change can have, in the order plans and summaries list them. */
+export const ACTIONS = ['create', 'adopt', 'rename', 'activate', 'deactivate', 'delete'] as const;
+export type Action = (typeof ACTIONS)[number];
 
 export const DESTRUCTIVE_ACTIONS: ReadonlySet<Action> = new Set(['deactivate', 'delete']);
 

@@ -1,12 +1,10 @@
 /**
  * A billing system's signed events, through a running daemon, all the way to the workspace.
  */
-import { randomUUID } from 'node:crypto';
-
-import { Webhook } from 'standardwebhooks';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { signBilling } from '../fixtures/webhookKit.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
@@ -19,19 +17,8 @@ afterEach(async () => {
 
 async function send(url: string, type: string, data: Record<string, string>) {
   const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
-  const id = `msg_${randomUUID()}`;
-  const now = new Date();
-  const signature = new Webhook(SECRET).sign(id, now, body);
-  const answer = await request(`${url}/webhooks/billing`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'webhook-signature': signature,
-    },
-    body,
-  });
+  const headers = signBilling(SECRET, body, { timestamp: Math.floor(Date.now() / 1000) });
+  const answer = await request(`${url}/webhooks/billing`, { method: 'POST', headers, body });
   return { status: answer.statusCode, body: await answer.body.json() };
 }
 

@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { getStatus, type StatusReport } from '../../ops/status.js';
 import type { CliContext } from '../context.js';
 import { cell, countList, formatDuration, formatTime, table } from '../format.js';
+import { ACTIONS as PLAN_ACTIONS } from '../../core/types.js';
 
 export function registerStatus(program: Command, ctx: CliContext): void {
   program
@@ -26,17 +27,7 @@ function positive(value: string): number {
   return n;
 }
 
-const ACTIONS = [
-  'create',
-  'adopt',
-  'rename',
-  'activate',
-  'deactivate',
-  'delete',
-  'conflicts',
-  'orphans',
-  'held',
-];
+const ACTIONS = [...PLAN_ACTIONS, 'conflicts', 'orphans', 'held'];
 
 /** The readable status. */
 export function renderStatus(s: StatusReport, now = Date.now()): string[] {
