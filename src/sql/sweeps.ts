@@ -8,11 +8,12 @@ import type { Workspace } from '../agent-engine/types.js';
 import { nameSql } from '../core/names.js';
 import type { CustomerFacts } from '../core/planner.js';
 import { type Change, DEFAULT_WORKSPACE_NAME, type WorkspaceState } from '../core/types.js';
+import { toError } from '../lib/errors.js';
 import { toCustomer, toLink } from './customers.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
-/** Stages one page; a cursor that repeats an item is harmless. */
+/** Stages a chunk of the listing; a cursor that repeats an item is harmless. */
 export async function stageWorkspaces(
   db: Queryable,
   sweepId: string,
@@ -25,6 +26,47 @@ export async function stageWorkspaces(
      on conflict do nothing`,
     [sweepId, page.map((w) => w.id), page.map((w) => w.name), page.map((w) => w.status)],
   );
+}
+
+/** Stages pages as they are listed, without making the listing wait for Postgres. */
+export interface StagingWriter {
+  /** Buffers a page; waits only while an insert is in flight and the buffer is full. */
+  add(page: readonly Workspace[]): Promise<void>;
+  /** Stages what is buffered and waits for every insert; throws the first failure. */
+  finish(): Promise<void>;
+}
+
+/**
+ * Pages are buffered into chunks of `chunk` rows, and one chunk is inserted while the next pages
+ * are fetched: the insert of chunk k overlaps the fetches of chunk k+1, so the listing runs at
+ * the speed of the API, not of the API plus Postgres. At most one insert is in flight and one
+ * chunk buffered, so memory stays bounded whatever the fleet size.
+ */
+export function stagingWriter(db: Queryable, sweepId: string, chunk = 2000): StagingWriter {
+  let buffer: Workspace[] = [];
+  let inFlight: Promise<void> = Promise.resolve();
+  let failure: { error: unknown } | undefined;
+  const flush = async () => {
+    await inFlight;
+    if (failure) throw failure.error;
+    const rows = buffer;
+    buffer = [];
+    inFlight = stageWorkspaces(db, sweepId, rows).catch((error: unknown) => {
+      failure ??= { error };
+    });
+  };
+  return {
+    async add(page) {
+      if (failure) throw failure.error;
+      for (const w of page) buffer.push(w);
+      if (buffer.length >= chunk) await flush();
+    },
+    async finish() {
+      if (buffer.length > 0 && !failure) await flush().catch(() => {});
+      await inFlight;
+      if (failure) throw failure.error;
+    },
+  };
 }
 
 export async function dropStaging(db: Queryable, sweepId: string): Promise<void> {
@@ -49,45 +91,104 @@ interface FactsRow {
   first_claimant: string | null;
 }
 
+/** An open pass over the customers the planner may change, fetched a batch at a time. */
+export interface FactsCursor {
+  /** Every customer in the pass's snapshot, in step or not. */
+  readonly total: number;
+  /** The next batch, in id order; empty at the end. */
+  next(limit: number): Promise<CustomerFacts[]>;
+  /** Ends the pass (and its transaction); safe to call twice. */
+  close(): Promise<void>;
+}
+
 /**
- * The facts of the next `limit` customers after `after` (id order), joined with their links, the
- * staged listing, and whoever owns their desired name. The owner query runs only for customers
- * that need a name (no link, a missing workspace, or a rename), so a fleet in step skips it.
+ * One pass over every customer, joined with its link, the staged listing, and (for the customers
+ * that need a name) whoever owns their desired name, read through a cursor so the daemon holds a
+ * batch, never the fleet.
+ *
+ * Customers already in step are left out in SQL: linked, their workspace listed with the desired
+ * name and the customer's own status, and not deleted. For those the planner decides nothing
+ * (`decideLinked`: no rename, no status change, no conflict), so shipping them to the daemon only
+ * to be dropped would make a steady sweep cost a full read of the fleet over the wire.
+ *
+ * One statement, not a batch of keyset queries: Postgres joins the three tables once (hash or
+ * merge joins), where keyset batches re-read the links and the listing for every batch (a plan
+ * that grew as N²/batch). `jit` is off because compiling it costs more than it saves here.
  */
-export async function customerFacts(
-  db: Queryable,
-  options: {
-    sweepId: string;
-    template: string;
-    after: string | null;
-    limit: number;
-    listingComplete: boolean;
-  },
-): Promise<CustomerFacts[]> {
-  const cName = nameSql(options.template, 'c', 4);
-  const oName = nameSql(options.template, 'o', 4 + cName.params.length);
-  const { rows } = await db.query<FactsRow>(
-    `select c.id, c.name, c.status, c.created_at,
-            l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at,
-            sw.name as linked_name, sw.status as linked_status,
-            nw.workspace_id as named_id, nw.name as named_name, nw.status as named_status,
-            nl.customer_id as named_linked_to,
-            case when c.status <> 'deleted'
-                   and (l.customer_id is null or sw.workspace_id is null or sw.name <> d.wname)
-                 then (select o.id from customers o
-                        where o.status <> 'deleted' and ${oName.sql} = d.wname
-                        order by o.created_at, o.id collate "C" limit 1)
-            end as first_claimant
-       from (select * from customers where $2::text is null or id > $2 order by id limit $3) c
-       cross join lateral (select ${cName.sql} as wname) d
-       left join customer_links l on l.customer_id = c.id
-       left join sweep_workspaces sw on sw.sweep_id = $1 and sw.workspace_id = l.workspace_id
-       left join sweep_workspaces nw on nw.sweep_id = $1 and nw.name = d.wname
-       left join customer_links nl on nl.workspace_id = nw.workspace_id
-      order by c.id`,
-    [options.sweepId, options.after, options.limit, ...cName.params, ...oName.params],
-  );
-  return rows.map((row) => toFacts(row, options.listingComplete));
+export async function openCustomerFacts(
+  pool: pg.Pool,
+  options: { sweepId: string; template: string; listingComplete: boolean },
+): Promise<FactsCursor> {
+  const cName = nameSql(options.template, 'c', 2);
+  const oName = nameSql(options.template, 'o', 2 + cName.params.length);
+  const client = await pool.connect();
+  let open = true;
+  const close = async (error?: unknown) => {
+    if (!open) return;
+    open = false;
+    try {
+      await client.query(error === undefined ? 'commit' : 'rollback');
+    } catch (closeError) {
+      client.release(toError(closeError));
+      return;
+    }
+    client.release(error === undefined ? undefined : toError(error));
+  };
+  try {
+    // One snapshot for the count and the pass.
+    await client.query('begin isolation level repeatable read read only');
+    await client.query(`set local jit = off`);
+    await client.query(`set local cursor_tuple_fraction = 1`);
+    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from customers');
+    await client.query(
+      `declare sweep_facts no scroll cursor for
+       select f.id, f.name, f.status, f.created_at,
+              f.workspace_id, f.workspace_name, f.deleted_seen_at, f.delete_due_at,
+              f.linked_name, f.linked_status,
+              nw.workspace_id as named_id, nw.name as named_name, nw.status as named_status,
+              nl.customer_id as named_linked_to,
+              case when f.status <> 'deleted'
+                     and (f.workspace_id is null or f.linked_id is null or f.linked_name <> f.wname)
+                   then (select o.id from customers o
+                          where o.status <> 'deleted' and ${oName.sql} = f.wname
+                          order by o.created_at, o.id collate "C" limit 1)
+              end as first_claimant
+         from (select c.id, c.name, c.status, c.created_at, d.wname,
+                      l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at,
+                      sw.workspace_id as linked_id, sw.name as linked_name, sw.status as linked_status
+                 from customers c
+                 cross join lateral (select ${cName.sql} as wname) d
+                 left join customer_links l on l.customer_id = c.id
+                 left join sweep_workspaces sw
+                        on sw.sweep_id = $1 and sw.workspace_id = l.workspace_id
+                where not coalesce(c.status <> 'deleted' and sw.name = d.wname
+                                   and sw.status = c.status, false)
+                offset 0) f
+         -- Per remaining customer (offset 0 keeps f apart): an index probe by name, never a hash
+         -- of the whole listing.
+         left join lateral (select * from sweep_workspaces nw
+                             where nw.sweep_id = $1 and nw.name = f.wname offset 0) nw on true
+         left join customer_links nl on nl.workspace_id = nw.workspace_id
+        order by f.id`,
+      [options.sweepId, ...cName.params, ...oName.params],
+    );
+    return {
+      total: rows[0]?.n ?? 0,
+      next: async (limit) => {
+        try {
+          const batch = await client.query<FactsRow>(`fetch ${Math.trunc(limit)} from sweep_facts`);
+          return batch.rows.map((row) => toFacts(row, options.listingComplete));
+        } catch (error) {
+          await close(error);
+          throw error;
+        }
+      },
+      close: () => close(),
+    };
+  } catch (error) {
+    await close(error);
+    throw error;
+  }
 }
 
 function toFacts(row: FactsRow, listingComplete: boolean): CustomerFacts {

@@ -31,16 +31,16 @@ import type { Logger } from '../lib/logger.js';
 import { markAllDeletedSeen } from '../sql/links.js';
 import {
   createSweepRow,
-  customerFacts,
   dropStaging,
   holdDestructive,
   linkedCount,
   nextSubjectsToQueue,
+  openCustomerFacts,
   orphansOf,
   type PlannedRow,
   recordChanges,
   replaceOrphans,
-  stageWorkspaces,
+  stagingWriter,
   updateSweepRow,
 } from '../sql/sweeps.js';
 
@@ -123,19 +123,28 @@ async function sweepLocked(
   const bump = (key: string, by = 1) => (counts[key] = (counts[key] ?? 0) + by);
   if (!dryRun) await createSweepRow(pool, id, options.trigger, new Date(started));
   try {
-    // 1. The listing, staged.
+    // 1. The listing, staged while the next pages are fetched.
     let listingError: string | undefined;
+    const staging = stagingWriter(pool, id);
     try {
       for await (const page of deps.engine.listWorkspaces(
         options.signal ? { signal: options.signal } : {},
       )) {
-        await stageWorkspaces(pool, id, page);
+        await staging.add(page);
         progress.pages += 1;
         progress.workspaces += page.length;
         options.onProgress?.(progress);
       }
     } catch (error) {
       listingError = toError(error).message;
+    }
+    try {
+      // Also after a failed page: what was listed before it is staged, as it always was.
+      await staging.finish();
+    } catch (error) {
+      listingError ??= toError(error).message;
+    }
+    if (listingError !== undefined) {
       log.warn(
         { err: listingError },
         'workspace listing failed part-way: nothing will be deleted or deactivated',
@@ -148,38 +157,47 @@ async function sweepLocked(
       await markAllDeletedSeen(pool, new Date(now), policy.deleteGraceMs);
     }
 
-    // 2. Customers, a batch at a time.
-    let after: string | null = null;
-    for (;;) {
-      const batch = await customerFacts(pool, {
-        sweepId: id,
-        template: policy.nameTemplate,
-        after,
-        limit: BATCH,
-        listingComplete,
-      });
-      if (batch.length === 0) break;
-      after = batch[batch.length - 1]?.customer.id ?? after;
-      const planned: PlannedRow[] = [];
-      for (const facts of batch) {
-        const decision = decideCustomer(facts, policy, now);
-        for (const change of decision.changes) {
-          if (!listingComplete && isDestructive(change)) continue;
-          planned.push(change);
-          bump(change.action);
-          options.onChange?.(change);
+    // 2. Customers, a batch at a time; those already in step never leave Postgres.
+    const facts = await openCustomerFacts(pool, {
+      sweepId: id,
+      template: policy.nameTemplate,
+      listingComplete,
+    });
+    // Every customer of the pass is read (in Postgres): the count is known before the first batch.
+    progress.customers = facts.total;
+    options.onProgress?.(progress);
+    try {
+      for (;;) {
+        const batch = await facts.next(BATCH);
+        if (batch.length === 0) break;
+        const planned: PlannedRow[] = [];
+        for (const customerFacts of batch) {
+          const decision = decideCustomer(customerFacts, policy, now);
+          for (const change of decision.changes) {
+            if (!listingComplete && isDestructive(change)) continue;
+            planned.push(change);
+            bump(change.action);
+            options.onChange?.(change);
+          }
+          if (decision.conflict) {
+            bump('conflicts');
+            options.onConflict?.(decision.conflict);
+            const { customerId, name } = decision.conflict;
+            planned.push({
+              customerId,
+              action: 'conflict',
+              workspaceId: null,
+              from: null,
+              to: name,
+            });
+          }
         }
-        if (decision.conflict) {
-          bump('conflicts');
-          options.onConflict?.(decision.conflict);
-          const { customerId, name } = decision.conflict;
-          planned.push({ customerId, action: 'conflict', workspaceId: null, from: null, to: name });
-        }
+        progress.changes += planned.length;
+        await recordChanges(pool, id, planned);
+        options.onProgress?.(progress);
       }
-      progress.customers += batch.length;
-      progress.changes += planned.length;
-      await recordChanges(pool, id, planned);
-      options.onProgress?.(progress);
+    } finally {
+      await facts.close();
     }
 
     // 3. Orphans (acted on only from a complete listing).
