@@ -1,0 +1,128 @@
+/** The table printed at the end of a run, one row per measured figure with its goal. */
+import type { DriftResult } from './scenarios/drift.js';
+import type { SteadyResult } from './scenarios/steady.js';
+import type { WebhookResult } from './scenarios/webhooks.js';
+
+export interface Row {
+  readonly what: string;
+  readonly value: string;
+  readonly goal: string;
+  /** undefined: no goal for this row. */
+  readonly met: boolean | undefined;
+}
+
+export interface Results {
+  readonly steady: readonly SteadyResult[];
+  readonly drift?: DriftResult;
+  readonly webhooks?: WebhookResult;
+}
+
+const k = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const f1 = (x: number) => x.toFixed(1);
+
+export function rowsOf(results: Results): Row[] {
+  const rows: Row[] = [];
+  for (const r of results.steady) {
+    const ratioGoal = r.n === 100_000;
+    rows.push({
+      what: `steady sweep, N=${k(r.n)}: wall (cold first sweep)`,
+      value: `${s(r.wallMs)} (${s(r.coldWallMs)}); list ${s(r.listMs)}, plan ${s(r.planMs)}`,
+      goal: '',
+      met: undefined,
+    });
+    rows.push({
+      what: `  lower bound (bare list ${s(r.lowerBound.listMs)} + read ${s(r.lowerBound.readMs)})`,
+      value: `${s(r.lowerBound.totalMs)} → ratio ${r.ratio.toFixed(2)}×`,
+      goal: ratioGoal ? '≤ 1.2×' : '',
+      met: ratioGoal ? r.ratio <= 1.2 : undefined,
+    });
+    rows.push({
+      what: '  Agent Engine calls (writes)',
+      value: `${r.calls.total} (${r.calls.writes})`,
+      goal: `≤ ${r.callCeiling} (0)`,
+      met: r.calls.total <= r.callCeiling && r.calls.writes === 0,
+    });
+    rows.push({
+      what: '  daemon peak RSS (RSS before)',
+      value: `${r.peakRssMiB.toFixed(0)} MiB (${r.rssBeforeMiB.toFixed(0)} MiB)`,
+      goal: r.n >= 1_000_000 ? '≤ 300 MB' : '',
+      met: r.n >= 1_000_000 ? r.peakRssMiB * 1.048576 <= 300 : undefined,
+    });
+    if (r.naive) {
+      const callRatio = r.naive.calls.total / r.calls.total;
+      rows.push({
+        what: `naive peer, N=${k(r.n)}: calls, wall`,
+        value: `${r.naive.calls.total} calls, ${s(r.naive.wallMs)} → ${callRatio.toFixed(0)}× the calls, ${(r.naive.wallMs / r.wallMs).toFixed(1)}× the time`,
+        goal: '≥ 50× fewer calls',
+        met: callRatio >= 50,
+      });
+    }
+  }
+  const [first, ...rest] = results.steady;
+  const last = rest[rest.length - 1];
+  if (first && last) {
+    const perK = (r: SteadyResult) => (r.wallMs / r.n) * 1000;
+    rows.push({
+      what: `growth ${k(first.n)} → ${k(last.n)} (${last.n / first.n}×)`,
+      value: `time ×${(last.wallMs / first.wallMs).toFixed(1)} (${perK(first).toFixed(1)} → ${perK(last).toFixed(1)} ms per 1k), peak RSS ×${(last.peakRssMiB / first.peakRssMiB).toFixed(2)}`,
+      goal: 'linear time, flat memory',
+      met: undefined,
+    });
+  }
+  const d = results.drift;
+  if (d) {
+    rows.push({
+      what: `drifted sweep, N=${k(d.n)}, ${d.drifted} changed, API_RATE_LIMIT=${d.rateLimit}/s`,
+      value: `${f1(d.callsPerSecond)} calls/s = ${(d.limitUsed * 100).toFixed(0)}% of the limit; ${f1(d.changesPerSecond)} changes/s; converged in ${s(d.convergedMs)}`,
+      goal: '≥ 90% of the limit',
+      met: d.limitUsed >= 0.9,
+    });
+    rows.push({
+      what: '  calls per change (sync calls only); 429s',
+      value: `${d.callsPerChange.toFixed(2)} (${d.syncCallsPerChange.toFixed(2)}); ${d.calls.status429} × 429 (sim limit ${d.simLimit}/s)`,
+      goal: 'no 429 storm',
+      met: d.calls.status429 <= d.drifted * 0.01,
+    });
+  }
+  const w = results.webhooks;
+  if (w) {
+    rows.push({
+      what: `webhooks: verified events/s (${w.connections} connections, ${f1(w.durationS)} s)`,
+      value: `${f1(w.eventsPerSecond)} (${w.verified} ok, ${w.non2xx} non-2xx, ${w.errors} errors)`,
+      goal: '≥ 1,000/s',
+      met: w.eventsPerSecond >= 1000,
+    });
+    rows.push({
+      what: '  ack latency p50 / p99',
+      value: `${w.ackP50Ms} ms / ${w.ackP99Ms} ms`,
+      goal: 'p99 ≤ 50 ms',
+      met: w.ackP99Ms <= 50,
+    });
+    rows.push({
+      what: `  webhook → converged p50 / p99 (${w.convergeSamples} events, sim latency 20 ms)`,
+      value: `${w.convergedP50Ms.toFixed(0)} ms / ${w.convergedP99Ms.toFixed(0)} ms`,
+      goal: 'p99 ≤ 1 s',
+      met: w.convergedP99Ms <= 1000,
+    });
+  }
+  return rows;
+}
+
+export function formatTable(rows: readonly Row[]): string {
+  const head = ['measure', 'result', 'goal', 'met'];
+  const cells = rows.map((r) => [
+    r.what,
+    r.value,
+    r.goal,
+    r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const line = (c: readonly string[]) =>
+    `| ${c.map((x, i) => x.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [
+    line(head),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...cells.map(line),
+  ].join('\n');
+}
