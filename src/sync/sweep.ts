@@ -256,7 +256,7 @@ async function sweepLocked(
       const next = await nextSubjectsToQueue(pool, id, lastId, BATCH);
       if (next.subjects.length === 0 && next.lastId === lastId) break;
       lastId = next.lastId;
-      await deps.syncQueue.enqueue(next.subjects, 'sweep');
+      await deps.syncQueue.enqueue(next.subjects, 'sweep', id);
       progress.queued += next.subjects.length;
       options.onProgress?.(progress);
     }
