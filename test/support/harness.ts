@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 
 import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { type Daemon, startDaemon } from '../../src/daemon.js';
+import { SWEEP_SCHEDULER_ID } from '../../src/sync/queues.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
 import {
@@ -79,6 +80,7 @@ export async function startHarness(
     secrets: [CLIENT_SECRET],
   });
   const opened: { close(): Promise<void> }[] = [];
+  let scheduled = false;
   const harness: Harness = {
     sim,
     database,
@@ -93,6 +95,17 @@ export async function startHarness(
       return app;
     },
     startDaemon: async (extra = {}) => {
+      // The schedule's first sweep one interval from now, not at start: tests choose when to sweep.
+      // (The daemon's own upsert keeps an existing schedule's next run.)
+      if (!scheduled) {
+        scheduled = true;
+        const app = harness.app();
+        await app.queues.sweep.upsertJobScheduler(
+          SWEEP_SCHEDULER_ID,
+          { every: config.sweepEveryMs, startDate: Date.now() + config.sweepEveryMs },
+          { name: 'sweep', data: { trigger: 'schedule' } },
+        );
+      }
       const daemon = await startDaemon(config, { logger, ...extra });
       opened.push(daemon);
       return daemon;
