@@ -1,5 +1,5 @@
 /**
- * Ingesting a verified event (DESIGN.md §8): in one transaction, record the event id (a repeat is
+ * Ingesting a verified event (DESIGN.md §8): in one transaction (one round trip to Postgres), record the event id (a repeat is
  * a duplicate and changes nothing) and apply the change to `customers` unless an event newer than
  * it was already applied to that customer; after COMMIT, queue the customer's sync. The Agent
  * Engine is never called here: the sync job does that.
@@ -20,14 +20,9 @@ import type { Db } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import {
-  applyCustomerChange,
-  lastEventAt,
-  lockCustomerEvents,
-  lockCustomerRow,
-  setLastEvent,
-} from '../sql/customerEvents.js';
+import { ingestCustomerChange } from '../sql/customerEvents.js';
 import { insertWebhookEvent } from '../sql/webhookEvents.js';
+import type { WebhookEnqueue } from './enqueueBatcher.js';
 import { isEmptyChange } from './handlers.js';
 import type { WebhookEvent } from './types.js';
 
@@ -55,6 +50,11 @@ export interface IngestDeps {
   readonly syncQueue: SyncQueue;
   readonly logger: Logger;
   readonly clock: Clock;
+  /**
+   * How an applied event's sync is queued; the routes pass one that batches concurrent events
+   * into one Redis round trip (see enqueueBatcher.ts). Default: `syncQueue.enqueue` for each.
+   */
+  readonly enqueue?: WebhookEnqueue;
 }
 
 /**
@@ -68,7 +68,9 @@ export async function ingestWebhookEvent(deps: IngestDeps, event: WebhookEvent):
     return { ...recorded, queued: false };
   }
   try {
-    await deps.syncQueue.enqueue([event.customerId], 'webhook');
+    await (deps.enqueue
+      ? deps.enqueue(event.customerId)
+      : deps.syncQueue.enqueue([event.customerId], 'webhook'));
     return { ...recorded, queued: true };
   } catch (error) {
     deps.logger.warn(
@@ -84,60 +86,24 @@ export async function ingestWebhookEvent(deps: IngestDeps, event: WebhookEvent):
   }
 }
 
-/** The transaction: dedupe, order, apply, mark. A duplicate rolls back (nothing was written). */
+/**
+ * Dedupe, order, apply, mark: one round trip, and one transaction, whatever the outcome. An event
+ * we do not act on is only recorded (a plain insert); one that changes a customer goes through
+ * `customer_sync_ingest` (see src/sql/customerEvents.ts). A duplicate writes nothing.
+ */
 export async function recordEvent(
   pool: pg.Pool,
-  event: WebhookEvent,
-  now: Date,
-): Promise<Recorded> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('begin');
-    const recorded = await decideAndWrite(client, event, now);
-    await client.query(recorded.outcome === 'duplicate' ? 'rollback' : 'commit');
-    return recorded;
-  } catch (error) {
-    broken = toError(error);
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    // A client whose query failed may have lost its connection: destroy it rather than reuse it.
-    client.release(broken);
-  }
-}
-
-const DUPLICATE: Recorded = { outcome: 'duplicate' };
-
-async function decideAndWrite(
-  client: pg.PoolClient,
   event: WebhookEvent,
   now: Date,
 ): Promise<Recorded> {
   const { customerId, change } = event;
   if (change === null || customerId === null || isEmptyChange(change)) {
     const reason = change === null ? 'event type not handled' : 'event sets nothing';
-    const fresh = await insertWebhookEvent(client, event, now, 'ignored');
+    const fresh = await insertWebhookEvent(pool, event, now, 'ignored');
     return fresh ? { outcome: 'ignored', reason } : DUPLICATE;
   }
-  // Every read below happens under the customer's lock: see the ordering rule above.
-  await lockCustomerEvents(client, customerId);
-  const last = await lastEventAt(client, customerId);
-  if (last !== null && event.occurredAt.getTime() < last.getTime()) {
-    return (await insertWebhookEvent(client, event, now, 'stale'))
-      ? { outcome: 'stale' }
-      : DUPLICATE;
-  }
-  const exists = await lockCustomerRow(client, customerId);
-  if (!exists && change.name === undefined) {
-    const fresh = await insertWebhookEvent(client, event, now, 'ignored');
-    return fresh ? { outcome: 'ignored', reason: 'unknown customer and no name' } : DUPLICATE;
-  }
-  if (!(await insertWebhookEvent(client, event, now, 'applied'))) return DUPLICATE;
-  // This path queues the customer's sync itself (trigger `webhook`): keep the direct-write
-  // notification trigger quiet so the audit names the webhook, not a notification.
-  await client.query(`set local customer_sync.quiet = 'on'`);
-  await applyCustomerChange(client, customerId, change, now);
-  await setLastEvent(client, customerId, event.occurredAt, event.eventId);
-  return { outcome: 'applied' };
+  // pg's pool.query destroys a client whose query failed, so a lost connection is not reused.
+  return ingestCustomerChange(pool, { ...event, customerId }, change, now);
 }
+
+const DUPLICATE: Recorded = { outcome: 'duplicate' };

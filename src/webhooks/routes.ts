@@ -17,6 +17,7 @@ import { classify } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics, WebhookRejection, WebhookSource } from '../metrics.js';
 import { parseBillingEvent } from './billing.js';
+import { batchedWebhookEnqueue } from './enqueueBatcher.js';
 import { type Ingested, ingestWebhookEvent } from './ingest.js';
 import { parseStripeEvent } from './stripe.js';
 import type { ParsedEvent, Verdict, WebhookEvent } from './types.js';
@@ -130,6 +131,8 @@ function refusalFor(error: unknown): Refusal & { cause: string } {
 export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Promise<void> {
   const senders = sendersOf(deps.config);
   const log = deps.logger.child({ component: 'webhooks' });
+  // Built once, not per request: the batcher must be shared by every delivery to batch them.
+  const ingestDeps = { ...deps, logger: log, enqueue: batchedWebhookEnqueue(deps.syncQueue) };
 
   const refuse = (reply: FastifyReply, source: WebhookSource | undefined, refusal: Refusal) => {
     const outcome = `rejected_${refusal.reason}` as const;
@@ -148,7 +151,7 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
     const { event } = read;
     let result: Ingested;
     try {
-      result = await ingestWebhookEvent({ ...deps, logger: log }, event);
+      result = await ingestWebhookEvent(ingestDeps, event);
     } catch (error) {
       const refusal = refusalFor(error);
       log.error(
