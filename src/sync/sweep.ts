@@ -28,19 +28,18 @@ import type { Change, Conflict, WorkspaceState } from '../core/types.js';
 import type { Clock } from '../lib/clock.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { openCustomerFacts } from '../sql/customerFacts.js';
 import { markAllDeletedSeen } from '../sql/links.js';
+import { dropStaging, stagingWriter } from '../sql/sweepStaging.js';
 import {
   createSweepRow,
-  dropStaging,
   holdDestructive,
   linkedCount,
   nextSubjectsToQueue,
-  openCustomerFacts,
   orphansOf,
   type PlannedRow,
   recordChanges,
   replaceOrphans,
-  stagingWriter,
   updateSweepRow,
 } from '../sql/sweeps.js';
 

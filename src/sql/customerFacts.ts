@@ -1,0 +1,163 @@
+/**
+ * The facts of each customer the planner may change, gathered by one join over customers, links
+ * and the staged listing, read through a cursor a batch at a time (the daemon never holds the
+ * fleet). Customers already in step are left out in SQL.
+ */
+import type pg from 'pg';
+
+import { nameSql } from '../core/names.js';
+import type { CustomerFacts } from '../core/planner.js';
+import { toError } from '../lib/errors.js';
+import { toCustomer, toLink } from './customers.js';
+
+interface FactsRow {
+  id: string;
+  name: string;
+  status: 'active' | 'inactive' | 'deleted';
+  created_at: Date;
+  workspace_id: string | null;
+  workspace_name: string | null;
+  deleted_seen_at: Date | null;
+  delete_due_at: Date | null;
+  linked_name: string | null;
+  linked_status: 'active' | 'inactive' | null;
+  named_id: string | null;
+  named_name: string | null;
+  named_status: 'active' | 'inactive' | null;
+  named_linked_to: string | null;
+  first_claimant: string | null;
+}
+
+/** An open pass over the customers the planner may change, fetched a batch at a time. */
+export interface FactsCursor {
+  /** Every customer in the pass's snapshot, in step or not. */
+  readonly total: number;
+  /** The next batch, in id order; empty at the end. */
+  next(limit: number): Promise<CustomerFacts[]>;
+  /** Ends the pass (and its transaction); safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * One pass over every customer, joined with its link, the staged listing, and (for the customers
+ * that need a name) whoever owns their desired name, read through a cursor so the daemon holds a
+ * batch, never the fleet.
+ *
+ * Customers already in step are left out in SQL: linked, their workspace listed with the desired
+ * name and the customer's own status, and not deleted. For those the planner decides nothing
+ * (`decideLinked`: no rename, no status change, no conflict), so shipping them to the daemon only
+ * to be dropped would make a steady sweep cost a full read of the fleet over the wire.
+ *
+ * One statement, not a batch of keyset queries: Postgres joins the three tables once (hash or
+ * merge joins), where keyset batches re-read the links and the listing for every batch (a plan
+ * that grew as N²/batch). `jit` is off because compiling it costs more than it saves here.
+ */
+export async function openCustomerFacts(
+  pool: pg.Pool,
+  options: { sweepId: string; template: string; listingComplete: boolean },
+): Promise<FactsCursor> {
+  const cName = nameSql(options.template, 'c', 2);
+  const oName = nameSql(options.template, 'o', 2 + cName.params.length);
+  const client = await pool.connect();
+  let open = true;
+  const close = async (error?: unknown) => {
+    if (!open) return;
+    open = false;
+    try {
+      await client.query(error === undefined ? 'commit' : 'rollback');
+    } catch (closeError) {
+      client.release(toError(closeError));
+      return;
+    }
+    client.release(error === undefined ? undefined : toError(error));
+  };
+  try {
+    // One snapshot for the count and the pass.
+    await client.query('begin isolation level repeatable read read only');
+    await client.query(`set local jit = off`);
+    await client.query(`set local cursor_tuple_fraction = 1`);
+    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from customers');
+    await client.query(
+      `declare sweep_facts no scroll cursor for
+       select f.id, f.name, f.status, f.created_at,
+              f.workspace_id, f.workspace_name, f.deleted_seen_at, f.delete_due_at,
+              f.linked_name, f.linked_status,
+              nw.workspace_id as named_id, nw.name as named_name, nw.status as named_status,
+              nl.customer_id as named_linked_to,
+              case when f.status <> 'deleted'
+                     and (f.workspace_id is null or f.linked_id is null or f.linked_name <> f.wname)
+                   then (select o.id from customers o
+                          where o.status <> 'deleted' and ${oName.sql} = f.wname
+                          order by o.created_at, o.id collate "C" limit 1)
+              end as first_claimant
+         from (select c.id, c.name, c.status, c.created_at, d.wname,
+                      l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at,
+                      sw.workspace_id as linked_id, sw.name as linked_name, sw.status as linked_status
+                 from customers c
+                 cross join lateral (select ${cName.sql} as wname) d
+                 left join customer_links l on l.customer_id = c.id
+                 left join sweep_workspaces sw
+                        on sw.sweep_id = $1 and sw.workspace_id = l.workspace_id
+                where not coalesce(c.status <> 'deleted' and sw.name = d.wname
+                                   and sw.status = c.status, false)
+                offset 0) f
+         -- Per remaining customer (offset 0 keeps f apart): an index probe by name, never a hash
+         -- of the whole listing.
+         left join lateral (select * from sweep_workspaces nw
+                             where nw.sweep_id = $1 and nw.name = f.wname offset 0) nw on true
+         left join customer_links nl on nl.workspace_id = nw.workspace_id
+        order by f.id`,
+      [options.sweepId, ...cName.params, ...oName.params],
+    );
+    return {
+      total: rows[0]?.n ?? 0,
+      next: async (limit) => {
+        try {
+          const batch = await client.query<FactsRow>(`fetch ${Math.trunc(limit)} from sweep_facts`);
+          return batch.rows.map((row) => toFacts(row, options.listingComplete));
+        } catch (error) {
+          await close(error);
+          throw error;
+        }
+      },
+      close: () => close(),
+    };
+  } catch (error) {
+    await close(error);
+    throw error;
+  }
+}
+
+function toFacts(row: FactsRow, listingComplete: boolean): CustomerFacts {
+  const customer = toCustomer(row);
+  const link = row.workspace_id
+    ? toLink({
+        customer_id: row.id,
+        workspace_id: row.workspace_id,
+        workspace_name: row.workspace_name ?? '',
+        deleted_seen_at: row.deleted_seen_at,
+        delete_due_at: row.delete_due_at,
+      })
+    : null;
+  const linked: CustomerFacts['linked'] = !link
+    ? null
+    : row.linked_name !== null && row.linked_status !== null
+      ? { id: link.workspaceId, name: row.linked_name, status: row.linked_status }
+      : listingComplete
+        ? 'missing'
+        : 'unknown';
+  const named =
+    row.named_id && row.named_name !== null && row.named_status !== null
+      ? {
+          workspace: { id: row.named_id, name: row.named_name, status: row.named_status },
+          linkedTo: row.named_linked_to,
+        }
+      : null;
+  return {
+    customer,
+    link,
+    linked,
+    named,
+    nameOwner: row.named_linked_to ?? row.first_claimant ?? row.id,
+  };
+}
