@@ -226,16 +226,15 @@ async function sweepLocked(
     counts.pages = progress.pages;
     counts.linked = linked;
 
-    if (dryRun) {
-      return {
-        id,
-        skipped: false,
-        listingComplete,
-        held,
-        counts,
-        ...(listingError ? { error: listingError } : {}),
-      };
-    }
+    const report: SweepReport = {
+      id,
+      skipped: false,
+      listingComplete,
+      held,
+      counts,
+      ...(listingError ? { error: listingError } : {}),
+    };
+    if (dryRun) return report;
     if (listingComplete) await replaceOrphans(pool, id, new Date(now));
     if (held) {
       counts.held = await holdDestructive(pool, id, new Date(now));
@@ -268,14 +267,7 @@ async function sweepLocked(
       ...(listingError ? { error: listingError } : {}),
     });
     log.info({ counts, outcome, ms: clock.now() - started }, 'sweep planned');
-    return {
-      id,
-      skipped: false,
-      listingComplete,
-      held,
-      counts,
-      ...(listingError ? { error: listingError } : {}),
-    };
+    return report;
   } catch (error) {
     if (!dryRun) {
       await updateSweepRow(pool, id, {
