@@ -2,6 +2,8 @@
  * The daemon (`npm start`): the shared services of `createApp`, plus the workers, the sweep
  * schedule, the change listener and the HTTP server, each registered for release as it starts.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+
 import type { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
@@ -111,6 +113,11 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       logger,
     });
     releasers.add('change listener', () => listener.close());
+    // Started means listening: a direct write from now on reaches a sync (bounded wait; the
+    // listener keeps retrying, and the sweep is the backstop).
+    await Promise.race([listener.ready, delay(5 * SECOND, undefined, { ref: false })]);
+    if (!listener.listening)
+      logger.warn('change listener not connected yet; retrying in the background');
 
     const http = createHttpServer({
       config,

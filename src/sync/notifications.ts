@@ -16,6 +16,8 @@ export interface NotificationListener {
   close(): Promise<void>;
   /** True while LISTEN is in force. */
   readonly listening: boolean;
+  /** Resolves once LISTEN is first in force (never rejects; it keeps retrying). */
+  readonly ready: Promise<void>;
 }
 
 export function listenForChanges(options: {
@@ -34,6 +36,8 @@ export function listenForChanges(options: {
   let flushTimer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let backoff = 500;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
 
   const flush = async () => {
     flushTimer = undefined;
@@ -73,6 +77,7 @@ export function listenForChanges(options: {
       client = next;
       listening = true;
       backoff = 500;
+      markReady();
       if (closed) await next.end();
     } catch (error) {
       next.end().catch(() => {});
@@ -92,6 +97,7 @@ export function listenForChanges(options: {
 
   void connect();
   return {
+    ready,
     get listening() {
       return listening;
     },
