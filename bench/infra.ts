@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 
 import { runMigrations } from '../src/db/migrate.js';
+import { deleteKeysUnder } from '../src/lib/redisKeys.js';
 
 /** The server the bench databases live on; `BENCH_DATABASE_URL` overrides. */
 export const PG_BASE =
@@ -68,18 +69,11 @@ export async function adminQuery(sql: string): Promise<void> {
 /** Deletes every key under `prefix:` (SCAN, bounded by the keyspace; never FLUSHALL). */
 export async function deletePrefix(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  let deleted = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
+    return await deleteKeysUnder(redis, prefix);
   } finally {
     redis.disconnect();
   }
-  return deleted;
 }
 
 /** A port free right now on loopback, for a child daemon's HTTP server. */
