@@ -1,10 +1,12 @@
 /**
  * Integration tests run against a real Postgres and Redis: the ones in DATABASE_URL / REDIS_URL
- * when set (CI, this machine), else containers started by testcontainers. A template database is
+ * when set (CI); when unset, the local ones at 127.0.0.1 (user postgres) if they answer, else
+ * containers started by testcontainers. A template database is
  * migrated once per run; each test file clones it (see `db.ts`).
  */
 import { randomBytes } from 'node:crypto';
 
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
@@ -20,8 +22,9 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stops: (() => Promise<unknown>)[] = [];
-  let databaseUrl = process.env.DATABASE_URL;
-  let redisUrl = process.env.REDIS_URL;
+  // Unset: the local services at their usual addresses when they answer, else containers.
+  let databaseUrl = process.env.DATABASE_URL || (await localPostgres());
+  let redisUrl = process.env.REDIS_URL || (await localRedis());
   if (!databaseUrl) {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
     const container = await new PostgreSqlContainer('postgres:15-alpine')
@@ -55,6 +58,43 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await admin.end();
     for (const stop of stops.reverse()) await stop();
   };
+}
+
+const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
+const LOCAL_REDIS = 'redis://127.0.0.1:6379';
+
+async function localPostgres(): Promise<string | undefined> {
+  const client = new pg.Client({
+    connectionString: LOCAL_POSTGRES,
+    connectionTimeoutMillis: 1_000,
+  });
+  try {
+    await client.connect();
+    return LOCAL_POSTGRES;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function localRedis(): Promise<string | undefined> {
+  const redis = new Redis(LOCAL_REDIS, {
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    await redis.ping();
+    return LOCAL_REDIS;
+  } catch {
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export function withDatabase(url: string, database: string): string {
