@@ -132,17 +132,25 @@ export async function nextSubjectsToQueue(
   };
 }
 
+/**
+ * Starts the sweep's row. A sweep retaken after its daemon died starts over under the same id:
+ * its row is reset and what it had planned and staged is dropped.
+ */
 export async function createSweepRow(
   db: Queryable,
   id: string,
   trigger: string,
   at: Date,
 ): Promise<void> {
-  await db.query(`insert into sweeps (id, trigger, started_at) values ($1, $2, $3)`, [
-    id,
-    trigger,
-    at,
-  ]);
+  await db.query('delete from sweep_changes where sweep_id = $1', [id]);
+  await db.query('delete from sweep_workspaces where sweep_id = $1', [id]);
+  await db.query(
+    `insert into sweeps (id, trigger, started_at) values ($1, $2, $3)
+     on conflict (id) do update
+       set started_at = excluded.started_at, listed_at = null, finished_at = null,
+           outcome = 'running', counts = '{}', error = null`,
+    [id, trigger, at],
+  );
 }
 
 export async function updateSweepRow(

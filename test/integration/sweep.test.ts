@@ -307,3 +307,26 @@ describe('safety', () => {
     expect(h.sim.store.findByName('default')?.status).toBe('active');
   });
 });
+
+describe('a sweep retaken after its daemon died', () => {
+  it('starts over under the same id and plans once', async () => {
+    h = await startHarness();
+    await h.customers([{ id: 'c1', name: 'Once' }]);
+    const app = h.app();
+    const id = randomUUID();
+    // A first attempt that got as far as planning, then its daemon was killed.
+    await runSweep(app.sweepDeps(), { id, trigger: 'manual' });
+    await h.database.pool.query(
+      `update sweeps set finished_at = null, outcome = 'running' where id = $1`,
+      [id],
+    );
+    const again = await runSweep(app.sweepDeps(), { id, trigger: 'manual' });
+    expect(again.counts.create).toBe(1);
+    const { rows } = await h.database.pool.query(
+      `select (select count(*)::int from sweep_changes where sweep_id = $1) as changes,
+              (select outcome from sweeps where id = $1) as outcome`,
+      [id],
+    );
+    expect(rows[0]).toEqual({ changes: 1, outcome: 'ok' });
+  });
+});
