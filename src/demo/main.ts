@@ -58,7 +58,8 @@ async function main(): Promise<number> {
   });
   cleanup.push(() => sim.close());
   const port = await freePort(settings.port);
-  if (port !== settings.port) say(`note: port ${settings.port} is taken; using ${port}`);
+  if (settings.port !== 0 && port !== settings.port)
+    say(`note: port ${settings.port} is taken; using ${port}`);
   const env = demoEnvironment(settings, sim.url, port);
   const config = loadConfig(env);
   const logger = createLogger({ level: settings.logLevel, secrets: [DEMO_CLIENT_SECRET] });
