@@ -12,6 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recordEvent } from '../../src/webhooks/ingest.js';
 import type { CustomerChange, WebhookEvent } from '../../src/webhooks/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { waitFor } from '../support/wait.js';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -116,8 +117,10 @@ describe('customer_sync_ingest', () => {
       await recordEvent(database.pool, ev('cus_1', { status: 'inactive' }, at(2)), NOW);
       // The setting was local to the call's transaction: a direct write on the same pool notifies.
       await database.pool.query(`update customers set name = 'Direct' where id = 'cus_1'`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(heard).toEqual(['cus_1']);
+      // Notifications arrive in commit order: once a sentinel sent last is heard, all are.
+      await database.pool.query(`notify customer_sync_changed, 'sentinel'`);
+      await waitFor(() => heard.includes('sentinel'), { timeoutMs: 5_000, what: 'the sentinel' });
+      expect(heard).toEqual(['cus_1', 'sentinel']);
     } finally {
       await listener.end();
     }
