@@ -203,6 +203,10 @@ describe('safety', () => {
     await h.database.pool.query(`update customers set status = 'deleted' where id = 'c1'`);
     await sweepAndWait(daemon.app);
     expect(h.sim.store.get(id)?.status).toBe('inactive');
+    // A reminder waits for the due time, so the delete does not depend on a sweep.
+    const reminders = await daemon.app.queues.due.getJobs(['delayed']);
+    expect(reminders.map((j) => j.data.subject)).toEqual(['c1']);
+    expect(reminders[0]!.delay).toBeGreaterThan(6 * 24 * 3600 * 1000);
     const { rows } = await h.database.pool.query(
       `select delete_due_at - deleted_seen_at as grace from customer_links where customer_id = 'c1'`,
     );
@@ -215,6 +219,26 @@ describe('safety', () => {
     expect(h.sim.store.get(id)).toBeUndefined();
     const { rows: links } = await h.database.pool.query('select * from customer_links');
     expect(links).toEqual([]);
+  });
+
+  it('deletes when the grace ends by its own reminder, without another sweep', async () => {
+    h = await startHarness({ env: { DELETE_GRACE: '1s' } });
+    await h.customers([{ id: 'c1', name: 'Short Grace' }]);
+    const daemon = await h.startDaemon();
+    await sweepAndWait(daemon.app);
+    const id = h.sim.store.findByName('Short Grace')!.id;
+    await h.database.pool.query(`update customers set status = 'deleted' where id = 'c1'`);
+    await waitFor(() => h!.sim.store.get(id) === undefined, {
+      timeoutMs: 15_000,
+      what: 'the delete',
+    });
+    const { rows } = await h.database.pool.query(
+      `select action, trigger from audit where customer_id = 'c1' and action in ('deactivate', 'delete') order by id`,
+    );
+    expect(rows).toEqual([
+      { action: 'deactivate', trigger: 'notify' },
+      { action: 'delete', trigger: 'due' },
+    ]);
   });
 
   it('holds a mass deactivation for approval, runs the rest, and approve releases it', async () => {
