@@ -59,18 +59,20 @@ export class InMemoryRateLimiter implements RateLimiter {
 /**
  * One GCRA step, atomically, on Redis's clock (daemons' clocks differ; Redis's is the one they
  * share). Times are whole microseconds, which a Lua number holds exactly (< 2^53) and
- * `%.0f` writes back without rounding. Returns how long the caller must wait, in microseconds.
- * KEYS[1] the TAT key; ARGV[1] interval µs; ARGV[2] burst tolerance µs.
+ * `%.0f` writes back without rounding. Reserves `count` consecutive slots and returns how long
+ * the caller must wait for the first, in microseconds (the others follow one interval apart).
+ * KEYS[1] the TAT key; ARGV[1] interval µs; ARGV[2] burst tolerance µs; ARGV[3] count.
  */
 const GCRA_SCRIPT = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
+local count = tonumber(ARGV[3] or '1')
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
-local nextTat = tat + interval
+local nextTat = tat + interval * count
 local ttlMs = math.ceil((nextTat - now) / 1000) + 1000
 redis.call('SET', KEYS[1], string.format('%.0f', nextTat), 'PX', ttlMs)
 local wait = tat - tolerance - now
@@ -79,6 +81,9 @@ return wait
 `;
 
 const GCRA_SHA = createHash('sha1').update(GCRA_SCRIPT).digest('hex');
+
+/** How much budget one Redis round trip may reserve for a process, in microseconds. */
+const LOCAL_WINDOW_US = 5_000;
 
 /**
  * The limit every daemon shares, as one Redis key. The key expires once the budget is full again,
@@ -89,6 +94,14 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #key: string;
   readonly #intervalUs: number;
   readonly #toleranceUs: number;
+  /**
+   * Slots reserved per Redis round trip: as many as fit in {@link LOCAL_WINDOW_US}, at least one.
+   * At the default 10/s that is one (every call asks Redis); at thousands per second a sweep's
+   * pages stop paying a round trip each, and a daemon holds at most a few milliseconds of budget.
+   */
+  readonly #batch: number;
+  /** Reserved slots not yet used: when each may go, on `performance.now()`. */
+  #slots: number[] = [];
 
   /** `key` is used as is (e.g. `${queuePrefix}:api-rate`); every sharer must pass the same one. */
   constructor(redis: Redis, key: string, limit: RateLimit) {
@@ -97,23 +110,29 @@ export class RedisRateLimiter implements RateLimiter {
     this.#key = key;
     this.#intervalUs = Math.ceil((limit.perMs * 1000) / limit.max);
     this.#toleranceUs = limit.perMs * 1000 - this.#intervalUs;
+    this.#batch = Math.max(1, Math.min(limit.max, Math.floor(LOCAL_WINDOW_US / this.#intervalUs)));
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) throw abortedError(signal);
-    let waitUs: number;
-    try {
-      waitUs = Number(await this.#step());
-    } catch (error) {
-      // Redis down or refusing: retryable like any other infrastructure failure.
-      throw classify(error);
+    let at = this.#slots.shift();
+    if (at === undefined) {
+      let waitUs: number;
+      try {
+        waitUs = Number(await this.#step());
+      } catch (error) {
+        // Redis down or refusing: retryable like any other infrastructure failure.
+        throw classify(error);
+      }
+      // The script reserved these slots; the first is ours, the rest wait here for later calls.
+      at = performance.now() + waitUs / 1000;
+      for (let i = 1; i < this.#batch; i += 1) this.#slots.push(at + (i * this.#intervalUs) / 1000);
     }
-    // The script reserved this slot; sleep until it comes, as the script said, then go.
-    await sleep(Math.ceil(waitUs / 1000), signal);
+    await sleep(Math.ceil(at - performance.now()), signal);
   }
 
   async #step(): Promise<unknown> {
-    const args = [1, this.#key, this.#intervalUs, this.#toleranceUs] as const;
+    const args = [1, this.#key, this.#intervalUs, this.#toleranceUs, this.#batch] as const;
     try {
       return await this.#redis.evalsha(GCRA_SHA, ...args);
     } catch (error) {
