@@ -44,10 +44,12 @@ export class Breaker {
    * May this job call the API now? While open, one probe per `probeEveryMs` across all daemons;
    * the others get the time to wait.
    */
-  async admit(): Promise<{ ok: true } | { ok: false; waitMs: number }> {
-    if (!(await this.#redis.exists(this.#key))) return { ok: true };
+  async admit(): Promise<{ ok: true; clean: boolean } | { ok: false; waitMs: number }> {
+    // One round trip on the healthy path: is it open, and is there a failure count to clear?
+    const [open, fails] = await this.#redis.mget(this.#key, `${this.#key}:fails`);
+    if (!open) return { ok: true, clean: !fails };
     const probe = await this.#redis.set(`${this.#key}:probe`, '1', 'PX', this.probeEveryMs, 'NX');
-    if (probe === 'OK') return { ok: true };
+    if (probe === 'OK') return { ok: true, clean: false };
     const ttl = await this.#redis.pttl(`${this.#key}:probe`);
     return { ok: false, waitMs: Math.max(ttl, 100) };
   }
@@ -68,8 +70,12 @@ export class Breaker {
     return false;
   }
 
-  /** A call succeeded: close. Returns true when it was open. */
-  async recordSuccess(): Promise<boolean> {
+  /**
+   * A call succeeded: close. Returns true when it was open. `clean` (from {@link admit}: nothing
+   * was open or counted then) skips the Redis round trip on the healthy path.
+   */
+  async recordSuccess(clean = false): Promise<boolean> {
+    if (clean) return false;
     const results = await this.#redis.multi().del(`${this.#key}:fails`).del(this.#key).exec();
     return results?.[1]?.[1] === 1;
   }

@@ -62,7 +62,7 @@ export function createSyncWorker(options: SyncWorkerOptions): Worker<SyncJobData
         logger: log,
         ...(signal ? { signal } : {}),
       });
-      if (await breaker.recordSuccess()) {
+      if (await breaker.recordSuccess(admitted.clean)) {
         log.warn('Agent Engine calls succeed again: breaker closed, syncs resume');
         events?.onBreaker?.('closed');
       }
