@@ -2,8 +2,6 @@
  * Refused credentials open the breaker: no more calls hammer the API, one error says why, and the
  * daemon resumes by itself when calls succeed again. And a stopping daemon finishes its jobs.
  */
-import { spawn } from 'node:child_process';
-
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { type Harness, startHarness } from '../support/harness.js';
@@ -59,13 +57,17 @@ describe('shutdown', () => {
     h = await startHarness({ env: { WORKER_CONCURRENCY: '4' } });
     await h.customers(Array.from({ length: 40 }, (_, i) => ({ id: `c${i}`, name: `Co ${i}` })));
     h.sim.faults.set({ latencyMs: 150 });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { ...process.env, ...h.env, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child.stderr.resume();
+    const child = await h.spawnDaemon();
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const app = h.app();
+    await waitFor(async () => (await app.queues.sync.getWorkers()).length > 0, {
+      timeoutMs: 30_000,
+      what: 'the daemon to consume',
+    });
+    await app.syncQueue.enqueue(
+      Array.from({ length: 40 }, (_, i) => `c${i}`),
+      'enqueue',
+    );
     await waitFor(async () => ((await app.queues.sync.getJobCounts('active')).active ?? 0) > 0, {
       timeoutMs: 30_000,
       what: 'jobs in flight',

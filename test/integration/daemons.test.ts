@@ -2,7 +2,6 @@
  * Several daemons on one Redis: they share the work, survive a SIGKILL and a Redis that lost its
  * data, and never send two mutating calls for one workspace at the same time. Faults too.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,29 +13,10 @@ import { deletePrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 let h: Harness | undefined;
-const children: ChildProcess[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
   await h?.close();
   h = undefined;
 });
-
-/** `npm start` as a child process, with the harness's environment. */
-function spawnDaemon(harness: Harness, extra: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, ...harness.env, LOG_LEVEL: 'warn', ...extra },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.resume();
-  children.push(child);
-  return child;
-}
 
 async function queueSweep(app: App): Promise<string> {
   const sweepId = randomUUID();
@@ -67,7 +47,7 @@ describe('several daemons', () => {
     const names = Array.from({ length: 1000 }, (_, i) => `Tenant ${i}`);
     await h.customers(names.map((name, i) => ({ id: `t${String(i).padStart(4, '0')}`, name })));
     h.sim.faults.set({ latencyMs: 25 });
-    const daemons = [spawnDaemon(h), spawnDaemon(h), spawnDaemon(h)];
+    const daemons = [await h.spawnDaemon(), await h.spawnDaemon(), await h.spawnDaemon()];
     const app = h.app();
     await waitFor(async () => (await app.queues.sync.getWorkers()).length >= 3, {
       timeoutMs: 30_000,

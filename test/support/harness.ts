@@ -3,6 +3,7 @@
  * queue prefix on the shared Redis, its own Agent Engine simulator over loopback HTTP. Logs are
  * captured in memory so tests can read them (and check no secret ever reached them).
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 
 import { createApp, type App, type AppOptions } from '../../src/app.js';
@@ -35,6 +36,11 @@ export interface Harness extends AsyncDisposable {
   /** A CLI-like app (no workers) sharing this harness's database, Redis prefix and simulator. */
   app(): App;
   startDaemon(options?: AppOptions): Promise<Daemon>;
+  /**
+   * `npm start` as a child process with this harness's environment (logs at warn, discarded);
+   * SIGKILLed at close if still running.
+   */
+  spawnDaemon(extraEnv?: Record<string, string>): Promise<ChildProcess>;
   /** Inserts customers; statuses default to active. */
   customers(rows: { id: string; name: string; status?: string; createdAt?: Date }[]): Promise<void>;
   close(): Promise<void>;
@@ -80,7 +86,21 @@ export async function startHarness(
     secrets: [CLIENT_SECRET],
   });
   const opened: { close(): Promise<void> }[] = [];
+  const children: ChildProcess[] = [];
   let scheduled = false;
+  // The schedule's first sweep one interval from now, not at start: tests choose when to sweep.
+  // (A daemon's own upsert keeps an existing schedule's next run.)
+  const scheduleAhead = async () => {
+    if (scheduled) return;
+    scheduled = true;
+    await harness
+      .app()
+      .queues.sweep.upsertJobScheduler(
+        SWEEP_SCHEDULER_ID,
+        { every: config.sweepEveryMs, startDate: Date.now() + config.sweepEveryMs },
+        { name: 'sweep', data: { trigger: 'schedule' } },
+      );
+  };
   const harness: Harness = {
     sim,
     database,
@@ -95,20 +115,20 @@ export async function startHarness(
       return app;
     },
     startDaemon: async (extra = {}) => {
-      // The schedule's first sweep one interval from now, not at start: tests choose when to sweep.
-      // (The daemon's own upsert keeps an existing schedule's next run.)
-      if (!scheduled) {
-        scheduled = true;
-        const app = harness.app();
-        await app.queues.sweep.upsertJobScheduler(
-          SWEEP_SCHEDULER_ID,
-          { every: config.sweepEveryMs, startDate: Date.now() + config.sweepEveryMs },
-          { name: 'sweep', data: { trigger: 'schedule' } },
-        );
-      }
+      await scheduleAhead();
       const daemon = await startDaemon(config, { logger, ...extra });
       opened.push(daemon);
       return daemon;
+    },
+    spawnDaemon: async (extraEnv = {}) => {
+      await scheduleAhead();
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        env: { ...process.env, ...env, LOG_LEVEL: 'warn', ...extraEnv },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      child.stderr?.resume();
+      children.push(child);
+      return child;
     },
     customers: async (rows) => {
       for (let i = 0; i < rows.length; i += 1000) {
@@ -126,6 +146,12 @@ export async function startHarness(
       }
     },
     close: async () => {
+      for (const child of children.splice(0)) {
+        if (child.exitCode !== null || child.signalCode !== null) continue;
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
       for (const item of opened.reverse()) await item.close().catch(() => {});
       // Every harness-based test is also a leak test: no secret or token in any log line.
       const leaked = logs.find(
