@@ -3,7 +3,7 @@
  * by SHUTDOWN_TIMEOUT), close everything in reverse order, exit 0. A bad configuration stops it
  * at start with one line naming the variable.
  */
-import { startDaemon } from './daemon.js';
+import { type Daemon, startDaemon } from './daemon.js';
 import { ConfigError, loadConfig, readEnvironment } from './config.js';
 
 async function main(): Promise<void> {
@@ -17,19 +17,26 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const daemon = await startDaemon(config);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    daemon.app.logger.info({ signal }, 'stopping: finishing in-flight jobs');
-    void daemon.close().then(
+  // Signals are heard from the start: one that arrives while the daemon is still starting (its
+  // workers may already hold jobs) stops it gracefully as soon as it is up, never half-way.
+  let daemon: Daemon | undefined = undefined;
+  let stopping: string | undefined;
+  const stop = (running: Daemon, signal: string) => {
+    running.app.logger.info({ signal }, 'stopping: finishing in-flight jobs');
+    void running.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = signal;
+    if (daemon) stop(daemon, signal);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  daemon = await startDaemon(config);
+  if (stopping) stop(daemon, stopping);
 }
 
 main().catch((error: unknown) => {
