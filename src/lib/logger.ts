@@ -2,7 +2,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
-/** Keys whose values never reach a log line, at any depth we log at. */
+/** Keys whose values never reach a log line, at any depth we log at (see `redactKeys`). */
 export const REDACTED_KEYS = [
   'authorization',
   'Authorization',
@@ -17,11 +17,42 @@ export const REDACTED_KEYS = [
   'stripe-signature',
 ];
 
-const REDACT_PATHS = REDACTED_KEYS.flatMap((key) => {
-  const k = /^[A-Za-z_]\w*$/.test(key) ? key : `["${key}"]`;
-  const dot = k.startsWith('[') ? '' : '.';
-  return [k, `*${dot}${k}`, `*.*${dot}${k}`, `*.*.*${dot}${k}`];
-});
+const REDACTED = new Set(REDACTED_KEYS);
+const CENSOR = '[redacted]';
+/** How deep into a logged object keys are checked: `key`, `a.key`, `a.b.key`, `a.b.c.key`. */
+const REDACT_DEPTH = 4;
+
+const isPlain = (value: object): value is Record<string, unknown> => {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * `value` with the value of every key in REDACTED_KEYS replaced, in plain objects and arrays down
+ * to `depth` levels. Copies only what it changes (the caller's object is never mutated) and
+ * returns `value` itself when nothing matched, so a line without secrets costs a key lookup per
+ * property. (pino's own `redact` with wildcard paths cost ~180 µs a line here, about 40× the
+ * rest of the line; see the README's performance notes.)
+ */
+export function redactKeys(value: unknown, depth = REDACT_DEPTH): unknown {
+  if (depth === 0 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item: unknown, i) => {
+      const censored = redactKeys(item, depth - 1);
+      if (censored !== item) (copy ??= [...value])[i] = censored;
+    });
+    return copy ?? value;
+  }
+  if (!isPlain(value)) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    const censored = REDACTED.has(key) ? CENSOR : redactKeys(item, depth - 1);
+    if (censored !== item) (copy ??= { ...value })[key] = censored;
+  }
+  return copy ?? value;
+}
 
 /** A JWT anywhere in a string: three base64url parts, the first starting with `eyJ`. */
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/g;
@@ -53,7 +84,12 @@ export function createLogger(options: LoggerOptions): Logger {
     {
       level: options.level,
       base: options.base ?? { pid: process.pid },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // Top-level keys, child bindings included, through pino's own redaction (cheap without
+      // wildcards); nested keys through `redactKeys`.
+      redact: { paths: REDACTED_KEYS.map((key) => `["${key}"]`), censor: CENSOR },
+      formatters: {
+        log: (object) => redactKeys(object) as Record<string, unknown>,
+      },
       hooks: { streamWrite: (line) => scrub(line, secrets) },
     },
     options.destination ?? pino.destination({ fd: 2, sync: false }),
