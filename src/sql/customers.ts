@@ -37,14 +37,35 @@ interface LinkRow {
   delete_due_at: Date | null;
 }
 
-export async function getLink(db: Queryable, customerId: string): Promise<Link | null> {
-  const { rows } = await db.query<LinkRow>(
-    `select customer_id, workspace_id, workspace_name, deleted_seen_at, delete_due_at
-       from customer_links where customer_id = $1`,
+/** A customer with its link, and whether holds are open for it: what a sync reads first. */
+export interface SubjectRow {
+  readonly customer: Customer;
+  readonly link: Link | null;
+  /** A held or approved change waits for this customer (a sync then voids what it no longer needs). */
+  readonly openHolds: boolean;
+}
+
+/** One round trip for what a sync reads before it looks at the workspace. */
+export async function readSubject(db: Queryable, customerId: string): Promise<SubjectRow | null> {
+  const { rows } = await db.query<
+    CustomerRow & { [K in keyof LinkRow]: LinkRow[K] | null } & { open_holds: boolean }
+  >(
+    `select c.id, c.name, c.status, c.created_at,
+            l.customer_id, l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at,
+            exists (select 1 from holds h
+                     where h.customer_id = c.id and h.state in ('held', 'approved')) as open_holds
+       from customers c left join customer_links l on l.customer_id = c.id
+      where c.id = $1`,
     [customerId],
   );
   const row = rows[0];
-  return row ? toLink(row) : null;
+  if (!row) return null;
+  const { customer_id, workspace_id, workspace_name } = row;
+  const link =
+    customer_id !== null && workspace_id !== null && workspace_name !== null
+      ? toLink({ ...row, customer_id, workspace_id, workspace_name })
+      : null;
+  return { customer: toCustomer(row), link, openHolds: row.open_holds };
 }
 
 export const toLink = (row: LinkRow): Link => ({

@@ -21,7 +21,7 @@ import type { Clock } from '../lib/clock.js';
 import { PermanentError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { finishAudit, startAudit } from '../sql/audit.js';
-import { firstClaimantOf, getCustomer, getLink, linkedCustomerOf } from '../sql/customers.js';
+import { firstClaimantOf, linkedCustomerOf, readSubject } from '../sql/customers.js';
 import { clearDeletedSeen, markDeletedSeen, removeLink } from '../sql/links.js';
 import { perform } from './changes.js';
 import { type DestructiveLimits, voidStaleHolds } from './destructive.js';
@@ -74,6 +74,8 @@ export interface Inspection {
   readonly workspace: Workspace | undefined;
   readonly facts: CustomerFacts;
   readonly decision: Decision;
+  /** Held or approved changes wait for this customer. */
+  readonly openHolds: boolean;
 }
 
 /**
@@ -86,9 +88,10 @@ export async function inspectCustomer(
   options: { record: boolean; signal?: AbortSignal },
 ): Promise<Inspection | null> {
   const { pool, engine, policy, clock } = deps;
-  const customer = await getCustomer(pool, customerId);
-  if (!customer) return null;
-  let link = await getLink(pool, customer.id);
+  const row = await readSubject(pool, customerId);
+  if (!row) return null;
+  const { customer, openHolds } = row;
+  let { link } = row;
   const now = clock.now();
   if (link && customer.status === 'deleted' && link.deleteDueAt === null && options.record) {
     const due = await markDeletedSeen(pool, customer.id, new Date(now), policy.deleteGraceMs);
@@ -114,7 +117,8 @@ export async function inspectCustomer(
   // `named` stays unknown here: get-or-create by name finds the workspace, and the unique link
   // refuses one that belongs to someone else.
   const facts: CustomerFacts = { customer, link, linked, named: null, nameOwner };
-  return { customer, link, workspace, facts, decision: decideCustomer(facts, policy, now) };
+  const decision = decideCustomer(facts, policy, now);
+  return { customer, link, workspace, facts, decision, openHolds };
 }
 
 async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
@@ -129,12 +133,14 @@ async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
   const linked = seen.workspace ? stateOf(seen.workspace) : seen.facts.linked;
   const now = clock.now();
 
-  await voidStaleHolds(
-    pool,
-    { customerId: customer.id, workspaceId: null },
-    decision.changes.map((c) => c.action),
-    new Date(now),
-  );
+  if (seen.openHolds) {
+    await voidStaleHolds(
+      pool,
+      { customerId: customer.id, workspaceId: null },
+      decision.changes.map((c) => c.action),
+      new Date(now),
+    );
+  }
   if (decision.conflict) {
     await auditFailure(deps, run, customer.id, link?.workspaceId ?? null, decision.conflict.reason);
     throw new PermanentError(decision.conflict.reason);

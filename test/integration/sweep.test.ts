@@ -303,6 +303,52 @@ describe('safety', () => {
     expect(done.every((r) => r.state === 'done')).toBe(true);
   });
 
+  it('voids a held change the customer no longer needs, so approving later changes nothing', async () => {
+    h = await startHarness({
+      env: { MAX_DESTRUCTIVE_PER_SWEEP: '3', MAX_DESTRUCTIVE_SHARE: '10%' },
+    });
+    await h.customers(Array.from({ length: 10 }, (_, i) => ({ id: `c${i}`, name: `Co ${i}` })));
+    const daemon = await h.startDaemon();
+    await sweepAndWait(daemon.app);
+    // Written quietly (no NOTIFY): only the sweep sees these, and holds all five.
+    const quietly = async (sql: string) => {
+      const client = await h!.database.pool.connect();
+      try {
+        await client.query('begin');
+        await client.query(`set local customer_sync.quiet = 'on'`);
+        await client.query(sql);
+        await client.query('commit');
+      } finally {
+        client.release();
+      }
+    };
+    const five = `('c0','c1','c2','c3','c4')`;
+    await quietly(`update customers set status = 'inactive' where id in ${five}`);
+    const progress = await sweepAndWait(daemon.app);
+    expect(progress.sweep?.outcome).toBe('held');
+    const holdStates = async () =>
+      (
+        await h!.database.pool.query(`select state from holds where sweep_id = $1`, [
+          progress.sweep?.id,
+        ])
+      ).rows.map((r) => r.state as string);
+    expect(await holdStates()).toEqual(Array(5).fill('held'));
+
+    // The customers are paid up again before anyone approves: their next sync voids the holds.
+    await quietly(`update customers set status = 'active' where id in ${five}`);
+    await daemon.app.syncQueue.enqueue(['c0', 'c1', 'c2', 'c3', 'c4'], 'enqueue');
+    await waitForIdle(daemon.app);
+    expect(await holdStates()).toEqual(Array(5).fill('void'));
+
+    // A late approval finds nothing to release.
+    const { rowCount } = await h.database.pool.query(
+      `update holds set state = 'approved' where sweep_id = $1 and state = 'held'`,
+      [progress.sweep?.id],
+    );
+    expect(rowCount).toBe(0);
+    expect(h.sim.store.list().filter((w) => w.status === 'inactive')).toEqual([]);
+  });
+
   it('plans no delete or deactivation from a listing that failed part-way', async () => {
     h = await startHarness({ env: { ORPHANS: 'delete' } });
     for (let i = 0; i < 150; i++) h.sim.store.create(`stray ${i}`);
