@@ -79,24 +79,6 @@ export const sweeps = pgTable(
   (t) => [index('sweeps_started_at_idx').on(t.startedAt)],
 );
 
-/**
- * Staging for one sweep's listing: the workspace list paged into Postgres, so the diff is a SQL
- * join and the daemon holds one page at a time, whatever the fleet's size.
- */
-export const sweepWorkspaces = pgTable(
-  'sweep_workspaces',
-  {
-    sweepId: text('sweep_id').notNull(),
-    workspaceId: uuid('workspace_id').notNull(),
-    name: text('name').notNull(),
-    status: text('status').notNull(),
-  },
-  (t) => [
-    primaryKey({ columns: [t.sweepId, t.workspaceId] }),
-    index('sweep_workspaces_name_idx').on(t.sweepId, t.name),
-  ],
-);
-
 /** The changes a sweep planned (what `status` and the audit refer back to). */
 export const sweepChanges = pgTable(
   'sweep_changes',

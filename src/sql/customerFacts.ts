@@ -54,10 +54,11 @@ export interface FactsCursor {
  */
 export async function openCustomerFacts(
   pool: pg.Pool,
-  options: { sweepId: string; template: string; listingComplete: boolean },
+  options: { listing: string; template: string; listingComplete: boolean },
 ): Promise<FactsCursor> {
-  const cName = nameSql(options.template, 'c', 2);
-  const oName = nameSql(options.template, 'o', 2 + cName.params.length);
+  const cName = nameSql(options.template, 'c', 1);
+  const oName = nameSql(options.template, 'o', 1 + cName.params.length);
+  const { listing } = options;
   const client = await pool.connect();
   let open = true;
   const close = async (error?: unknown) => {
@@ -96,18 +97,16 @@ export async function openCustomerFacts(
                  from customers c
                  cross join lateral (select ${cName.sql} as wname) d
                  left join customer_links l on l.customer_id = c.id
-                 left join sweep_workspaces sw
-                        on sw.sweep_id = $1 and sw.workspace_id = l.workspace_id
+                 left join ${listing} sw on sw.workspace_id = l.workspace_id
                 where not coalesce(c.status <> 'deleted' and sw.name = d.wname
                                    and sw.status = c.status, false)
                 offset 0) f
          -- Per remaining customer (offset 0 keeps f apart): an index probe by name, never a hash
          -- of the whole listing.
-         left join lateral (select * from sweep_workspaces nw
-                             where nw.sweep_id = $1 and nw.name = f.wname offset 0) nw on true
+         left join lateral (select * from ${listing} nw where nw.name = f.wname offset 0) nw on true
          left join customer_links nl on nl.workspace_id = nw.workspace_id
         order by f.id`,
-      [options.sweepId, ...cName.params, ...oName.params],
+      [...cName.params, ...oName.params],
     );
     return {
       total: rows[0]?.n ?? 0,

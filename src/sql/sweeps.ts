@@ -12,12 +12,13 @@ type Queryable = Pick<pg.Pool, 'query'>;
 export async function orphansOf(
   db: Queryable,
   sweepId: string,
+  listing: string,
   after: string | null,
   limit: number,
 ): Promise<WorkspaceState[]> {
   const { rows } = await db.query<{ id: string; name: string; status: 'active' | 'inactive' }>(
-    `select sw.workspace_id as id, sw.name, sw.status from sweep_workspaces sw
-      where sw.sweep_id = $1 and sw.name <> $4 and ($2::uuid is null or sw.workspace_id > $2)
+    `select sw.workspace_id as id, sw.name, sw.status from ${listing} sw
+      where sw.name <> $4 and ($2::uuid is null or sw.workspace_id > $2)
         and not exists (select 1 from customer_links l where l.workspace_id = sw.workspace_id)
         and not exists (select 1 from sweep_changes sc
                          where sc.sweep_id = $1 and sc.action = 'adopt' and sc.workspace_id = sw.workspace_id)
@@ -28,15 +29,20 @@ export async function orphansOf(
 }
 
 /** Replaces the orphan report with this (complete) listing's orphans. */
-export async function replaceOrphans(db: pg.Pool, sweepId: string, at: Date): Promise<void> {
+export async function replaceOrphans(
+  db: pg.Pool,
+  sweepId: string,
+  listing: string,
+  at: Date,
+): Promise<void> {
   const client = await db.connect();
   try {
     await client.query('begin');
     await client.query('delete from orphans');
     await client.query(
       `insert into orphans (workspace_id, name, status, sweep_id, seen_at)
-       select sw.workspace_id, sw.name, sw.status, $1, $2 from sweep_workspaces sw
-        where sw.sweep_id = $1 and sw.name <> $3
+       select sw.workspace_id, sw.name, sw.status, $1, $2 from ${listing} sw
+        where sw.name <> $3
           and not exists (select 1 from customer_links l where l.workspace_id = sw.workspace_id)
           and not exists (select 1 from sweep_changes sc
                            where sc.sweep_id = $1 and sc.action = 'adopt' and sc.workspace_id = sw.workspace_id)`,
@@ -78,11 +84,10 @@ export async function recordChanges(
 }
 
 /** Customers with a live workspace at the sweep's start: the mass-change limit's denominator. */
-export async function linkedCount(db: Queryable, sweepId: string): Promise<number> {
+export async function linkedCount(db: Queryable, listing: string): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `select count(*)::int as n from customer_links l
-       join sweep_workspaces sw on sw.sweep_id = $1 and sw.workspace_id = l.workspace_id`,
-    [sweepId],
+       join ${listing} sw on sw.workspace_id = l.workspace_id`,
   );
   return rows[0]?.n ?? 0;
 }
@@ -134,7 +139,7 @@ export async function nextSubjectsToQueue(
 
 /**
  * Starts the sweep's row. A sweep retaken after its daemon died starts over under the same id:
- * its row is reset and what it had planned and staged is dropped.
+ * its row is reset and what it had planned is dropped (its staging is replaced when it lists).
  */
 export async function createSweepRow(
   db: Queryable,
@@ -143,7 +148,6 @@ export async function createSweepRow(
   at: Date,
 ): Promise<void> {
   await db.query('delete from sweep_changes where sweep_id = $1', [id]);
-  await db.query('delete from sweep_workspaces where sweep_id = $1', [id]);
   await db.query(
     `insert into sweeps (id, trigger, started_at) values ($1, $2, $3)
      on conflict (id) do update

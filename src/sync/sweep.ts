@@ -30,7 +30,13 @@ import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { openCustomerFacts } from '../sql/customerFacts.js';
 import { markAllDeletedSeen } from '../sql/links.js';
-import { dropStaging, stagingWriter } from '../sql/sweepStaging.js';
+import {
+  createStaging,
+  dropStaging,
+  dropStaleStaging,
+  indexStaging,
+  stagingWriter,
+} from '../sql/sweepStaging.js';
 import {
   createSweepRow,
   holdDestructive,
@@ -120,11 +126,17 @@ async function sweepLocked(
   const progress: SweepProgress = { pages: 0, workspaces: 0, customers: 0, changes: 0, queued: 0 };
   const counts: Record<string, number> = {};
   const bump = (key: string, by = 1) => (counts[key] = (counts[key] ?? 0) + by);
-  if (!dryRun) await createSweepRow(pool, id, options.trigger, new Date(started));
+  if (!dryRun) {
+    await createSweepRow(pool, id, options.trigger, new Date(started));
+    // Under the sweep lock: what a killed sweep left behind.
+    await dropStaleStaging(pool, started);
+  }
+  let listing: string | undefined;
   try {
-    // 1. The listing, staged while the next pages are fetched.
+    // 1. The listing, staged while the next pages are fetched, then indexed for planning.
+    listing = await createStaging(pool, id, started);
     let listingError: string | undefined;
-    const staging = stagingWriter(pool, id);
+    const staging = stagingWriter(pool, listing);
     try {
       for await (const page of deps.engine.listWorkspaces(
         options.signal ? { signal: options.signal } : {},
@@ -149,6 +161,7 @@ async function sweepLocked(
         'workspace listing failed part-way: nothing will be deleted or deactivated',
       );
     }
+    await indexStaging(pool, listing);
     const listingComplete = listingError === undefined;
     const now = clock.now();
     if (!dryRun) {
@@ -158,7 +171,7 @@ async function sweepLocked(
 
     // 2. Customers, a batch at a time; those already in step never leave Postgres.
     const facts = await openCustomerFacts(pool, {
-      sweepId: id,
+      listing,
       template: policy.nameTemplate,
       listingComplete,
     });
@@ -202,7 +215,7 @@ async function sweepLocked(
     // 3. Orphans (acted on only from a complete listing).
     let orphanAfter: string | null = null;
     for (;;) {
-      const orphans = await orphansOf(pool, id, orphanAfter, BATCH);
+      const orphans = await orphansOf(pool, id, listing, orphanAfter, BATCH);
       if (orphans.length === 0) break;
       orphanAfter = orphans[orphans.length - 1]?.id ?? orphanAfter;
       bump('orphans', orphans.length);
@@ -219,7 +232,7 @@ async function sweepLocked(
       await recordChanges(pool, id, planned);
     }
     const destructive = (counts.deactivate ?? 0) + (counts.delete ?? 0);
-    const linked = await linkedCount(pool, id);
+    const linked = await linkedCount(pool, listing);
     const held = exceedsDestructiveLimit(destructive, linked, policy);
     counts.workspaces = progress.workspaces;
     counts.customers = progress.customers;
@@ -235,7 +248,7 @@ async function sweepLocked(
       ...(listingError ? { error: listingError } : {}),
     };
     if (dryRun) return report;
-    if (listingComplete) await replaceOrphans(pool, id, new Date(now));
+    if (listingComplete) await replaceOrphans(pool, id, listing, new Date(now));
     if (held) {
       counts.held = await holdDestructive(pool, id, new Date(now));
       log.warn(
@@ -279,7 +292,7 @@ async function sweepLocked(
     }
     throw error;
   } finally {
-    await dropStaging(pool, id).catch(() => {});
+    if (listing) await dropStaging(pool, listing).catch(() => {});
     if (dryRun)
       await pool.query('delete from sweep_changes where sweep_id = $1', [id]).catch(() => {});
   }

@@ -6,6 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { App } from '../../src/app.js';
+import { DAY, MINUTE } from '../../src/lib/duration.js';
+import {
+  createStaging,
+  dropStaging,
+  indexStaging,
+  stageWorkspaces,
+} from '../../src/sql/sweepStaging.js';
 import { runSweep } from '../../src/sync/sweep.js';
 import { sweepProgress } from '../../src/sql/sweepProgress.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
@@ -398,5 +405,47 @@ describe('a sweep retaken after its daemon died', () => {
       [id],
     );
     expect(rows[0]).toEqual({ changes: 1, outcome: 'ok' });
+  });
+});
+
+describe('staging', () => {
+  const stagingTables = async (harness: Harness) =>
+    (
+      await harness.database.pool.query<{ name: string }>(
+        `select tablename as name from pg_tables where tablename like 'sweep\\_listing\\_%' order by 1`,
+      )
+    ).rows.map((r) => r.name);
+
+  it('a sweep and a plan leave no staging behind; a killed run’s is dropped once stale', async () => {
+    h = await startHarness();
+    await h.customers([{ id: 'c1', name: 'Staged' }]);
+    const app = h.app();
+    // What a sweep killed a day and a minute ago left, and what one killed just now left.
+    const now = Date.now();
+    const stale = await createStaging(h.database.pool, 'killed-yesterday', now - DAY - MINUTE);
+    const fresh = await createStaging(h.database.pool, 'killed-now', now);
+    await runSweep(app.sweepDeps(), { trigger: 'manual', dryRun: true });
+    expect(await stagingTables(h)).toEqual([stale, fresh].sort()); // a plan drops nothing else
+    await runSweep(app.sweepDeps(), { trigger: 'manual' });
+    expect(await stagingTables(h)).toEqual([fresh]);
+    expect(h.sim.store.findByName('Staged')).toBeUndefined(); // planned, queued; no worker here
+  });
+
+  it('an item the cursor repeated is staged once', async () => {
+    h = await startHarness();
+    const pool = h.database.pool;
+    const table = await createStaging(pool, 'repeats', Date.now());
+    const a = { id: randomUUID(), name: 'A', status: 'active' as const };
+    const b = { id: randomUUID(), name: 'B', status: 'inactive' as const };
+    await stageWorkspaces(pool, table, [a, b]);
+    await stageWorkspaces(pool, table, [b]);
+    await indexStaging(pool, table);
+    const { rows } = await pool.query(`select workspace_id, name from ${table} order by name`);
+    expect(rows).toEqual([
+      { workspace_id: a.id, name: 'A' },
+      { workspace_id: b.id, name: 'B' },
+    ]);
+    await dropStaging(pool, table);
+    expect(await stagingTables(h)).toEqual([]);
   });
 });

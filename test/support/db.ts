@@ -38,7 +38,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     pool,
     truncate: async () => {
       await pool.query(
-        `TRUNCATE customers, customer_links, sweeps, sweep_workspaces, sweep_changes, orphans, holds,
+        `TRUNCATE customers, customer_links, sweeps, sweep_changes, orphans, holds,
                   audit, sync_state, webhook_events, customer_event_marks RESTART IDENTITY CASCADE`,
       );
     },
