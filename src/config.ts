@@ -214,7 +214,13 @@ export function loadConfig(env: Env): Config {
     logLevel: read(env, 'LOG_LEVEL', 'info', `one of ${LOG_LEVELS.join(', ')}`, oneOf(LOG_LEVELS)),
     syncAttempts: read(env, 'SYNC_ATTEMPTS', '8', 'a whole number 1-100', intIn(1, 100)),
     syncBackoffMs: read(env, 'SYNC_BACKOFF', '1s', 'a duration like 500ms or 1s', duration(1)),
-    workerConcurrency: read(env, 'WORKER_CONCURRENCY', '8', 'a whole number 1-256', intIn(1, 256)),
+    workerConcurrency: read(
+      env,
+      'WORKER_CONCURRENCY',
+      '8',
+      'a whole number 0-256 (0: run no jobs, only receive)',
+      intIn(0, 256),
+    ),
     tokenRefreshSkewMs: read(env, 'TOKEN_REFRESH_SKEW', '60s', 'a duration like 60s', duration()),
     requestTimeoutMs: read(
       env,

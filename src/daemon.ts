@@ -34,44 +34,9 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
   const { logger, releasers, metrics, queues, clock } = app;
   try {
     await warnUnlessNoEviction(app);
-    // Workers get their own connection, which must retry forever (BullMQ's requirement).
-    const workerRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-    workerRedis.on('error', () => {});
-    releasers.add('worker redis', () => void workerRedis.disconnect());
-
-    const syncWorker = createSyncWorker({
-      connection: workerRedis,
-      prefix: config.queuePrefix,
-      queue: queues.sync,
-      concurrency: config.workerConcurrency,
-      deps: app.syncDeps(),
-      breaker: app.breaker,
-      logger,
-      clock,
-      lockDurationMs: config.lockDurationMs,
-      events: metrics.syncEvents,
-    });
-    const sweepWorker = createSweepWorker({
-      connection: workerRedis,
-      prefix: config.queuePrefix,
-      deps: app.sweepDeps(),
-      logger,
-      onSwept: (report, ms) => metrics.recordSweep(report, ms),
-      onFailed: () => metrics.sweeps.inc({ outcome: 'failed' }),
-      jitterMs: Math.min(config.sweepEveryMs * 0.05, 30 * SECOND),
-    });
-    const dueWorker = createDueWorker({
-      connection: workerRedis,
-      prefix: config.queuePrefix,
-      syncQueue: app.syncQueue,
-      logger,
-    });
-    const workers: Worker[] = [syncWorker, sweepWorker, dueWorker];
-    for (const worker of workers)
-      void worker
-        .run()
-        .catch((e: unknown) => logger.error({ err: toError(e).message }, 'worker stopped'));
-    releasers.add('workers', () => closeWorkers(workers, config.shutdownTimeoutMs, logger));
+    // WORKER_CONCURRENCY=0: a receiver. It takes webhooks, listens for table changes and keeps
+    // the schedule, and leaves every job to the daemons that run workers.
+    const workersReady = config.workerConcurrency > 0 ? startWorkers(app, config) : async () => {};
     metrics.setQueueDepthSource(() =>
       queues.sync.getJobCounts(
         'active',
@@ -126,13 +91,18 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       syncQueue: app.syncQueue,
       metrics,
       clock,
-      readiness: { check: () => readiness(app, syncWorker, workerRedis) },
+      readiness: { check: () => readiness(app, workersReady) },
       plugins: config.dashboardToken ? [dashboardPlugin(queues, config.dashboardToken)] : [],
     });
     const url = await http.listen();
     releasers.add('http server', () => http.close());
     logger.info(
-      { url, prefix: config.queuePrefix, sweepEvery: config.sweepEveryMs },
+      {
+        url,
+        prefix: config.queuePrefix,
+        sweepEvery: config.sweepEveryMs,
+        workers: config.workerConcurrency,
+      },
       'customer-sync daemon started',
     );
     return { app, url, close: () => app.close(), [Symbol.asyncDispose]: () => app.close() };
@@ -140,6 +110,56 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
     await app.close();
     throw error;
   }
+}
+
+/**
+ * Starts the sync, sweep and due workers on a connection of their own (which must retry forever:
+ * BullMQ's requirement), registered for release; returns the check that they are consuming.
+ */
+function startWorkers(app: App, config: Config): () => Promise<void> {
+  const { logger, releasers, metrics, queues, clock } = app;
+  const workerRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  workerRedis.on('error', () => {});
+  releasers.add('worker redis', () => void workerRedis.disconnect());
+  const syncWorker = createSyncWorker({
+    connection: workerRedis,
+    prefix: config.queuePrefix,
+    queue: queues.sync,
+    concurrency: config.workerConcurrency,
+    deps: app.syncDeps(),
+    breaker: app.breaker,
+    logger,
+    clock,
+    lockDurationMs: config.lockDurationMs,
+    events: metrics.syncEvents,
+  });
+  const sweepWorker = createSweepWorker({
+    connection: workerRedis,
+    prefix: config.queuePrefix,
+    deps: app.sweepDeps(),
+    logger,
+    onSwept: (report, ms) => metrics.recordSweep(report, ms),
+    onFailed: () => metrics.sweeps.inc({ outcome: 'failed' }),
+    jitterMs: Math.min(config.sweepEveryMs * 0.05, 30 * SECOND),
+  });
+  const dueWorker = createDueWorker({
+    connection: workerRedis,
+    prefix: config.queuePrefix,
+    syncQueue: app.syncQueue,
+    logger,
+  });
+  const workers: Worker[] = [syncWorker, sweepWorker, dueWorker];
+  for (const worker of workers)
+    void worker
+      .run()
+      .catch((e: unknown) => logger.error({ err: toError(e).message }, 'worker stopped'));
+  releasers.add('workers', () => closeWorkers(workers, config.shutdownTimeoutMs, logger));
+  return async () => {
+    if (!syncWorker.isRunning() || syncWorker.isPaused()) throw new Error('not consuming');
+    // A worker stuck reconnecting after an outage is not consuming.
+    if (workerRedis.status !== 'ready') throw new Error('worker connection not ready');
+    await workerRedis.ping();
+  };
 }
 
 async function closeWorkers(workers: Worker[], timeoutMs: number, logger: Logger): Promise<void> {
@@ -159,11 +179,13 @@ async function closeWorkers(workers: Worker[], timeoutMs: number, logger: Logger
   }
 }
 
-/** Ready: Postgres and Redis answer, and this daemon's workers run on a connected Redis. */
+/**
+ * Ready: Postgres and Redis answer, and this daemon's workers (if it runs any) consume on a
+ * connected Redis.
+ */
 async function readiness(
   app: App,
-  worker: Worker,
-  workerRedis: Redis,
+  workersReady: () => Promise<void>,
 ): Promise<{ postgres: boolean; redis: boolean; workers: boolean }> {
   const within = <T>(p: Promise<T>) =>
     Promise.race([
@@ -173,14 +195,7 @@ async function readiness(
   const [postgres, redis, workers] = await Promise.all([
     within(app.pool.query('select 1')),
     within(app.redis.ping()),
-    within(
-      (async () => {
-        if (!worker.isRunning() || worker.isPaused()) throw new Error('not consuming');
-        // A worker stuck reconnecting after an outage is not consuming.
-        if (workerRedis.status !== 'ready') throw new Error('worker connection not ready');
-        await workerRedis.ping();
-      })(),
-    ),
+    within(workersReady()),
   ]);
   return { postgres, redis, workers };
 }

@@ -35,7 +35,8 @@ export interface Harness extends AsyncDisposable {
   readonly logger: Logger;
   /** A CLI-like app (no workers) sharing this harness's database, Redis prefix and simulator. */
   app(): App;
-  startDaemon(options?: AppOptions): Promise<Daemon>;
+  /** An in-process daemon; `env` overrides the harness's environment for this daemon only. */
+  startDaemon(options?: AppOptions, env?: Record<string, string>): Promise<Daemon>;
   /**
    * `npm start` as a child process with this harness's environment (logs at warn, discarded);
    * SIGKILLed at close if still running.
@@ -114,9 +115,10 @@ export async function startHarness(
       opened.push(app);
       return app;
     },
-    startDaemon: async (extra = {}) => {
+    startDaemon: async (extra = {}, overrides) => {
       await scheduleAhead();
-      const daemon = await startDaemon(config, { logger, ...extra });
+      const own = overrides ? loadConfig({ ...env, ...overrides }) : config;
+      const daemon = await startDaemon(own, { logger, ...extra });
       opened.push(daemon);
       return daemon;
     },

@@ -35,8 +35,10 @@ describe('loadConfig', () => {
       BILLING_WEBHOOK_SECRET:
         'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_bmV3LXNlY3JldC12YWx1ZQ==',
       AGENT_ENGINE_URL: 'http://127.0.0.1:8787/',
+      WORKER_CONCURRENCY: '0',
     });
     expect(config.sweepEveryMs).toBe(30 * SECOND);
+    expect(config.workerConcurrency).toBe(0); // a receiver: runs no jobs
     expect(config.deleteGraceMs).toBe(0);
     expect(config.apiRateLimit).toEqual({ max: 600, perMs: MINUTE });
     expect(config.maxDestructiveShare).toBeCloseTo(0.025);
@@ -58,6 +60,11 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://x', 'DATABASE_URL="mysql://x" is invalid'],
     ['WORKSPACE_NAME_TEMPLATE', 'Team {nmae}', 'WORKSPACE_NAME_TEMPLATE="Team {nmae}" is invalid'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL="loud" is invalid'],
+    [
+      'WORKER_CONCURRENCY',
+      '-1',
+      'WORKER_CONCURRENCY="-1" is invalid: expected a whole number 0-256',
+    ],
   ])('rejects %s=%s with one line that names it', (name, value, message) => {
     const run = () => loadConfig({ [name]: value });
     expect(run).toThrow(ConfigError);
