@@ -80,16 +80,19 @@ async function main(): Promise<void> {
     results = { ...results, drift: await driftedSweep(PLAN.driftN, DRIFT_RATE_LIMIT) };
   }
   if (wants('webhooks')) {
-    log(`webhooks: ${PLAN.samples} converged samples, then autocannon for ${PLAN.webhookS} s`);
-    results = {
-      ...results,
-      webhooks: await webhooks({
+    for (const split of [false, true]) {
+      log(
+        `webhooks${split ? ' (receiver + worker daemons)' : ''}: ${PLAN.samples} converged samples, then autocannon for ${PLAN.webhookS} s`,
+      );
+      const measured = await webhooks({
         fleet: 10_000,
         durationS: PLAN.webhookS,
         samples: PLAN.samples,
         connections: 16,
-      }),
-    };
+        split,
+      });
+      results = { ...results, [split ? 'webhooksSplit' : 'webhooks']: measured };
+    }
   }
 
   const rows = rowsOf(results);

@@ -15,6 +15,7 @@ export interface Results {
   readonly steady: readonly SteadyResult[];
   readonly drift?: DriftResult;
   readonly webhooks?: WebhookResult;
+  readonly webhooksSplit?: WebhookResult;
 }
 
 const k = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
@@ -85,10 +86,11 @@ export function rowsOf(results: Results): Row[] {
       met: d.calls.status429 <= d.drifted * 0.01,
     });
   }
-  const w = results.webhooks;
-  if (w) {
+  for (const w of [results.webhooks, results.webhooksSplit]) {
+    if (!w) continue;
+    const where = w.split ? 'receiver + worker daemons' : 'one daemon';
     rows.push({
-      what: `webhooks: verified events/s (${w.connections} connections, ${f1(w.durationS)} s)`,
+      what: `webhooks, ${where}: verified events/s (${w.connections} connections, ${f1(w.durationS)} s)`,
       value: `${f1(w.eventsPerSecond)} (${w.verified} ok, ${w.non2xx} non-2xx, ${w.errors} errors)`,
       goal: '≥ 1,000/s',
       met: w.eventsPerSecond >= 1000,

@@ -19,6 +19,7 @@ export interface Stack {
   readonly n: number;
   readonly db: BenchDb;
   readonly sim: Simulator;
+  /** The daemon the benchmark talks to (a receiver when `receiver` was asked for). */
   readonly daemon: DaemonProcess;
   readonly queues: Queues;
   readonly prefix: string;
@@ -30,6 +31,11 @@ export interface StackOptions {
   /** Daemon environment on top of the stack's own (database, Redis, simulator, credentials). */
   readonly env?: Record<string, string>;
   readonly cpuProfDir?: string;
+  /**
+   * Start the daemon as a receiver (`WORKER_CONCURRENCY=0`) and a second daemon that runs the
+   * workers: receivers and workers apart, as they would be on separate hosts.
+   */
+  readonly receiver?: boolean;
 }
 
 export async function withStack<T>(
@@ -51,22 +57,28 @@ export async function withStack<T>(
     undo.push(async () => redis.disconnect());
     const queues = createQueues(redis, prefix);
     undo.push(() => queues.close());
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      AGENT_ENGINE_URL: sim.url,
+      AGENT_ENGINE_CLIENT_ID: CLIENT_ID,
+      AGENT_ENGINE_CLIENT_SECRET: CLIENT_SECRET,
+      SWEEP_EVERY: '1h',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_TIMEOUT: '5s',
+      ...options.env,
+    };
+    const profile = cpuProfDir ? { cpuProfDir } : {};
     const daemon = await startQuietly(queues, {
-      env: {
-        DATABASE_URL: db.url,
-        REDIS_URL,
-        QUEUE_PREFIX: prefix,
-        AGENT_ENGINE_URL: sim.url,
-        AGENT_ENGINE_CLIENT_ID: CLIENT_ID,
-        AGENT_ENGINE_CLIENT_SECRET: CLIENT_SECRET,
-        SWEEP_EVERY: '1h',
-        LOG_LEVEL: 'info',
-        SHUTDOWN_TIMEOUT: '5s',
-        ...options.env,
-      },
-      ...(cpuProfDir ? { cpuProfDir } : {}),
+      env: options.receiver ? { ...env, WORKER_CONCURRENCY: '0' } : env,
+      ...profile,
     });
     undo.push(() => daemon.stop());
+    if (options.receiver) {
+      const workers = await startDaemon({ env, ...profile });
+      undo.push(() => workers.stop());
+    }
     sim.stats.reset();
     return await use({ n: options.n, db, sim, daemon, queues, prefix });
   } finally {

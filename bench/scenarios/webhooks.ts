@@ -18,6 +18,8 @@ import { newSecret, signedRename } from '../webhookSign.js';
 export const SIM_LATENCY_MS = 20;
 
 export interface WebhookResult {
+  /** Receiver and workers in two daemons (`WORKER_CONCURRENCY=0` on the receiver). */
+  readonly split: boolean;
   readonly fleet: number;
   readonly connections: number;
   readonly durationS: number;
@@ -41,13 +43,15 @@ export async function webhooks(options: {
   durationS: number;
   samples: number;
   connections: number;
+  split: boolean;
 }): Promise<WebhookResult> {
   const secret = newSecret();
   const { fleet } = options;
   return withStack(
     {
-      label: 'webhooks',
+      label: options.split ? 'webhooks-split' : 'webhooks',
       n: fleet,
+      receiver: options.split,
       env: { BILLING_WEBHOOK_SECRET: secret, API_RATE_LIMIT: '1000/s' },
     },
     async (stack) => {
@@ -95,6 +99,7 @@ export async function webhooks(options: {
       });
       const verified = result['2xx'];
       return {
+        split: options.split,
         fleet,
         connections: options.connections,
         durationS: result.duration,
