@@ -29,9 +29,11 @@ export type StagedWorkspace = Pick<Workspace, 'id' | 'name' | 'status'>;
  * killed one left behind.
  */
 export function listingTableName(sweepId: string, createdAtMs: number): string {
-  const hash = createHash('sha256').update(sweepId).digest('hex').slice(0, 16);
-  return `${PREFIX}${Math.floor(createdAtMs / 1000)}_${hash}`;
+  return `${PREFIX}${Math.floor(createdAtMs / 1000)}_${sweepHash(sweepId)}`;
 }
+
+const sweepHash = (sweepId: string): string =>
+  createHash('sha256').update(sweepId).digest('hex').slice(0, 16);
 
 /** Creates the run's empty staging table (replacing one of the same sweep, if retaken). */
 export async function createStaging(
@@ -39,9 +41,9 @@ export async function createStaging(
   sweepId: string,
   nowMs: number,
 ): Promise<string> {
+  const suffix = `_${sweepHash(sweepId)}`;
+  await dropStagingWhere(db, (name) => name.endsWith(suffix));
   const table = listingTableName(sweepId, nowMs);
-  const hash = table.slice(table.lastIndexOf('_') + 1);
-  await dropStagingWhere(db, (name) => name.endsWith(`_${hash}`));
   await db.query(
     `create unlogged table ${table} (workspace_id uuid not null, name text not null, status text not null)`,
   );

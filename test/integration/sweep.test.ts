@@ -424,9 +424,11 @@ describe('staging', () => {
     const now = Date.now();
     const stale = await createStaging(h.database.pool, 'killed-yesterday', now - DAY - MINUTE);
     const fresh = await createStaging(h.database.pool, 'killed-now', now);
-    await runSweep(app.sweepDeps(), { trigger: 'manual', dryRun: true });
+    const plan = await runSweep(app.sweepDeps(), { trigger: 'manual', dryRun: true });
+    expect(plan.counts.create).toBe(1); // planned from its own staging
     expect(await stagingTables(h)).toEqual([stale, fresh].sort()); // a plan drops nothing else
-    await runSweep(app.sweepDeps(), { trigger: 'manual' });
+    const sweep = await runSweep(app.sweepDeps(), { trigger: 'manual' });
+    expect(sweep.counts.create).toBe(1);
     expect(await stagingTables(h)).toEqual([fresh]);
     expect(h.sim.store.findByName('Staged')).toBeUndefined(); // planned, queued; no worker here
   });
