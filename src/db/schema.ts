@@ -75,6 +75,10 @@ export const sweeps = pgTable(
     /** Workspaces listed, customers read, changes by action, held, orphans, API calls. */
     counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
     error: text('error'),
+    /** The listing was read to its end (known once listed). */
+    listingComplete: boolean('listing_complete'),
+    /** When the hold decision was committed: only then do its planned changes count as admitted. */
+    decidedAt: tz('decided_at'),
   },
   (t) => [index('sweeps_started_at_idx').on(t.startedAt)],
 );

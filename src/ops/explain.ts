@@ -31,7 +31,7 @@ export async function explainCustomer(
   options: { auditRows?: number } = {},
 ): Promise<Explanation> {
   const seen = await inspectCustomer(
-    { pool: app.pool, engine: app.engine(), policy: app.policy, clock: app.clock },
+    { pool: app.pool, engine: app.engine(), policy: app.policy },
     customerId,
     { record: false },
   );

@@ -39,7 +39,7 @@ import {
 } from '../sql/sweepStaging.js';
 import {
   createSweepRow,
-  holdDestructive,
+  decideHolds,
   linkedCount,
   nextSubjectsToQueue,
   orphansOf,
@@ -92,6 +92,11 @@ export interface SweepReport {
   readonly error?: string;
 }
 
+async function databaseNow(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ now: Date }>('select now() as now');
+  return (rows[0]?.now ?? new Date()).getTime();
+}
+
 export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepReport> {
   const id = options.id ?? randomUUID();
   const lock = await deps.pool.connect();
@@ -126,8 +131,10 @@ async function sweepLocked(
   const progress: SweepProgress = { pages: 0, workspaces: 0, customers: 0, changes: 0, queued: 0 };
   const counts: Record<string, number> = {};
   const bump = (key: string, by = 1) => (counts[key] = (counts[key] ?? 0) + by);
+  /** Changes that pass the destructive gate: deactivations, deletes, re-creations. */
+  let destructive = 0;
   if (!dryRun) {
-    await createSweepRow(pool, id, options.trigger, new Date(started));
+    await createSweepRow(pool, id, options.trigger);
     // Under the sweep lock: what a killed sweep left behind.
     await dropStaleStaging(pool, started);
   }
@@ -163,10 +170,11 @@ async function sweepLocked(
     }
     await indexStaging(pool, listing);
     const listingComplete = listingError === undefined;
-    const now = clock.now();
+    // Due times are decided on the database's clock, the one every daemon shares.
+    const now = await databaseNow(pool);
     if (!dryRun) {
-      await updateSweepRow(pool, id, { listedAt: new Date(now) });
-      await markAllDeletedSeen(pool, new Date(now), policy.deleteGraceMs);
+      await updateSweepRow(pool, id, { listedAt: new Date(now), listingComplete });
+      await markAllDeletedSeen(pool, policy.deleteGraceMs);
     }
 
     // 2. Customers, a batch at a time; those already in step never leave Postgres.
@@ -189,6 +197,7 @@ async function sweepLocked(
             if (!listingComplete && isDestructive(change)) continue;
             planned.push(change);
             bump(change.action);
+            if (isDestructive(change)) destructive += 1;
             options.onChange?.(change);
           }
           if (decision.conflict) {
@@ -227,11 +236,11 @@ async function sweepLocked(
           planned.push(change);
           options.onChange?.(change);
           bump(change.action);
+          if (isDestructive(change)) destructive += 1;
         }
       }
       await recordChanges(pool, id, planned);
     }
-    const destructive = (counts.deactivate ?? 0) + (counts.delete ?? 0);
     const linked = await linkedCount(pool, listing);
     const held = exceedsDestructiveLimit(destructive, linked, policy);
     counts.workspaces = progress.workspaces;
@@ -249,8 +258,10 @@ async function sweepLocked(
     };
     if (dryRun) return report;
     if (listingComplete) await replaceOrphans(pool, id, listing, new Date(now));
+    // Committed before anything is queued: until then no trigger treats this plan as admitted.
+    const holds = await decideHolds(pool, id, held);
     if (held) {
-      counts.held = await holdDestructive(pool, id, new Date(now));
+      counts.held = holds;
       log.warn(
         {
           destructive,
@@ -258,7 +269,7 @@ async function sweepLocked(
           limit: policy.maxDestructivePerSweep,
           share: policy.maxDestructiveShare,
         },
-        `sweep would deactivate or delete ${destructive} of ${linked} workspaces: held for approval (approve ${id})`,
+        `sweep would deactivate, delete or re-create ${destructive} of ${linked} workspaces: held for approval (approve ${id})`,
       );
     }
     // 4. Queue the syncs, in bulk.
