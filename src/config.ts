@@ -173,7 +173,7 @@ function lagoPublicKey(env: Env): string | undefined {
   if (raw === undefined) return undefined;
   const pem = raw.includes('-----BEGIN') ? raw : Buffer.from(raw, 'base64').toString('utf8');
   try {
-    if (createPublicKey(pem).asymmetricKeyType === 'rsa') return pem;
+    if (createPublicKey(pem).asymmetricKeyType === 'rsa') return pem.trim();
   } catch {
     // Reported below, without echoing the value.
   }
