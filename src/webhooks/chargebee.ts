@@ -19,7 +19,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 import type { Config } from '../config.js';
-import { customerIdSchema, describeIssue, type EventHandler } from './handlers.js';
+import { changeOf, customerIdSchema, describeIssue, type EventHandler } from './handlers.js';
 import type { Sender, Verdict } from './types.js';
 import { single } from './verifyStandard.js';
 import {
@@ -100,7 +100,7 @@ export function chargebeeHandlers(key: string | undefined): ReadonlyMap<string, 
     ourId(fromMetadata(c.meta_data, key, 'content.customer.meta_data'), c.id);
   const onCustomer = refusableHandler(
     customerContent,
-    ({ customer: c }) => withId(idOf(c), { ...(nameOf(c) ? { name: nameOf(c) } : {}) }),
+    ({ customer: c }) => withId(idOf(c), changeOf(nameOf(c))),
     'content',
   );
   const onDeleted = refusableHandler(

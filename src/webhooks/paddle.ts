@@ -17,7 +17,13 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 
 import type { Config } from '../config.js';
-import { customerIdSchema, describeIssue, type EventHandler, nameSchema } from './handlers.js';
+import {
+  changeOf,
+  customerIdSchema,
+  describeIssue,
+  type EventHandler,
+  nameSchema,
+} from './handlers.js';
 import type { Sender, Verdict } from './types.js';
 import { single } from './verifyStandard.js';
 import {
@@ -93,10 +99,10 @@ export function paddleHandlers(key: string | undefined): ReadonlyMap<string, Eve
   const onCustomer = refusableHandler(
     customer,
     (c) =>
-      withId(ourId(fromMetadata(c.custom_data, key, 'data.custom_data'), c.id), {
-        ...(c.name ? { name: c.name } : {}),
-        ...(c.status === 'archived' ? { status: 'deleted' as const } : {}),
-      }),
+      withId(
+        ourId(fromMetadata(c.custom_data, key, 'data.custom_data'), c.id),
+        changeOf(c.name, c.status === 'archived' ? 'deleted' : undefined),
+      ),
     'data',
   );
   const onSubscription = refusableHandler(

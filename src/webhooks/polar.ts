@@ -13,7 +13,13 @@
 import { z } from 'zod';
 
 import type { Config } from '../config.js';
-import { customerIdSchema, describeIssue, type EventHandler, nameSchema } from './handlers.js';
+import {
+  changeOf,
+  customerIdSchema,
+  describeIssue,
+  type EventHandler,
+  nameSchema,
+} from './handlers.js';
 import type { Sender } from './types.js';
 import { createStandardVerifier, standardHeaders } from './verifyStandard.js';
 import {
@@ -50,7 +56,7 @@ export function polarHandlers(key: string | undefined): ReadonlyMap<string, Even
     ourId(fromMetadata(c.metadata, key, `${where}.metadata`), c.external_id ?? c.id);
   const onCustomer = refusableHandler(
     customer,
-    (c) => withId(idOf(c, 'data'), c.name ? { name: c.name } : {}),
+    (c) => withId(idOf(c, 'data'), changeOf(c.name)),
     'data',
   );
   const onDeleted = refusableHandler(
