@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, loadConfig, requireCredentials } from '../../src/config.js';
+import { generateKeyPairSync } from 'node:crypto';
+
+import { ConfigError, loadConfig, requireCredentials, secretsOf } from '../../src/config.js';
 import { DAY, MINUTE, SECOND } from '../../src/lib/duration.js';
 
 describe('loadConfig', () => {
@@ -94,5 +96,56 @@ describe('loadConfig', () => {
         loadConfig({ AGENT_ENGINE_CLIENT_ID: 'a', AGENT_ENGINE_CLIENT_SECRET: 'b' }),
       ),
     ).toEqual({ clientId: 'a', clientSecret: 'b' });
+  });
+
+  describe("the billing systems' variables", () => {
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
+
+    it('reads each, all unset by default; every secret is scrubbed from logs', () => {
+      expect(loadConfig({})).toMatchObject({
+        paddleWebhookSecret: undefined,
+        chargebeeWebhookAuth: undefined,
+        lagoWebhookSecret: undefined,
+        lagoWebhookPublicKey: undefined,
+        orbWebhookSecret: undefined,
+        polarWebhookSecret: undefined,
+        billingCustomerIdKey: undefined,
+      });
+      const config = loadConfig({
+        PADDLE_WEBHOOK_SECRET: 'pdl_1',
+        CHARGEBEE_WEBHOOK_USERNAME: 'cb',
+        CHARGEBEE_WEBHOOK_PASSWORD: 'cb:pw',
+        LAGO_WEBHOOK_SECRET: 'lago_1',
+        LAGO_WEBHOOK_PUBLIC_KEY: Buffer.from(pem).toString('base64'),
+        ORB_WEBHOOK_SECRET: 'orb_1',
+        POLAR_WEBHOOK_SECRET: 'polar_1',
+        BILLING_CUSTOMER_ID_KEY: 'account_id',
+      });
+      expect(config.chargebeeWebhookAuth).toEqual({ username: 'cb', password: 'cb:pw' });
+      // Lago's API gives the key as base64 of the PEM; it is kept as the PEM.
+      expect(config.lagoWebhookPublicKey).toBe(pem.trim());
+      expect(loadConfig({ LAGO_WEBHOOK_PUBLIC_KEY: pem }).lagoWebhookPublicKey).toBe(pem.trim());
+      expect(config.billingCustomerIdKey).toBe('account_id');
+      expect(secretsOf(config)).toEqual(
+        expect.arrayContaining(['pdl_1', 'cb:pw', 'lago_1', 'orb_1', 'polar_1']),
+      );
+    });
+
+    it.each([
+      [{ CHARGEBEE_WEBHOOK_USERNAME: 'cb' }, 'CHARGEBEE_WEBHOOK_USERNAME and'],
+      [{ CHARGEBEE_WEBHOOK_PASSWORD: 'hunter2' }, 'CHARGEBEE_WEBHOOK_USERNAME and'],
+      [{ LAGO_WEBHOOK_PUBLIC_KEY: 'hunter2' }, 'LAGO_WEBHOOK_PUBLIC_KEY is invalid'],
+    ])('rejects %j with one line that names it and echoes nothing', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+      try {
+        loadConfig(env);
+      } catch (error) {
+        expect((error as Error).message).not.toContain('hunter2');
+        expect((error as Error).message).not.toContain('\n');
+      }
+    });
   });
 });
