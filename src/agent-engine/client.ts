@@ -151,11 +151,12 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
         route: ROUTES.update,
         body,
         schema: workspaceAnswer,
+        accept: [404],
         ...opt(signal),
       });
-      const ws = toWorkspace(res.value as NonNullable<typeof res.value>);
-      if (ws.tombstone) throw new PermanentError(`${ROUTES.update}: workspace ${id} is deleted`);
-      return ws;
+      // The answer is the re-read: a 404 or a tombstone says the workspace is gone.
+      if (!res.value || res.value.tombstone) return undefined;
+      return toWorkspace(res.value);
     },
 
     async deleteWorkspace(id, signal) {

@@ -52,6 +52,8 @@ export const customerLinks = pgTable(
     workspaceId: uuid('workspace_id').notNull(),
     /** The name the workspace had when last seen or set by us. */
     workspaceName: text('workspace_name').notNull(),
+    /** Its last-known status: `active`, `inactive`, `missing` (gone), or null (unknown). */
+    workspaceStatus: text('workspace_status'),
     linkedAt: tz('linked_at').notNull().defaultNow(),
     /** When the customer was first seen `deleted`; cleared if it comes back. */
     deletedSeenAt: tz('deleted_seen_at'),

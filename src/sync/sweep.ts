@@ -45,6 +45,7 @@ import {
   orphansOf,
   type PlannedRow,
   recordChanges,
+  refreshLinkStates,
   replaceOrphans,
   updateSweepRow,
 } from '../sql/sweeps.js';
@@ -141,6 +142,7 @@ async function sweepLocked(
   let listing: string | undefined;
   try {
     // 1. The listing, staged while the next pages are fetched, then indexed for planning.
+    const listedSince = new Date(await databaseNow(pool));
     listing = await createStaging(pool, id, started);
     let listingError: string | undefined;
     const staging = stagingWriter(pool, listing);
@@ -258,6 +260,9 @@ async function sweepLocked(
     };
     if (dryRun) return report;
     if (listingComplete) await replaceOrphans(pool, id, listing, new Date(now));
+    // What the listing showed becomes the links' last-known state: the syncs it queues decide
+    // from it and spend no GET.
+    await refreshLinkStates(pool, listing, listingComplete, listedSince);
     // Committed before anything is queued: until then no trigger treats this plan as admitted.
     const holds = await decideHolds(pool, id, held);
     if (held) {
