@@ -8,7 +8,7 @@ import { approvedBy, consoleUser } from '../../src/console/auth.js';
 import { sweepChart } from '../../src/console/chart.js';
 import { createCsrf, readCookie } from '../../src/console/csrf.js';
 import { html, raw } from '../../src/console/html.js';
-import { parseTarget } from '../../src/console/routes.js';
+import { parseTarget } from '../../src/console/routes/held.js';
 
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;

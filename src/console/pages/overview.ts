@@ -53,7 +53,7 @@ export function overviewPage(ctx: PageContext, { fleet, status }: OverviewData):
     </table>
     <h2>Last sweeps</h2>
     ${sweepChart(status.sweeps)} ${sweepTable(status.sweeps.slice(0, 10))}
-    ${orphanTable(status.orphans)}`;
+    ${orphanTable(status.orphans, fleet.orphans)}`;
   return page(ctx, 'overview', 'Overview', body);
 }
 
@@ -95,10 +95,17 @@ function sweepTable(sweeps: StatusReport['sweeps']): Html {
   </table>`;
 }
 
-function orphanTable(orphans: StatusReport['orphans']): Html {
+function orphanTable(orphans: StatusReport['orphans'], total: number): Html {
   if (orphans.length === 0) return html``;
   return html`<h2>Orphans</h2>
-    <p class="muted">Workspaces linked to no customer, as of the last complete listing.</p>
+    <p class="muted">
+      Workspaces linked to no customer, as of the last complete
+      listing${
+        total > orphans.length
+          ? ` (the first ${orphans.length} of ${total}, by name; \`status --json\` lists them all)`
+          : ''
+      }.
+    </p>
     <table>
       <tr>
         <th>workspace</th>
