@@ -117,9 +117,10 @@ export function confirmApprovalPage(
           </p>`
         : html`<div class="confirm">
             <p>
-              These ${holds.length} changes will be released: each customer is synced again, the
-              sync re-checks that the change is still wanted, and then makes it on the Agent Engine.
-              The audit records that <strong>${ctx.user}</strong> approved them.
+              ${holds.length === 1 ? 'This change' : `These ${holds.length} changes`} will be
+              released: each customer is synced again, the sync re-checks that the change is still
+              wanted, and then makes it on the Agent Engine. The audit records that
+              <strong>${ctx.user}</strong> approved ${holds.length === 1 ? 'it' : 'them'}.
             </p>
             ${holdTable(holds, names, false)}
             <form method="post" action="${CONSOLE_PATH}/held/approve" class="actions">
