@@ -132,6 +132,28 @@ describe('the console over HTTP', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it("shows why a sweep held its changes, and approves that sweep's", async () => {
+    await h.database.pool.query(
+      `insert into sweeps (id, trigger, started_at, outcome, counts)
+       values ('sweep-held-1', 'schedule', now(), 'held', '{"linked": 3, "held": 1, "deactivate": 1}')`,
+    );
+    const { rows } = await h.database.pool.query<{ id: number }>(
+      `insert into holds (sweep_id, customer_id, action, created_at)
+       values ('sweep-held-1', 'c3', 'delete', now()) returning id::int`,
+    );
+    const page = await get('/console/held');
+    expect(page.text).toMatch(/Held by sweep\s*<span class="mono">sweep-held-1<\/span>/);
+    expect(page.text).toMatch(/for its 3 linked workspaces[^.]*so it held those \(1\)/);
+    const { cookie, token } = await session('/console/held/approve?target=sweep%3Asweep-held-1');
+    const done = await post(
+      '/console/held/approve',
+      { target: 'sweep:sweep-held-1', _csrf: token },
+      cookie,
+    );
+    expect(done.status).toBe(303);
+    expect(await holdState(rows[0]!.id)).toBe('approved');
+  });
+
   it('records approvals from the CLI as the CLI', async () => {
     const id = await hold('c2');
     const app = h.app();

@@ -64,10 +64,11 @@ function group(sweepId: string | null, holds: HeldChange[], data: HeldData): Htm
 function why(sweepId: string | null, sweep: SweepRow | undefined, data: HeldData): string {
   const limit = `more than MAX_DESTRUCTIVE_PER_SWEEP=${data.policy.maxDestructivePerSweep} and more than MAX_DESTRUCTIVE_SHARE=${Math.round(data.policy.maxDestructiveShare * 100)}% of the linked workspaces`;
   if (sweepId === null)
-    return `A webhook, a direct write or an enqueue asked for these while the deactivations and deletes of the last ${formatDuration(data.windowMs)} (SWEEP_EVERY) were already past the limit: ${limit}.`;
-  if (!sweep) return `The sweep planned more deactivations and deletes than the limit: ${limit}.`;
+    return `A webhook, a direct write or an enqueue asked for these while the deactivations, deletes and re-creations of the last ${formatDuration(data.windowMs)} (SWEEP_EVERY) were already past the limit: ${limit}.`;
+  if (!sweep)
+    return `The sweep planned more deactivations, deletes and re-creations than the limit: ${limit}.`;
   const c = sweep.counts;
-  return `This ${sweep.trigger} sweep, started ${sweep.startedAt.toISOString()}, planned ${c.deactivate ?? 0} deactivations and ${c.delete ?? 0} deletes of ${c.linked ?? '?'} linked workspaces: ${limit}, so it held them and made the rest of its changes.`;
+  return `This ${sweep.trigger} sweep, started ${sweep.startedAt.toISOString()}, planned more deactivations, deletes and re-creations than the limit for its ${c.linked ?? '?'} linked workspaces (${limit}), so it held those (${c.held ?? '?'}) and made the rest of its changes.`;
 }
 
 /** The holds as a table; with `actions`, each row links to its own approval. */
