@@ -4,6 +4,10 @@
  * clash failing. Logs in, reads the counts, approves a held change and sees it on the simulator,
  * retries the failed sync, finds a customer; takes the README's screenshots.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -12,6 +16,14 @@ import { queueSweep, waitForSweep } from '../../src/ops/sweep.js';
 import { findChromium } from '../support/chromium.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
+
+/**
+ * Screenshots go to a temporary folder, so a test run leaves the tree as it was; with
+ * UPDATE_SCREENSHOTS=1 they replace the README's under docs/.
+ */
+const shotDir =
+  process.env.UPDATE_SCREENSHOTS === '1' ? 'docs' : mkdtempSync(join(tmpdir(), 'console-'));
+const shot = (name: string) => join(shotDir, name);
 
 const TOKEN = 'console-token-5d2e9a';
 const CHROMIUM = findChromium();
@@ -93,7 +105,7 @@ describe.skipIf(!CHROMIUM)('the console in a real browser', () => {
     expect(text).toMatch(/Breaker\s+closed/);
     expect(await page.locator('svg[role=img] rect').count()).toBeGreaterThan(3);
     expect(text).toContain('Legacy Pilot (no customer)');
-    await page.screenshot({ path: 'docs/console-overview.png', fullPage: true });
+    await page.screenshot({ path: shot('console-overview.png'), fullPage: true });
   });
 
   it('approves one held change after a confirmation, and the simulator sees it', async () => {
@@ -102,7 +114,7 @@ describe.skipIf(!CHROMIUM)('the console in a real browser', () => {
     expect(await rows.count()).toBe(2);
     expect(await page.locator('main').innerText()).toMatch(/rolling window/);
     await page.setViewportSize({ width: 1200, height: 440 });
-    await page.screenshot({ path: 'docs/console-held.png' });
+    await page.screenshot({ path: shot('console-held.png') });
     await page.setViewportSize({ width: 1200, height: 800 });
 
     const first = rows.first();
