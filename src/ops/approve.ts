@@ -38,12 +38,7 @@ export async function approve(
           : '';
     throw new NotFoundError(`no ${what} (see \`status\` for held changes)`);
   }
-  const approved = await approveHolds(
-    app.pool,
-    target,
-    new Date(app.clock.now()),
-    options.by ?? 'cli',
-  );
+  const approved = await approveHolds(app.pool, target, options.by ?? 'cli');
   const subjects = [...new Set(approved.map((a) => a.subject))];
   if (subjects.length > 0) await app.syncQueue.enqueue(subjects, 'approve');
   return { approved, queued: subjects.length };

@@ -128,31 +128,30 @@ export async function approvalTargetExists(
 export async function approveHolds(
   db: Queryable,
   target: ApprovalTarget,
-  at: Date,
   by: string,
 ): Promise<{ holdId: number; subject: string; action: string }[]> {
   const where =
     target.kind === 'hold'
-      ? 'id = $2'
+      ? 'id = $1'
       : target.kind === 'sweep'
-        ? 'sweep_id = $2'
-        : '$2::text is null';
+        ? 'sweep_id = $1'
+        : '$1::text is null';
   const param =
     target.kind === 'hold' ? target.holdId : target.kind === 'sweep' ? target.sweepId : null;
   const { rows } = await db.query(
     `with approved as (
-       update holds set state = 'approved', decided_at = $1
+       update holds set state = 'approved', decided_at = now()
         where state = 'held' and ${where}
         returning id, action, sweep_id, customer_id, workspace_id),
      audited as (
        insert into audit (at, trigger, sweep_id, customer_id, workspace_id, action, outcome, message)
-       select $1, 'approve', sweep_id, customer_id, workspace_id, action, 'approved',
-              'hold ' || id || ' approved by ' || $3
+       select now(), 'approve', sweep_id, customer_id, workspace_id, action, 'approved',
+              'hold ' || id || ' approved by ' || $2
          from approved)
      select id::int as "holdId", action,
             coalesce(customer_id, 'workspace:' || workspace_id::text) as subject
        from approved order by id`,
-    [at, param, by],
+    [param, by],
   );
   return rows as { holdId: number; subject: string; action: string }[];
 }
