@@ -17,7 +17,7 @@
  */
 import type pg from 'pg';
 
-import type { CustomerChange, WebhookEvent } from '../webhooks/types.js';
+import type { CustomerChange, CustomerEvent as WebhookEvent } from '../core/events.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 

@@ -2,7 +2,7 @@
 import type pg from 'pg';
 
 import { DAY } from '../lib/duration.js';
-import type { WebhookEvent } from '../webhooks/types.js';
+import type { CustomerEvent as WebhookEvent } from '../core/events.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
