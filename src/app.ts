@@ -97,6 +97,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       clientSecret,
       ...(config.organizationId ? { organizationId: config.organizationId } : {}),
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      ...(options.clientRetry ? { retry: options.clientRetry } : {}),
       clock,
       refreshSkewMs: config.tokenRefreshSkewMs,
       requestTimeoutMs: config.requestTimeoutMs,
