@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-import { parseDuration, parseRate, type Rate, SECOND } from './lib/duration.js';
+import { HOUR, parseDuration, parseRate, type Rate, SECOND } from './lib/duration.js';
 
 export type OrphanPolicy = 'report' | 'deactivate' | 'delete';
 
@@ -52,6 +52,13 @@ export interface Config {
   readonly tokenRefreshSkewMs: number;
   /** Timeout of one Agent Engine request. */
   readonly requestTimeoutMs: number;
+  /**
+   * The longest pause a 429's `Retry-After` may impose; a longer one is treated as this. The pause
+   * is shared by every daemon (stored next to the shared rate limit).
+   */
+  readonly maxRetryAfterMs: number;
+  /** Audit rows, finished sweeps and sync state older than this are pruned by a daily job. */
+  readonly retentionMs: number;
   /**
    * How long a job stays locked to a daemon without a heartbeat: a killed daemon's jobs are
    * retaken by the others after this (BullMQ's lockDuration and stalled check).
@@ -228,6 +235,20 @@ export function loadConfig(env: Env): Config {
       '30s',
       'a duration of at least 100ms',
       duration(100),
+    ),
+    maxRetryAfterMs: read(
+      env,
+      'MAX_RETRY_AFTER',
+      '5m',
+      'a duration of at least 1s like 5m',
+      duration(SECOND),
+    ),
+    retentionMs: read(
+      env,
+      'RETENTION',
+      '90d',
+      'a duration of at least 1h like 90d',
+      duration(HOUR),
     ),
     lockDurationMs: read(
       env,

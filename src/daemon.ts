@@ -48,6 +48,8 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       ),
     );
 
+    metrics.setPauseSource(() => app.rateLimiter.pausedUntil());
+
     // The schedule: asserted now and again periodically, so it heals after Redis loses its data.
     const reassert = async () => {
       try {

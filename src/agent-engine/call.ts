@@ -80,8 +80,9 @@ export function createCaller(options: CallerOptions): Caller {
           continue;
         }
         const result = interpret(req, answer);
-        if ('failure' in result) failure = result.failure;
-        else return result;
+        if (!('failure' in result)) return result;
+        failure = result.failure;
+        if (answer.status === 429) await pauseEveryone(failure);
       } catch (error) {
         if (signal?.aborted) throw abortedError(signal);
         failure = classify(error);
@@ -105,6 +106,19 @@ export function createCaller(options: CallerOptions): Caller {
       await sleep(waitMs, signal);
     }
   };
+
+  /**
+   * A 429 is about the organization's budget, not this call: every caller sharing the limiter
+   * (every daemon, through Redis) waits out its Retry-After. A limiter that cannot record the
+   * pause (Redis down) must not turn the 429 into another failure: this call still waits.
+   */
+  async function pauseEveryone(failure: SyncFailure): Promise<void> {
+    const ms = failure instanceof RetryableError ? failure.retryAfterMs : undefined;
+    if (ms === undefined || ms <= 0 || !rateLimiter) return;
+    await rateLimiter.pause(ms).catch((error: unknown) => {
+      options.logger.warn({ err: classify(error).message }, 'could not share the rate-limit pause');
+    });
+  }
 
   /** Rate limit, token, one attempt. The rate limit counts API calls only, not token mints. */
   async function once(req: CallRequest<unknown>): Promise<AttemptAnswer & { usedToken: string }> {
@@ -141,7 +155,8 @@ export function createCaller(options: CallerOptions): Caller {
     }
     if (req.accept?.includes(answer.status)) return { status: answer.status };
     const message = failureMessage(req.route, answer.status, answer.text, secrets);
-    const retryAfter = parseRetryAfter(header(answer.headers['retry-after']), clock.now());
+    const asked = parseRetryAfter(header(answer.headers['retry-after']), clock.now());
+    const retryAfter = asked === undefined ? undefined : Math.min(asked, retry.retryAfterCapMs);
     return { failure: failureForStatus(answer.status, message, retryAfter) };
   }
 }

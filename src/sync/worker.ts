@@ -2,8 +2,9 @@
  * The job wrapper: the one place where failure types become BullMQ behaviour (HOUSE_STYLE §4).
  *
  * - retryable → rethrown: BullMQ retries with exponential backoff and jitter;
- * - retryable with a Retry-After (429) → the whole queue pauses for it (`queue.rateLimit`), and
- *   the job goes back to waiting without spending an attempt;
+ * - retryable with a Retry-After (429, capped at MAX_RETRY_AFTER) → the whole queue pauses for it
+ *   (`queue.rateLimit`), and the job goes back to waiting without spending an attempt; the Agent
+ *   Engine client has already paused every daemon's calls (the shared rate limiter);
  * - permanent → `UnrecoverableError`: no retry, recorded for `status`;
  * - auth (after a fresh token) → the breaker counts it; once open, the queue pauses and probes.
  *
@@ -132,6 +133,9 @@ export function createSyncWorker(options: SyncWorkerOptions): Worker<SyncJobData
     lockDuration: options.lockDurationMs ?? 30_000,
     // Look for stalled jobs (a killed daemon's) as often as a lock can expire.
     stalledInterval: options.lockDurationMs ?? 30_000,
+    // Never binds (a million jobs a second); it is what makes `queue.rateLimit()` (the 429 and
+    // breaker pauses above) stop every daemon's worker: BullMQ ignores it without a limiter.
+    limiter: { max: 1_000_000, duration: 1000 },
     autorun: false,
   });
   worker.on('error', (error) => logger.warn({ err: error }, 'sync worker error'));

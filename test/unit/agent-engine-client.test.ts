@@ -390,9 +390,35 @@ describe('createWorkspace', () => {
 });
 
 describe('rate limiter', () => {
+  it('a 429 pauses the shared limiter for its Retry-After, capped at retryAfterCapMs', async () => {
+    const paused: number[] = [];
+    const t = setup({
+      retry: { retryAfterCapMs: 90_000 },
+      rateLimiter: {
+        acquire: () => Promise.resolve(),
+        pause: (ms) => Promise.resolve(void paused.push(ms)),
+        pausedUntil: () => Promise.resolve(undefined),
+      },
+    });
+    t.answer('GET', '/api/v1/workspaces/a', [{ status: 429, headers: { 'retry-after': '86400' } }]);
+    t.answer('GET', '/api/v1/workspaces/b', [{ status: 503, headers: { 'retry-after': '60' } }]);
+    const error = (await t.client.getWorkspace('a').catch((e: unknown) => e)) as RetryableError;
+    expect(error.retryAfterMs).toBe(90_000);
+    expect(paused).toEqual([90_000]);
+    // A 503's Retry-After is about that call: nobody else is paused.
+    await t.client.getWorkspace('b').catch(() => {});
+    expect(paused).toEqual([90_000]);
+  });
+
   it('is awaited before every API call but not before token mints', async () => {
     let acquired = 0;
-    const t = setup({ rateLimiter: { acquire: () => Promise.resolve(void (acquired += 1)) } });
+    const t = setup({
+      rateLimiter: {
+        acquire: () => Promise.resolve(void (acquired += 1)),
+        pause: () => Promise.resolve(),
+        pausedUntil: () => Promise.resolve(undefined),
+      },
+    });
     t.answer('GET', '/api/v1/workspaces/a', [
       { status: 503 },
       { status: 200, body: workspace('a') },
