@@ -136,7 +136,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     policy,
     releasers,
     engine: getEngine,
-    sweepDeps: () => ({ pool, engine: getEngine(), policy, clock, logger, syncQueue }),
+    sweepDeps: () => ({
+      pool,
+      engine: getEngine(),
+      policy,
+      clock,
+      logger,
+      syncQueue,
+      lockDurationMs: config.lockDurationMs,
+    }),
     syncDeps: () => ({
       pool,
       engine: getEngine(),

@@ -143,6 +143,7 @@ function startWorkers(app: App, config: Config): () => Promise<void> {
     onSwept: (report, ms) => metrics.recordSweep(report, ms),
     onFailed: () => metrics.sweeps.inc({ outcome: 'failed' }),
     jitterMs: Math.min(config.sweepEveryMs * 0.05, 30 * SECOND),
+    lockDurationMs: config.lockDurationMs,
   });
   const dueWorker = createDueWorker({
     connection: workerRedis,

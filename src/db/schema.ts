@@ -34,8 +34,9 @@ export const customers = pgTable(
   },
   (t) => [
     check('customers_status_check', sql`${t.status} in ('active','inactive','deleted')`),
-    // Finds who else wants a workspace name (the default template is the name itself).
-    index('customers_name_idx').on(t.name),
+    // Finds who else wants a workspace name (the default template is the name itself). A hash
+    // index: a btree entry cannot hold a name over ~2,700 bytes, a hash index holds any length.
+    index('customers_name_hash_idx').using('hash', t.name),
   ],
 );
 
@@ -157,6 +158,8 @@ export const audit = pgTable(
   },
   (t) => [
     index('audit_customer_idx').on(t.customerId, t.at),
+    // The retention job's deletes by age.
+    index('audit_at_idx').on(t.at),
     index('audit_destructive_idx')
       .on(t.at)
       .where(sql`${t.destructive}`),
@@ -183,8 +186,22 @@ export const syncState = pgTable(
     index('sync_state_failed_idx')
       .on(t.at)
       .where(sql`${t.outcome} = 'failed'`),
+    index('sync_state_at_idx').on(t.at),
   ],
 );
+
+/**
+ * The sweep lock as a lease: one row per lock, held by one daemon until `expires_at` (Postgres's
+ * clock), renewed while its sweep runs. A holder that vanishes simply stops renewing.
+ */
+export const sweepLock = pgTable('sweep_lock', {
+  name: text('name').primaryKey(),
+  /** A random id per holding (never a host name): only its holder renews or releases it. */
+  holder: text('holder').notNull(),
+  /** The sweep holding it, so the next holder can close a sweep its dead holder left running. */
+  sweepId: text('sweep_id'),
+  expiresAt: tz('expires_at').notNull(),
+});
 
 /** Webhook deliveries seen, by source and event id; kept at least 4 days. */
 export const webhookEvents = pgTable(

@@ -26,10 +26,12 @@ import {
 } from '../core/planner.js';
 import type { Change, Conflict, WorkspaceState } from '../core/types.js';
 import type { Clock } from '../lib/clock.js';
+import { SECOND } from '../lib/duration.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { openCustomerFacts } from '../sql/customerFacts.js';
 import { markAllDeletedSeen } from '../sql/links.js';
+import { failAbandonedSweeps } from '../sql/sweepLock.js';
 import {
   createStaging,
   dropStaging,
@@ -48,9 +50,8 @@ import {
   replaceOrphans,
   updateSweepRow,
 } from '../sql/sweeps.js';
+import { takeSweepLease } from './sweepLease.js';
 
-/** An arbitrary constant naming the one-sweep-at-a-time lock. */
-const SWEEP_LOCK = 0x73_77_65_65; // "swee"
 const BATCH = 2000;
 
 export interface SweepDeps {
@@ -60,6 +61,8 @@ export interface SweepDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly syncQueue: SyncQueue;
+  /** How long the sweep lease lasts unrenewed (LOCK_DURATION); default 30 s. */
+  readonly lockDurationMs?: number;
 }
 
 export interface SweepProgress {
@@ -94,24 +97,29 @@ export interface SweepReport {
 
 export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepReport> {
   const id = options.id ?? randomUUID();
-  const lock = await deps.pool.connect();
+  if (options.dryRun) return sweepLocked(deps, { ...options, id });
+  const lease = await takeSweepLease(
+    deps.pool,
+    id,
+    deps.lockDurationMs ?? 30 * SECOND,
+    deps.logger,
+  );
+  if (!lease) {
+    deps.logger.info({ sweepId: id }, 'another sweep is running: skipped');
+    return { id, skipped: true, listingComplete: false, held: false, counts: {} };
+  }
   try {
-    if (!options.dryRun) {
-      const { rows } = await lock.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [
-        SWEEP_LOCK,
-      ]);
-      if (!rows[0]?.ok) {
-        deps.logger.info({ sweepId: id }, 'another sweep is running: skipped');
-        return { id, skipped: true, listingComplete: false, held: false, counts: {} };
-      }
+    const abandoned = await failAbandonedSweeps(deps.pool, id, new Date(deps.clock.now()));
+    if (abandoned.length > 0) {
+      deps.logger.warn(
+        { sweeps: abandoned },
+        'marked failed the sweeps a stopped daemon left running',
+      );
     }
-    try {
-      return await sweepLocked(deps, { ...options, id });
-    } finally {
-      if (!options.dryRun) await lock.query('select pg_advisory_unlock($1)', [SWEEP_LOCK]);
-    }
+    const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
+    return await sweepLocked(deps, { ...options, id, signal });
   } finally {
-    lock.release();
+    await lease.release();
   }
 }
 
@@ -180,6 +188,7 @@ async function sweepLocked(
     options.onProgress?.(progress);
     try {
       for (;;) {
+        options.signal?.throwIfAborted();
         const batch = await facts.next(BATCH);
         if (batch.length === 0) break;
         const planned: PlannedRow[] = [];
@@ -231,6 +240,8 @@ async function sweepLocked(
       }
       await recordChanges(pool, id, planned);
     }
+    // A sweep that lost its lock holds nothing or queues nothing more: another one runs now.
+    options.signal?.throwIfAborted();
     const destructive = (counts.deactivate ?? 0) + (counts.delete ?? 0);
     const linked = await linkedCount(pool, listing);
     const held = exceedsDestructiveLimit(destructive, linked, policy);
@@ -264,6 +275,7 @@ async function sweepLocked(
     // 4. Queue the syncs, in bulk.
     let lastId = 0;
     for (;;) {
+      options.signal?.throwIfAborted();
       const next = await nextSubjectsToQueue(pool, id, lastId, BATCH);
       if (next.subjects.length === 0 && next.lastId === lastId) break;
       lastId = next.lastId;

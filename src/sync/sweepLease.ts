@@ -1,0 +1,63 @@
+/**
+ * Holding the sweep lease (`src/sql/sweepLock.ts`) for the length of one sweep: renewed every
+ * third of its duration, and given up — the sweep aborted — the moment it cannot be known to be
+ * ours: a renewal refused (another daemon took it while this one was stopped) or none succeeding
+ * for a whole lease duration (Postgres unreachable, so another daemon may take it).
+ */
+import { randomUUID } from 'node:crypto';
+
+import type pg from 'pg';
+
+import { toError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { releaseSweepLock, renewSweepLock, takeSweepLock } from '../sql/sweepLock.js';
+
+export interface SweepLease {
+  /** Aborts when the lease is lost; the sweep checks it between steps. */
+  readonly signal: AbortSignal;
+  /** Stops renewing and gives the lease back (safe to call twice). */
+  release(): Promise<void>;
+}
+
+/** Takes the lease for `sweepId`, or returns undefined when another sweep holds it. */
+export async function takeSweepLease(
+  pool: pg.Pool,
+  sweepId: string,
+  ttlMs: number,
+  logger: Logger,
+): Promise<SweepLease | undefined> {
+  const holder = randomUUID();
+  if (!(await takeSweepLock(pool, holder, sweepId, ttlMs))) return undefined;
+  const lost = new AbortController();
+  let renewedAt = performance.now();
+  let released = false;
+  const loseIt = (why: string) => {
+    if (lost.signal.aborted) return;
+    logger.warn({ sweepId }, `sweep lock lost: ${why}; this sweep stops`);
+    lost.abort(new Error(`sweep lock lost: ${why}`));
+  };
+  const renew = async () => {
+    try {
+      if (await renewSweepLock(pool, holder, ttlMs)) renewedAt = performance.now();
+      else loseIt('another daemon took it');
+    } catch (error) {
+      logger.warn({ sweepId, err: toError(error).message }, 'could not renew the sweep lock');
+    }
+    // Checked after the attempt: a process resumed from a stop must not trust an old renewal.
+    if (!released && performance.now() - renewedAt >= ttlMs) loseIt('not renewed in time');
+  };
+  const timer = setInterval(() => void renew(), Math.max(100, Math.floor(ttlMs / 3)));
+  timer.unref();
+  return {
+    signal: lost.signal,
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(timer);
+      await releaseSweepLock(pool, holder).catch((error: unknown) => {
+        // It lapses by itself after `ttlMs`.
+        logger.warn({ sweepId, err: toError(error).message }, 'could not release the sweep lock');
+      });
+    },
+  };
+}
