@@ -1,10 +1,10 @@
--- The sweep lock becomes a lease with an expiry (src/sql/sweepLock.ts): a daemon that vanishes
+-- Leases with an expiry (src/sql/leases.ts). The sweep lock becomes one: a daemon that vanishes
 -- without closing its connections (SIGSTOP, a lost VM) no longer blocks sweeps for as long as the
--- server keeps its session; the lease lapses after LOCK_DURATION unless renewed.
-CREATE TABLE IF NOT EXISTS "sweep_lock" (
+-- server keeps its session; the lease lapses after LOCK_DURATION unless renewed. The daily
+-- retention job takes one for a day, so one daemon a day runs it.
+CREATE TABLE IF NOT EXISTS "leases" (
 	"name" text PRIMARY KEY NOT NULL,
 	"holder" text NOT NULL,
-	"sweep_id" text,
 	"expires_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint

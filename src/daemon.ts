@@ -15,6 +15,7 @@ import { MINUTE, SECOND } from './lib/duration.js';
 import { toError } from './lib/errors.js';
 import type { Logger } from './lib/logger.js';
 import { listenForChanges } from './sync/notifications.js';
+import { runRetention } from './sync/retention.js';
 import { assertSweepSchedule } from './sync/queues.js';
 import { createDueWorker, createSweepWorker } from './sync/sweepWorker.js';
 import { createSyncWorker } from './sync/worker.js';
@@ -62,13 +63,17 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
     };
     await reassert();
     const reassertTimer = setInterval(() => void reassert(), Math.min(config.sweepEveryMs, MINUTE));
-    const pruneTimer = setInterval(
-      () =>
-        void pruneWebhookEvents(app.db, new Date(clock.now() - WEBHOOK_EVENT_RETENTION_MS)).catch(
-          () => {},
-        ),
-      60 * MINUTE,
-    );
+    const prune = () => {
+      void pruneWebhookEvents(app.db, new Date(clock.now() - WEBHOOK_EVENT_RETENTION_MS)).catch(
+        () => {},
+      );
+      const retention = { pool: app.pool, clock, logger, retentionMs: config.retentionMs };
+      void runRetention(retention).catch((e: unknown) =>
+        logger.warn({ err: toError(e).message }, 'retention job failed; the next hour retries'),
+      );
+    };
+    prune();
+    const pruneTimer = setInterval(prune, 60 * MINUTE);
     releasers.add('timers', () => {
       clearInterval(reassertTimer);
       clearInterval(pruneTimer);

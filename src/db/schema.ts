@@ -191,40 +191,13 @@ export const syncState = pgTable(
 );
 
 /**
- * The sweep lock as a lease: one row per lock, held by one daemon until `expires_at` (Postgres's
- * clock), renewed while its sweep runs. A holder that vanishes simply stops renewing.
+ * Leases: a named lock held by one daemon until `expires_at` (Postgres's clock), renewed by its
+ * holder while it works (the sweep), or left to lapse (the daily retention job). A holder that
+ * vanishes simply stops renewing.
  */
-export const sweepLock = pgTable('sweep_lock', {
+export const leases = pgTable('leases', {
   name: text('name').primaryKey(),
   /** A random id per holding (never a host name): only its holder renews or releases it. */
   holder: text('holder').notNull(),
-  /** The sweep holding it, so the next holder can close a sweep its dead holder left running. */
-  sweepId: text('sweep_id'),
   expiresAt: tz('expires_at').notNull(),
-});
-
-/** Webhook deliveries seen, by source and event id; kept at least 4 days. */
-export const webhookEvents = pgTable(
-  'webhook_events',
-  {
-    source: text('source').notNull(),
-    eventId: text('event_id').notNull(),
-    type: text('type').notNull(),
-    customerId: text('customer_id'),
-    occurredAt: tz('occurred_at').notNull(),
-    receivedAt: tz('received_at').notNull(),
-    /** applied, stale (older than the last applied), ignored (type we do not act on) */
-    result: text('result').notNull(),
-  },
-  (t) => [
-    primaryKey({ columns: [t.source, t.eventId] }),
-    index('webhook_events_received_idx').on(t.receivedAt),
-  ],
-);
-
-/** Per customer, the newest event applied: older events change nothing. */
-export const customerEventMarks = pgTable('customer_event_marks', {
-  customerId: text('customer_id').primaryKey(),
-  lastEventAt: tz('last_event_at').notNull(),
-  lastEventId: text('last_event_id').notNull(),
 });

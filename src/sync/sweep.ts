@@ -31,7 +31,6 @@ import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { openCustomerFacts } from '../sql/customerFacts.js';
 import { markAllDeletedSeen } from '../sql/links.js';
-import { failAbandonedSweeps } from '../sql/sweepLock.js';
 import {
   createStaging,
   dropStaging,
@@ -41,6 +40,7 @@ import {
 } from '../sql/sweepStaging.js';
 import {
   createSweepRow,
+  failAbandonedSweeps,
   holdDestructive,
   linkedCount,
   nextSubjectsToQueue,

@@ -1,5 +1,5 @@
 /**
- * Holding the sweep lease (`src/sql/sweepLock.ts`) for the length of one sweep: renewed every
+ * Holding the sweep lease (`src/sql/leases.ts`) for the length of one sweep: renewed every
  * third of its duration, and given up — the sweep aborted — the moment it cannot be known to be
  * ours: a renewal refused (another daemon took it while this one was stopped) or none succeeding
  * for a whole lease duration (Postgres unreachable, so another daemon may take it).
@@ -10,7 +10,7 @@ import type pg from 'pg';
 
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { releaseSweepLock, renewSweepLock, takeSweepLock } from '../sql/sweepLock.js';
+import { releaseLease, renewLease, SWEEP_LEASE, takeLease } from '../sql/leases.js';
 
 export interface SweepLease {
   /** Aborts when the lease is lost; the sweep checks it between steps. */
@@ -27,7 +27,7 @@ export async function takeSweepLease(
   logger: Logger,
 ): Promise<SweepLease | undefined> {
   const holder = randomUUID();
-  if (!(await takeSweepLock(pool, holder, sweepId, ttlMs))) return undefined;
+  if (!(await takeLease(pool, SWEEP_LEASE, holder, ttlMs))) return undefined;
   const lost = new AbortController();
   let renewedAt = performance.now();
   let released = false;
@@ -38,7 +38,7 @@ export async function takeSweepLease(
   };
   const renew = async () => {
     try {
-      if (await renewSweepLock(pool, holder, ttlMs)) renewedAt = performance.now();
+      if (await renewLease(pool, SWEEP_LEASE, holder, ttlMs)) renewedAt = performance.now();
       else loseIt('another daemon took it');
     } catch (error) {
       logger.warn({ sweepId, err: toError(error).message }, 'could not renew the sweep lock');
@@ -54,7 +54,7 @@ export async function takeSweepLease(
       if (released) return;
       released = true;
       clearInterval(timer);
-      await releaseSweepLock(pool, holder).catch((error: unknown) => {
+      await releaseLease(pool, SWEEP_LEASE, holder).catch((error: unknown) => {
         // It lapses by itself after `ttlMs`.
         logger.warn({ sweepId, err: toError(error).message }, 'could not release the sweep lock');
       });

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { takeSweepLock } from '../../src/sql/sweepLock.js';
+import { SWEEP_LEASE, takeLease } from '../../src/sql/leases.js';
 import { runSweep } from '../../src/sync/sweep.js';
 import { takeSweepLease } from '../../src/sync/sweepLease.js';
 import { type Harness, startHarness } from '../support/harness.js';
@@ -78,13 +78,13 @@ describe('the sweep lock', () => {
     expect(lease).toBeDefined();
     expect(await takeSweepLease(app.pool, 'second', 600, app.logger)).toBeUndefined();
     // As if the holder had been stopped past its expiry: the lease lapses and another takes it.
-    await app.pool.query(`update sweep_lock set expires_at = now() - interval '1 second'`);
-    expect(await takeSweepLock(app.pool, 'other-holder', 'third', 60_000)).toBe(true);
+    await app.pool.query(`update leases set expires_at = now() - interval '1 second'`);
+    expect(await takeLease(app.pool, SWEEP_LEASE, 'other-holder', 60_000)).toBe(true);
     await waitFor(() => lease?.signal.aborted, { timeoutMs: 2000, what: 'the lease lost' });
     expect(String(lease?.signal.reason)).toMatch(/another daemon took it/);
     await lease?.release();
     // Releasing a lost lease leaves the new holder's alone.
-    const { rows } = await app.pool.query<{ sweep_id: string }>('select sweep_id from sweep_lock');
-    expect(rows.map((r) => r.sweep_id)).toEqual(['third']);
+    const { rows } = await app.pool.query<{ holder: string }>('select holder from leases');
+    expect(rows.map((r) => r.holder)).toEqual(['other-holder']);
   });
 });
