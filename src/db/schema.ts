@@ -190,6 +190,32 @@ export const syncState = pgTable(
   ],
 );
 
+/** Webhook deliveries seen, by source and event id; kept at least 4 days. */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    source: text('source').notNull(),
+    eventId: text('event_id').notNull(),
+    type: text('type').notNull(),
+    customerId: text('customer_id'),
+    occurredAt: tz('occurred_at').notNull(),
+    receivedAt: tz('received_at').notNull(),
+    /** applied, stale (older than the last applied), ignored (type we do not act on) */
+    result: text('result').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.source, t.eventId] }),
+    index('webhook_events_received_idx').on(t.receivedAt),
+  ],
+);
+
+/** Per customer, the newest event applied: older events change nothing. */
+export const customerEventMarks = pgTable('customer_event_marks', {
+  customerId: text('customer_id').primaryKey(),
+  lastEventAt: tz('last_event_at').notNull(),
+  lastEventId: text('last_event_id').notNull(),
+});
+
 /**
  * Leases: a named lock held by one daemon until `expires_at` (Postgres's clock), renewed by its
  * holder while it works (the sweep), or left to lapse (the daily retention job). A holder that
