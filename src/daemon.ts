@@ -2,6 +2,7 @@
  * The daemon (`npm start`): the shared services of `createApp`, plus the workers, the sweep
  * schedule, the change listener and the HTTP server, each registered for release as it starts.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import type { Worker } from 'bullmq';
@@ -83,6 +84,12 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       databaseUrl: config.databaseUrl,
       syncQueue: app.syncQueue,
       logger,
+      // Too many direct writes at once to queue one by one: one sweep finds them all. The job id
+      // makes it one per minute across every daemon, however long the burst lasts.
+      onOverflow: async () => {
+        const jobId = `overflow-${Math.floor(clock.now() / MINUTE)}`;
+        await queues.sweep.add('sweep', { trigger: 'overflow', sweepId: randomUUID() }, { jobId });
+      },
     });
     releasers.add('change listener', () => listener.close());
     // Started means listening: a direct write from now on reaches a sync (bounded wait; the

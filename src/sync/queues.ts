@@ -30,7 +30,7 @@ export interface SyncJobData {
 }
 
 export interface SweepJobData {
-  readonly trigger: 'schedule' | 'manual';
+  readonly trigger: 'schedule' | 'manual' | 'overflow';
   /** Set by `sweep` so the CLI can name the sweep before it runs. */
   readonly sweepId?: string;
 }

@@ -75,7 +75,7 @@ export interface SweepProgress {
 
 export interface SweepOptions {
   readonly id?: string;
-  readonly trigger: 'schedule' | 'manual';
+  readonly trigger: 'schedule' | 'manual' | 'overflow';
   /** Plan only: nothing is held, queued or recorded beyond this call (the `plan` command). */
   readonly dryRun?: boolean;
   readonly onProgress?: (progress: SweepProgress) => void;
