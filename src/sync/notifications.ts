@@ -110,12 +110,18 @@ export function listenForChanges(options: {
       if (message.channel !== CHANNEL || !message.payload) return;
       onId(message.payload);
     });
-    next.on('error', (error) => {
+    // A server that shuts down (restart, failover) may only close the socket: pg then emits
+    // 'end' without an 'error', and a listener waiting for 'error' would stay deaf for good.
+    const lost = (why: string) => {
+      if (closed || (client !== next && client !== undefined)) return;
+      client = undefined;
       listening = false;
-      logger.warn({ err: error.message }, 'change listener lost its connection; reconnecting');
+      logger.warn({ err: why }, 'change listener lost its connection; reconnecting');
       next.end().catch(() => {});
       schedule();
-    });
+    };
+    next.on('error', (error) => lost(error.message));
+    next.on('end', () => lost('connection ended'));
     try {
       await next.connect();
       await next.query(`LISTEN ${CHANNEL}`);
