@@ -100,6 +100,18 @@ function optional(env: Env, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+/**
+ * An optional id, secret or token: sent in headers or compared byte for byte, so only visible
+ * ASCII without spaces (a pasted newline or quote would fail much later, far from its cause).
+ */
+function optionalWord(env: Env, name: string, expected: string): string | undefined {
+  const raw = optional(env, name);
+  if (raw !== undefined && !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError(`${name}=${quote(name, raw)} is invalid: expected ${expected}`);
+  }
+  return raw;
+}
+
 /** Secrets are never echoed back, not even in the error that rejects them. */
 function quote(name: string, raw: string): string {
   return /SECRET|TOKEN|PASSWORD/.test(name) ? '<hidden>' : JSON.stringify(raw);
@@ -179,13 +191,27 @@ export function loadConfig(env: Env): Config {
       'an http(s):// URL',
       urlOf(['http:', 'https:']),
     ).replace(/\/+$/, ''),
-    clientId: optional(env, 'AGENT_ENGINE_CLIENT_ID'),
-    clientSecret: optional(env, 'AGENT_ENGINE_CLIENT_SECRET'),
-    organizationId: optional(env, 'AGENT_ENGINE_ORGANIZATION_ID'),
+    clientId: optionalWord(env, 'AGENT_ENGINE_CLIENT_ID', 'the application client id'),
+    clientSecret: optionalWord(
+      env,
+      'AGENT_ENGINE_CLIENT_SECRET',
+      'the application client secret (no spaces)',
+    ),
+    organizationId: optionalWord(
+      env,
+      'AGENT_ENGINE_ORGANIZATION_ID',
+      'the organization id (no spaces)',
+    ),
     billingWebhookSecrets,
-    stripeWebhookSecret: optional(env, 'STRIPE_WEBHOOK_SECRET'),
+    stripeWebhookSecret: optionalWord(
+      env,
+      'STRIPE_WEBHOOK_SECRET',
+      'the endpoint secret whsec_… (no spaces)',
+    ),
     port: read(env, 'PORT', '8080', 'a port number 0-65535', intIn(0, 65535)),
-    host: read(env, 'HOST', '0.0.0.0', 'a host name or address', (raw) => raw.trim() || undefined),
+    host: read(env, 'HOST', '0.0.0.0', 'a host name or address', (raw) =>
+      /^[\w.:[\]-]+$/.test(raw.trim()) ? raw.trim() : undefined,
+    ),
     sweepEveryMs: read(
       env,
       'SWEEP_EVERY',
@@ -258,7 +284,7 @@ export function loadConfig(env: Env): Config {
       duration(SECOND),
     ),
     shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT', '30s', 'a duration like 30s', duration()),
-    dashboardToken: optional(env, 'DASHBOARD_TOKEN'),
+    dashboardToken: optionalWord(env, 'DASHBOARD_TOKEN', 'a token (no spaces)'),
   };
   return Object.freeze(config);
 }

@@ -147,7 +147,14 @@ export function createCaller(options: CallerOptions): Caller {
   ): CallResult<T> | { failure: SyncFailure } {
     const secrets = [options.clientSecret, answer.usedToken, ...tokens.secrets()];
     if (answer.status >= 200 && answer.status < 300) {
-      const parsed = check(req.schema, safeJson(answer.text));
+      const body = safeJson(answer.text);
+      if (body === undefined) {
+        // Empty, cut short or an HTML page: the body, not the request, went wrong (a proxy, a
+        // dropped connection), so another try may well succeed. Never quoted: it may echo a token.
+        const message = `${req.route} → ${answer.status}: unreadable answer (not JSON, ${answer.text.length} bytes)`;
+        return { failure: new RetryableError(message, { status: answer.status }) };
+      }
+      const parsed = check(req.schema, body);
       if (parsed.ok) return { status: answer.status, value: parsed.value };
       // A wrong shape will not fix itself on retry; the reason names paths, never values.
       const message = `${req.route} → ${answer.status}: ${parsed.reason}`;

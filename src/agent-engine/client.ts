@@ -123,7 +123,7 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
         accept: [404],
         ...opt(signal),
       });
-      return res.value ? toWorkspace(res.value) : undefined;
+      return res.value ? sameWorkspace(ROUTES.get, id, toWorkspace(res.value)) : undefined;
     },
 
     async updateWorkspace(id, patch, signal) {
@@ -136,7 +136,11 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
         schema: workspaceAnswer,
         ...opt(signal),
       });
-      return toWorkspace(res.value as NonNullable<typeof res.value>);
+      return sameWorkspace(
+        ROUTES.update,
+        id,
+        toWorkspace(res.value as NonNullable<typeof res.value>),
+      );
     },
 
     async deleteWorkspace(id, signal) {
@@ -201,6 +205,12 @@ async function getOrCreate(
     return getOrCreate(call, apiBase, name, signal, false);
   }
   const value = info.value as NonNullable<typeof info.value>;
+  // Linked to this customer from here on: a token for a workspace of another name must not be.
+  if (value.workspace_name !== name) {
+    throw new PermanentError(
+      `${ROUTES.scopedTokenInfo} → 200: the scoped token names another workspace than the one asked for`,
+    );
+  }
   return { id: value.workspace_id, name: value.workspace_name };
 }
 
@@ -229,9 +239,23 @@ async function* pages(
       ...(list.signal ? { signal: list.signal } : {}),
     });
     const page: WorkspacePage = res.value as WorkspacePage;
+    // More than asked for is not the documented API: a listing we cannot trust is incomplete.
+    if (page.data.length > PAGE_SIZE) {
+      throw new PermanentError(
+        `${ROUTES.list} → 200: a page of ${page.data.length} workspaces, asked for at most ${PAGE_SIZE}`,
+      );
+    }
     yield page.data.map(toWorkspace);
     url = page.next ? nextPage(page.next, apiBase, seen) : undefined;
   }
+}
+
+/** The workspace an answer describes must be the one asked about: acting on another is worse than failing. */
+function sameWorkspace(route: string, id: string, workspace: Workspace): Workspace {
+  if (workspace.id !== id) {
+    throw new PermanentError(`${route} → 200: the answer describes another workspace`);
+  }
+  return workspace;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
