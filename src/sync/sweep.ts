@@ -83,6 +83,8 @@ export interface SweepOptions {
   readonly onConflict?: (conflict: Conflict) => void;
   readonly onOrphan?: (orphan: WorkspaceState) => void;
   readonly signal?: AbortSignal;
+  /** How long to wait for another sweep's lock before skipping; default one LOCK_DURATION. */
+  readonly lockWaitMs?: number;
 }
 
 export interface SweepReport {
@@ -98,12 +100,11 @@ export interface SweepReport {
 export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepReport> {
   const id = options.id ?? randomUUID();
   if (options.dryRun) return sweepLocked(deps, { ...options, id });
-  const lease = await takeSweepLease(
-    deps.pool,
-    id,
-    deps.lockDurationMs ?? 30 * SECOND,
-    deps.logger,
-  );
+  const lockMs = deps.lockDurationMs ?? 30 * SECOND;
+  const lease = await takeSweepLease(deps.pool, id, lockMs, deps.logger, {
+    waitMs: options.lockWaitMs ?? lockMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   if (!lease) {
     deps.logger.info({ sweepId: id }, 'another sweep is running: skipped');
     return { id, skipped: true, listingComplete: false, held: false, counts: {} };

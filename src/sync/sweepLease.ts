@@ -5,6 +5,7 @@
  * for a whole lease duration (Postgres unreachable, so another daemon may take it).
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 
 import type pg from 'pg';
 
@@ -19,15 +20,28 @@ export interface SweepLease {
   release(): Promise<void>;
 }
 
-/** Takes the lease for `sweepId`, or returns undefined when another sweep holds it. */
+/**
+ * Takes the lease for `sweepId`, waiting up to `waitMs` for one in force to be released or to
+ * lapse; undefined when another sweep still holds it then. The wait is what lets a sweep job
+ * retaken from a killed daemon run instead of being skipped: the dead holder's lease lapses
+ * within one lease duration, about when the job is retaken.
+ */
 export async function takeSweepLease(
   pool: pg.Pool,
   sweepId: string,
   ttlMs: number,
   logger: Logger,
+  options: { waitMs?: number; signal?: AbortSignal } = {},
 ): Promise<SweepLease | undefined> {
   const holder = randomUUID();
-  if (!(await takeLease(pool, SWEEP_LEASE, holder, ttlMs))) return undefined;
+  const deadline = performance.now() + (options.waitMs ?? 0);
+  while (!(await takeLease(pool, SWEEP_LEASE, holder, ttlMs))) {
+    const left = deadline - performance.now();
+    if (left <= 0) return undefined;
+    await delay(Math.min(left, Math.max(50, ttlMs / 10)), undefined, {
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
   const lost = new AbortController();
   let renewedAt = performance.now();
   let released = false;
