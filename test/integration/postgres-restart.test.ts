@@ -1,8 +1,9 @@
 /**
  * Postgres restarted under a running daemon: a private Postgres is stopped (fast shutdown: every
  * session ended) and started again on the same port. The daemon reconnects without a restart,
- * `/readyz` goes 503 then 200, a sync queued during the outage is not lost, and a direct write
- * after the restart still reaches a sync (the change listener reconnected).
+ * `/readyz` goes 503 then 200, a sync queued during the outage is not lost (nor its attempts
+ * spent), and a direct write after the restart still reaches a sync (the change listener
+ * reconnected).
  */
 import pg from 'pg';
 import { request } from 'undici';
@@ -43,7 +44,8 @@ describe('Postgres restarted under a running daemon', () => {
   it('reconnects by itself: /readyz 503 then 200, nothing queued lost, direct writes still heard', async () => {
     server = await createPrivatePostgres();
     await runMigrations(server.url);
-    h = await startHarness({ env: { SYNC_BACKOFF: '500ms' } });
+    // Two attempts 20 ms apart: an outage longer than that must not use them up.
+    h = await startHarness({ env: { SYNC_ATTEMPTS: '2', SYNC_BACKOFF: '20ms' } });
     const daemon = await h.startDaemon({}, { DATABASE_URL: server.url });
     const url = server.url;
     expect(await ready(daemon.url)).toBe(200);
@@ -62,6 +64,12 @@ describe('Postgres restarted under a running daemon', () => {
       what: '/readyz 503 while Postgres is down',
     });
     await daemon.app.syncQueue.enqueue(['c2'], 'enqueue');
+    // Tried (at least) twice while Postgres is down: as many times as it has attempts.
+    await waitFor(() => h!.logs.filter((l) => l.includes('Postgres unreachable')).length >= 2, {
+      timeoutMs: 15_000,
+      what: 'the sync tried twice during the outage',
+    });
+    expect((await daemon.app.queues.sync.getJobCounts('failed')).failed).toBe(0);
 
     await server.start();
     await waitFor(async () => (await ready(daemon.url)) === 200, {
