@@ -151,7 +151,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       policy,
       limits,
       clock,
-      recheckAt: (subject, at) => remindAt(queues.due, subject, at, clock.now()),
+      recheckAt: (subject, at, now) => remindAt(queues.due, subject, at, now),
     }),
     close: async () => {
       const errors = await releasers.release();

@@ -3,6 +3,8 @@
  * root, into a typed, frozen object. Nothing else reads `process.env`. A bad or missing value stops
  * the program with one line naming the variable and what it expected.
  */
+import { createPublicKey } from 'node:crypto';
+
 import { z } from 'zod';
 
 import { HOUR, parseDuration, parseRate, type Rate, SECOND } from './lib/duration.js';
@@ -27,6 +29,24 @@ export interface Config {
   readonly billingWebhookSecrets: readonly string[];
   /** Stripe endpoint secret; absent → the route answers 503. */
   readonly stripeWebhookSecret: string | undefined;
+  /** Paddle notification destination's secret key; absent → `/webhooks/paddle` answers 503. */
+  readonly paddleWebhookSecret: string | undefined;
+  /** Chargebee webhook basic-auth credentials (both or neither); absent → 503. */
+  readonly chargebeeWebhookAuth:
+    { readonly username: string; readonly password: string } | undefined;
+  /** Lago HMAC token (`hmac` endpoints); with the public key absent too → 503. */
+  readonly lagoWebhookSecret: string | undefined;
+  /** Lago RSA public key as PEM (`jwt` endpoints); read from PEM or Lago's base64 of the PEM. */
+  readonly lagoWebhookPublicKey: string | undefined;
+  /** Orb webhook secret; absent → `/webhooks/orb` answers 503. */
+  readonly orbWebhookSecret: string | undefined;
+  /** Polar webhook secret, as Polar shows it; absent → `/webhooks/polar` answers 503. */
+  readonly polarWebhookSecret: string | undefined;
+  /**
+   * Metadata key under which Paddle (`custom_data`), Chargebee (`meta_data`) and Polar (`metadata`)
+   * carry the customer's id in your system; absent, or absent on an event → the vendor's own id.
+   */
+  readonly billingCustomerIdKey: string | undefined;
   readonly port: number;
   readonly host: string;
   /** Interval of the scheduled full sweep. */
@@ -153,6 +173,34 @@ const oneOf =
 
 const webhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/=]{8,}$/);
 
+/** Both Chargebee credentials, or neither: one alone is a mistake, not a half-open route. */
+function chargebeeAuth(env: Env): Config['chargebeeWebhookAuth'] {
+  const username = optional(env, 'CHARGEBEE_WEBHOOK_USERNAME');
+  const password = optional(env, 'CHARGEBEE_WEBHOOK_PASSWORD');
+  if (username === undefined && password === undefined) return undefined;
+  if (username === undefined || password === undefined || username.includes(':')) {
+    throw new ConfigError(
+      'CHARGEBEE_WEBHOOK_USERNAME and CHARGEBEE_WEBHOOK_PASSWORD are invalid: expected both set, the username without ":"',
+    );
+  }
+  return Object.freeze({ username, password });
+}
+
+/** Lago's public key as PEM: given as PEM, or as Lago's API returns it (base64 of the PEM). */
+function lagoPublicKey(env: Env): string | undefined {
+  const raw = optional(env, 'LAGO_WEBHOOK_PUBLIC_KEY');
+  if (raw === undefined) return undefined;
+  const pem = raw.includes('-----BEGIN') ? raw : Buffer.from(raw, 'base64').toString('utf8');
+  try {
+    if (createPublicKey(pem).asymmetricKeyType === 'rsa') return pem.trim();
+  } catch {
+    // Reported below, without echoing the value.
+  }
+  throw new ConfigError(
+    'LAGO_WEBHOOK_PUBLIC_KEY is invalid: expected an RSA public key, as PEM or base64 of the PEM',
+  );
+}
+
 /** Parses the environment into a frozen {@link Config}, or throws one {@link ConfigError}. */
 export function loadConfig(env: Env): Config {
   const billing = optional(env, 'BILLING_WEBHOOK_SECRET');
@@ -203,10 +251,17 @@ export function loadConfig(env: Env): Config {
       'the organization id (no spaces)',
     ),
     billingWebhookSecrets,
-    stripeWebhookSecret: optionalWord(
+    stripeWebhookSecret: optionalWord(env, 'STRIPE_WEBHOOK_SECRET', 'a secret (no spaces)'),
+    paddleWebhookSecret: optionalWord(env, 'PADDLE_WEBHOOK_SECRET', 'a secret (no spaces)'),
+    chargebeeWebhookAuth: chargebeeAuth(env),
+    lagoWebhookSecret: optionalWord(env, 'LAGO_WEBHOOK_SECRET', 'a secret (no spaces)'),
+    lagoWebhookPublicKey: lagoPublicKey(env),
+    orbWebhookSecret: optionalWord(env, 'ORB_WEBHOOK_SECRET', 'a secret (no spaces)'),
+    polarWebhookSecret: optionalWord(env, 'POLAR_WEBHOOK_SECRET', 'a secret (no spaces)'),
+    billingCustomerIdKey: optionalWord(
       env,
-      'STRIPE_WEBHOOK_SECRET',
-      'the endpoint secret whsec_… (no spaces)',
+      'BILLING_CUSTOMER_ID_KEY',
+      'a metadata key (no spaces)',
     ),
     port: read(env, 'PORT', '8080', 'a port number 0-65535', intIn(0, 65535)),
     host: read(env, 'HOST', '0.0.0.0', 'a host name or address', (raw) =>
@@ -294,6 +349,11 @@ export function secretsOf(config: Config): string[] {
   return [
     config.clientSecret,
     config.stripeWebhookSecret,
+    config.paddleWebhookSecret,
+    config.chargebeeWebhookAuth?.password,
+    config.lagoWebhookSecret,
+    config.orbWebhookSecret,
+    config.polarWebhookSecret,
     config.dashboardToken,
     ...config.billingWebhookSecrets,
   ].filter((s): s is string => Boolean(s));

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 
 import { type App, type AppOptions, createApp } from './app.js';
 import type { Config } from './config.js';
+import { consolePlugin } from './console/plugin.js';
 import { dashboardPlugin } from './dashboard.js';
 import { createHttpServer } from './http/server.js';
 import { MINUTE, SECOND } from './lib/duration.js';
@@ -106,7 +107,12 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       metrics,
       clock,
       readiness: { check: () => readiness(app, workersReady) },
-      plugins: config.dashboardToken ? [dashboardPlugin(queues, config.dashboardToken)] : [],
+      plugins: config.dashboardToken
+        ? [
+            dashboardPlugin(queues, config.dashboardToken),
+            consolePlugin(app, { token: config.dashboardToken, windowMs: config.sweepEveryMs }),
+          ]
+        : [],
     });
     const url = await http.listen();
     releasers.add('http server', () => http.close());

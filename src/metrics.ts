@@ -19,7 +19,8 @@ import type { SyncEvents } from './sync/worker.js';
 const PREFIX = 'customer_sync_';
 
 /** Where a webhook came from (the route's name). */
-export type WebhookSource = 'billing' | 'stripe';
+export type WebhookSource =
+  'billing' | 'stripe' | 'paddle' | 'chargebee' | 'lago' | 'orb' | 'polar';
 
 /** Why a webhook delivery was refused; each is a `rejected_<reason>` outcome. */
 export type WebhookRejection =

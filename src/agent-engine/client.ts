@@ -110,9 +110,24 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
   });
   const workspaceUrl = (id: string) => `${apiBase}/workspaces/${encodeURIComponent(id)}`;
   const opt = (signal: AbortSignal | undefined) => (signal ? { signal } : {});
+  /** Ours: the configured organization, else the one the token was issued for. */
+  const organization = () => options.organizationId ?? tokens.organizationId;
+  const foreign = (org: string | null | undefined) => {
+    const ours = organization();
+    return Boolean(ours && org && org.toLowerCase() !== ours.toLowerCase());
+  };
+  /** A workspace of another organization is never linked or changed: refuse to go on. */
+  const ownOrThrow = (ws: Workspace, route: string): Workspace => {
+    if (foreign(ws.organizationId)) {
+      throw new PermanentError(
+        `${route}: workspace ${ws.id} belongs to organization ${ws.organizationId}, not ours: left alone`,
+      );
+    }
+    return ws;
+  };
 
   return {
-    listWorkspaces: (list: ListOptions = {}) => pages(call, apiBase, list),
+    listWorkspaces: (list: ListOptions = {}) => pages(call, apiBase, list, foreign),
 
     async getWorkspace(id, signal) {
       const res = await call({
@@ -123,7 +138,9 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
         accept: [404],
         ...opt(signal),
       });
-      return res.value ? sameWorkspace(ROUTES.get, id, toWorkspace(res.value)) : undefined;
+      // A tombstone is a deletion, exactly like a 404.
+      if (!res.value || res.value.tombstone) return undefined;
+      return sameWorkspace(ROUTES.get, id, ownOrThrow(toWorkspace(res.value), ROUTES.get));
     },
 
     async updateWorkspace(id, patch, signal) {
@@ -134,13 +151,12 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
         route: ROUTES.update,
         body,
         schema: workspaceAnswer,
+        accept: [404],
         ...opt(signal),
       });
-      return sameWorkspace(
-        ROUTES.update,
-        id,
-        toWorkspace(res.value as NonNullable<typeof res.value>),
-      );
+      // The answer is the re-read: a 404 or a tombstone says the workspace is gone.
+      if (!res.value || res.value.tombstone) return undefined;
+      return sameWorkspace(ROUTES.update, id, toWorkspace(res.value));
     },
 
     async deleteWorkspace(id, signal) {
@@ -157,7 +173,15 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
       });
     },
 
-    createWorkspace: (name, signal) => getOrCreate(call, apiBase, name, signal, true),
+    async createWorkspace(name, signal) {
+      const got = await getOrCreate(call, apiBase, name, signal, true);
+      if (foreign(got.organizationId)) {
+        throw new PermanentError(
+          `${ROUTES.scopedTokenInfo}: workspace ${got.id} ("${name}") belongs to organization ${got.organizationId ?? ''}, not ours: not linked`,
+        );
+      }
+      return { id: got.id, name: got.name };
+    },
 
     async close() {
       await ownDispatcher?.close();
@@ -177,7 +201,7 @@ async function getOrCreate(
   name: string,
   signal: AbortSignal | undefined,
   remintOn401: boolean,
-): Promise<{ id: string; name: string }> {
+): Promise<{ id: string; name: string; organizationId: string | null | undefined }> {
   const opt = signal ? { signal } : {};
   const minted = await call({
     method: 'POST',
@@ -211,7 +235,11 @@ async function getOrCreate(
       `${ROUTES.scopedTokenInfo} → 200: the scoped token names another workspace than the one asked for`,
     );
   }
-  return { id: value.workspace_id, name: value.workspace_name };
+  return {
+    id: value.workspace_id,
+    name: value.workspace_name,
+    organizationId: value.organization_id,
+  };
 }
 
 /**
@@ -222,6 +250,7 @@ async function* pages(
   call: Caller,
   apiBase: string,
   list: ListOptions,
+  foreign: (organizationId: string) => boolean,
 ): AsyncGenerator<readonly Workspace[]> {
   const first = new URL(`${apiBase}/workspaces`);
   first.searchParams.set('limit', String(PAGE_SIZE));
@@ -245,7 +274,8 @@ async function* pages(
         `${ROUTES.list} → 200: a page of ${page.data.length} workspaces, asked for at most ${PAGE_SIZE}`,
       );
     }
-    yield page.data.map(toWorkspace);
+    // Tombstones are gone, and another organization's workspaces are not ours to see.
+    yield page.data.filter((w) => !w.tombstone && !foreign(w.organization_id)).map(toWorkspace);
     url = page.next ? nextPage(page.next, apiBase, seen) : undefined;
   }
 }

@@ -53,6 +53,8 @@ export const customerLinks = pgTable(
     workspaceId: uuid('workspace_id').notNull(),
     /** The name the workspace had when last seen or set by us. */
     workspaceName: text('workspace_name').notNull(),
+    /** Its last-known status: `active`, `inactive`, `missing` (gone), or null (unknown). */
+    workspaceStatus: text('workspace_status'),
     linkedAt: tz('linked_at').notNull().defaultNow(),
     /** When the customer was first seen `deleted`; cleared if it comes back. */
     deletedSeenAt: tz('deleted_seen_at'),
@@ -76,6 +78,10 @@ export const sweeps = pgTable(
     /** Workspaces listed, customers read, changes by action, held, orphans, API calls. */
     counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
     error: text('error'),
+    /** The listing was read to its end (known once listed). */
+    listingComplete: boolean('listing_complete'),
+    /** When the hold decision was committed: only then do its planned changes count as admitted. */
+    decidedAt: tz('decided_at'),
   },
   (t) => [index('sweeps_started_at_idx').on(t.startedAt)],
 );

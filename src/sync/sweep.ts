@@ -40,13 +40,14 @@ import {
 } from '../sql/sweepStaging.js';
 import {
   createSweepRow,
+  decideHolds,
   failAbandonedSweeps,
-  holdDestructive,
   linkedCount,
   nextSubjectsToQueue,
   orphansOf,
   type PlannedRow,
   recordChanges,
+  refreshLinkStates,
   replaceOrphans,
   updateSweepRow,
 } from '../sql/sweeps.js';
@@ -97,6 +98,11 @@ export interface SweepReport {
   readonly error?: string;
 }
 
+async function databaseNow(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ now: Date }>('select now() as now');
+  return (rows[0]?.now ?? new Date()).getTime();
+}
+
 export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepReport> {
   const id = options.id ?? randomUUID();
   if (options.dryRun) return sweepLocked(deps, { ...options, id });
@@ -135,14 +141,17 @@ async function sweepLocked(
   const progress: SweepProgress = { pages: 0, workspaces: 0, customers: 0, changes: 0, queued: 0 };
   const counts: Record<string, number> = {};
   const bump = (key: string, by = 1) => (counts[key] = (counts[key] ?? 0) + by);
+  /** Changes that pass the destructive gate: deactivations, deletes, re-creations. */
+  let destructive = 0;
   if (!dryRun) {
-    await createSweepRow(pool, id, options.trigger, new Date(started));
+    await createSweepRow(pool, id, options.trigger);
     // Under the sweep lock: what a killed sweep left behind.
     await dropStaleStaging(pool, started);
   }
   let listing: string | undefined;
   try {
     // 1. The listing, staged while the next pages are fetched, then indexed for planning.
+    const listedSince = new Date(await databaseNow(pool));
     listing = await createStaging(pool, id, started);
     let listingError: string | undefined;
     const staging = stagingWriter(pool, listing);
@@ -172,10 +181,11 @@ async function sweepLocked(
     }
     await indexStaging(pool, listing);
     const listingComplete = listingError === undefined;
-    const now = clock.now();
+    // Due times are decided on the database's clock, the one every daemon shares.
+    const now = await databaseNow(pool);
     if (!dryRun) {
-      await updateSweepRow(pool, id, { listedAt: new Date(now) });
-      await markAllDeletedSeen(pool, new Date(now), policy.deleteGraceMs);
+      await updateSweepRow(pool, id, { listedAt: new Date(now), listingComplete });
+      await markAllDeletedSeen(pool, policy.deleteGraceMs);
     }
 
     // 2. Customers, a batch at a time; those already in step never leave Postgres.
@@ -199,6 +209,7 @@ async function sweepLocked(
             if (!listingComplete && isDestructive(change)) continue;
             planned.push(change);
             bump(change.action);
+            if (isDestructive(change)) destructive += 1;
             options.onChange?.(change);
           }
           if (decision.conflict) {
@@ -237,13 +248,13 @@ async function sweepLocked(
           planned.push(change);
           options.onChange?.(change);
           bump(change.action);
+          if (isDestructive(change)) destructive += 1;
         }
       }
       await recordChanges(pool, id, planned);
     }
     // A sweep that lost its lock holds nothing or queues nothing more: another one runs now.
     options.signal?.throwIfAborted();
-    const destructive = (counts.deactivate ?? 0) + (counts.delete ?? 0);
     const linked = await linkedCount(pool, listing);
     const held = exceedsDestructiveLimit(destructive, linked, policy);
     counts.workspaces = progress.workspaces;
@@ -261,8 +272,13 @@ async function sweepLocked(
     };
     if (dryRun) return report;
     if (listingComplete) await replaceOrphans(pool, id, listing, new Date(now));
+    // What the listing showed becomes the links' last-known state: the syncs it queues decide
+    // from it and spend no GET.
+    await refreshLinkStates(pool, listing, listingComplete, listedSince);
+    // Committed before anything is queued: until then no trigger treats this plan as admitted.
+    const holds = await decideHolds(pool, id, held);
     if (held) {
-      counts.held = await holdDestructive(pool, id, new Date(now));
+      counts.held = holds;
       log.warn(
         {
           destructive,
@@ -270,7 +286,7 @@ async function sweepLocked(
           limit: policy.maxDestructivePerSweep,
           share: policy.maxDestructiveShare,
         },
-        `sweep would deactivate or delete ${destructive} of ${linked} workspaces: held for approval (approve ${id})`,
+        `sweep would deactivate, delete or re-create ${destructive} of ${linked} workspaces: held for approval (approve ${id})`,
       );
     }
     // 4. Queue the syncs, in bulk.

@@ -1,5 +1,4 @@
 /** Workers for the sweep queue (one sweep at a time) and the due-reminder queue. */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { type Job, Worker } from 'bullmq';
@@ -7,7 +6,7 @@ import type { Redis } from 'ioredis';
 
 import type { SyncQueue } from '../core/ports.js';
 import type { Logger } from '../lib/logger.js';
-import { DUE_QUEUE, type DueJobData, SWEEP_QUEUE, type SweepJobData } from './queues.js';
+import { DUE_QUEUE, type DueJobData, SWEEP_QUEUE, type SweepJobData, sweepIdOf } from './queues.js';
 import { runSweep, type SweepDeps, type SweepReport } from './sweep.js';
 
 export function createSweepWorker(options: {
@@ -40,7 +39,7 @@ export function createSweepWorker(options: {
       let lastReport = 0;
       let lastPhase = 0;
       const report = await runSweep(deps, {
-        id: job.data.sweepId ?? randomUUID(),
+        id: sweepIdOf(job),
         trigger: job.data.trigger,
         ...(signal ? { signal } : {}),
         onProgress: (progress) => {

@@ -1,5 +1,6 @@
 /**
- * The webhook routes: `POST /webhooks/billing` (Standard Webhooks) and `POST /webhooks/stripe`.
+ * The webhook routes: `POST /webhooks/billing` (Standard Webhooks), `/stripe`, and one per billing
+ * system (`/paddle`, `/chargebee`, `/lago`, `/orb`, `/polar`; see senders.ts).
  * Every delivery goes the same way: secret configured (else 503) → body within 256 KiB (413) →
  * signature on the raw bytes (401) → JSON (400) → shape (422) → ingest (503 if Postgres is
  * unreachable) → 200 `{"status": …}`. Each refusal is a short `{"error": …}`, writes nothing, and
@@ -16,13 +17,10 @@ import type { Clock } from '../lib/clock.js';
 import { classify } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics, WebhookRejection, WebhookSource } from '../metrics.js';
-import { parseBillingEvent } from './billing.js';
 import { batchedWebhookEnqueue } from './enqueueBatcher.js';
 import { type Ingested, ingestWebhookEvent } from './ingest.js';
-import { parseStripeEvent } from './stripe.js';
-import type { ParsedEvent, Verdict, WebhookEvent } from './types.js';
-import { createStandardVerifier, single } from './verifyStandard.js';
-import { verifyStripeSignature } from './verifyStripe.js';
+import { sendersOf } from './senders.js';
+import type { Sender, WebhookEvent } from './types.js';
 
 /** The largest body accepted; larger ones are answered 413 before they are read to the end. */
 export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
@@ -35,41 +33,6 @@ export interface WebhookDeps {
   readonly syncQueue: SyncQueue;
   readonly metrics: Metrics;
   readonly clock: Clock;
-}
-
-/** What differs between senders: how a delivery is verified and how its body is read. */
-interface Sender {
-  readonly source: WebhookSource;
-  readonly path: string;
-  /** Undefined when no secret is configured: the route answers 503. */
-  readonly verify:
-    ((raw: Buffer, headers: IncomingHttpHeaders, nowMs: number) => Verdict) | undefined;
-  readonly parse: (json: unknown, headers: IncomingHttpHeaders) => ParsedEvent;
-}
-
-function sendersOf(config: Config): Sender[] {
-  const billing = config.billingWebhookSecrets.length
-    ? createStandardVerifier(config.billingWebhookSecrets)
-    : undefined;
-  const stripeSecret = config.stripeWebhookSecret;
-  return [
-    {
-      source: 'billing',
-      path: '/webhooks/billing',
-      verify: billing,
-      // Verified, so the header is there: it is the event id, the same on every retry.
-      parse: (json, headers) => parseBillingEvent(json, single(headers['webhook-id']) ?? ''),
-    },
-    {
-      source: 'stripe',
-      path: '/webhooks/stripe',
-      verify: stripeSecret
-        ? (raw, headers, now) =>
-            verifyStripeSignature(raw, headers['stripe-signature'], stripeSecret, now)
-        : undefined,
-      parse: (json) => parseStripeEvent(json),
-    },
-  ];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -129,7 +92,7 @@ function refusalFor(error: unknown): Refusal & { cause: string } {
  * its content type (signatures are over the bytes, not over a re-serialised parse).
  */
 export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Promise<void> {
-  const senders = sendersOf(deps.config);
+  const senders = sendersOf(deps.config, deps.clock);
   const log = deps.logger.child({ component: 'webhooks' });
   // Built once, not per request: the batcher must be shared by every delivery to batch them.
   const ingestDeps = { ...deps, logger: log, enqueue: batchedWebhookEnqueue(deps.syncQueue) };

@@ -5,6 +5,8 @@
  * - **event**: what happened, with the sender's id (`webhook-id`, Stripe's `evt_…`) and time.
  * - **customer change**: the fields of `customers` an event sets; absent fields stay as they are.
  */
+import type { IncomingHttpHeaders } from 'node:http';
+
 import type { CustomerStatus } from '../core/types.js';
 import type { WebhookSource } from '../metrics.js';
 
@@ -35,3 +37,16 @@ export type ParsedEvent = { ok: true; event: WebhookEvent } | { ok: false; error
 
 /** What signature verification gives; `reason` is short and safe to answer and log. */
 export type Verdict = { ok: true } | { ok: false; reason: string };
+
+/** Checks a delivery's raw bytes and headers at a time (ms since the epoch). */
+export type Verifier = (raw: Buffer, headers: IncomingHttpHeaders, nowMs: number) => Verdict;
+
+/** What differs between senders: how a delivery is verified and how its body is read. */
+export interface Sender {
+  readonly source: WebhookSource;
+  readonly path: string;
+  /** Undefined when no secret is configured: the route answers 503. */
+  readonly verify: Verifier | undefined;
+  /** Reads a verified body; the headers give the event id where the sender puts it there. */
+  readonly parse: (json: unknown, headers: IncomingHttpHeaders) => ParsedEvent;
+}

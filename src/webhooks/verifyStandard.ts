@@ -1,5 +1,6 @@
 /**
- * Standard Webhooks verification (https://www.standardwebhooks.com): the signature is
+ * Standard Webhooks verification (https://www.standardwebhooks.com), under the `webhook-*` or the
+ * `svix-*` header names: the signature is
  * `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, several may be sent space-separated, and the
  * timestamp must be within ±5 minutes.
  *
@@ -31,9 +32,7 @@ export type StandardVerifier = (
 export function createStandardVerifier(secrets: readonly string[]): StandardVerifier {
   const hooks = secrets.map((secret) => new Webhook(secret));
   return (raw, headers, nowMs) => {
-    const id = single(headers['webhook-id']);
-    const timestamp = single(headers['webhook-timestamp']);
-    const signatures = single(headers['webhook-signature']);
+    const { id, timestamp, signatures } = standardHeaders(headers);
     if (!id || !timestamp || !signatures) return { ok: false, reason: 'missing webhook headers' };
     if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'invalid webhook-timestamp' };
     const seconds = Number(timestamp);
@@ -51,6 +50,23 @@ export function createStandardVerifier(secrets: readonly string[]): StandardVeri
       }
     }
     return { ok: false, reason: 'no matching signature' };
+  };
+}
+
+/**
+ * The three headers, as `webhook-*` or as Svix-powered senders name them (`svix-*`): the same
+ * scheme under Svix's original names. A set is taken whole from one family, never mixed.
+ */
+export function standardHeaders(headers: IncomingHttpHeaders): {
+  id: string | undefined;
+  timestamp: string | undefined;
+  signatures: string | undefined;
+} {
+  const prefix = headers['webhook-id'] !== undefined ? 'webhook' : 'svix';
+  return {
+    id: single(headers[`${prefix}-id`]),
+    timestamp: single(headers[`${prefix}-timestamp`]),
+    signatures: single(headers[`${prefix}-signature`]),
   };
 }
 

@@ -127,7 +127,9 @@ describe('tokens', () => {
 
   it('a configured organization wins over the token response', async () => {
     const t = setup({ organizationId: 'configured-org' });
-    t.answer('GET', '/api/v1/workspaces/a', [{ status: 200, body: workspace('a') }]);
+    t.answer('GET', '/api/v1/workspaces/a', [
+      { status: 200, body: { ...workspace('a'), organization_id: 'configured-org' } },
+    ]);
     await t.client.getWorkspace('a');
     expect(t.seen[0]?.headers['x-organization-id']).toBe('configured-org');
   });
@@ -210,6 +212,23 @@ describe('answers and failures', () => {
     expect(odd.message).toContain('tombstone');
     // Not JSON at all (a proxy's page, a cut body) may cure itself: retryable (see hostile answers).
     await expect(t.client.getWorkspace('html')).rejects.toBeInstanceOf(RetryableError);
+  });
+
+  it('a tombstone is gone like a 404; another organization’s workspace is refused', async () => {
+    const t = setup();
+    t.answer('GET', '/api/v1/workspaces/dead', [
+      { status: 200, body: { ...workspace('dead'), tombstone: true } },
+    ]);
+    t.answer('GET', '/api/v1/workspaces/theirs', [
+      {
+        status: 200,
+        body: { ...workspace('theirs'), organization_id: '22222222-2222-4222-8222-222222222222' },
+      },
+    ]);
+    await expect(t.client.getWorkspace('dead')).resolves.toBeUndefined();
+    const error = (await t.client.getWorkspace('theirs').catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toMatch(/belongs to organization 22222222/);
   });
 
   it('a permanent 422 is thrown at once with a readable message', async () => {
@@ -323,6 +342,26 @@ describe('listWorkspaces', () => {
     expect(ids).toEqual(['a', 'b', 'c']);
     expect(t.seen[0]?.path).toBe('/api/v1/workspaces?limit=100&status=active&name_contains=Ac+me');
     expect(t.seen[1]?.path).toBe('/api/v1/workspaces?limit=100&cursor=eyJvZmZzZXQiOjEwMH0%3D');
+  });
+
+  it('leaves out tombstones and workspaces of another organization', async () => {
+    const t = setup();
+    t.answer('GET', '/api/v1/workspaces', [
+      {
+        status: 200,
+        body: {
+          data: [
+            workspace('a'),
+            { ...workspace('dead'), tombstone: true },
+            { ...workspace('theirs'), organization_id: '22222222-2222-4222-8222-222222222222' },
+          ],
+          next: null,
+        },
+      },
+    ]);
+    const ids: string[] = [];
+    for await (const p of t.client.listWorkspaces()) ids.push(...p.map((w) => w.id));
+    expect(ids).toEqual(['a']);
   });
 
   it('refuses a next link to another host, before sending the token there', async () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, loadConfig, requireCredentials } from '../../src/config.js';
+import { generateKeyPairSync } from 'node:crypto';
+
+import { ConfigError, loadConfig, requireCredentials, secretsOf } from '../../src/config.js';
 import { DAY, MINUTE, SECOND } from '../../src/lib/duration.js';
 
 describe('loadConfig', () => {
@@ -90,6 +92,17 @@ describe('loadConfig', () => {
     AGENT_ENGINE_ORGANIZATION_ID: ['org id', 'x\ny'],
     BILLING_WEBHOOK_SECRET: ['hunter2', 'whsec_!', 'whsec_short', 'whsec_$$$$$$$$$$'],
     STRIPE_WEBHOOK_SECRET: ['whsec_abc def', 'x\ny'],
+    PADDLE_WEBHOOK_SECRET: ['pdl ntfset', 'x\ny'],
+    CHARGEBEE_WEBHOOK_USERNAME: ['user:name', 'only-the-username'],
+    CHARGEBEE_WEBHOOK_PASSWORD: ['only-the-password'],
+    LAGO_WEBHOOK_SECRET: ['two words'],
+    LAGO_WEBHOOK_PUBLIC_KEY: [
+      'not a key',
+      '-----BEGIN PUBLIC KEY-----\nxx\n-----END PUBLIC KEY-----',
+    ],
+    ORB_WEBHOOK_SECRET: ['two words'],
+    POLAR_WEBHOOK_SECRET: ['two words'],
+    BILLING_CUSTOMER_ID_KEY: ['customer id', 'x\ny'],
     PORT: ['http', '-1', '65536', '80.5', '1e3'],
     HOST: ['not a host!', 'a b', '$(reboot)'],
     SWEEP_EVERY: ['soon', '0', '500ms', '15', '-1m', '1w'],
@@ -135,10 +148,12 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as Error).message;
-    expect(message.startsWith(`${name}=`) || message.startsWith(`${name} is`)).toBe(true);
-    expect(message).toMatch(/is (invalid|required): expected \S/);
+    // One line, starting with the variable (or the pair it belongs to), saying what was expected.
+    expect(message).toContain(name);
+    expect(message).toMatch(/^[A-Z_]+[= ]/);
+    expect(message).toMatch(/(is|are) (invalid|required): expected \S/);
     expect(message).not.toContain('\n');
-    if (/SECRET|TOKEN/.test(name)) expect(message).not.toContain(value);
+    if (/SECRET|TOKEN|PASSWORD|PUBLIC_KEY/.test(name)) expect(message).not.toContain(value);
   });
 
   it('accepts the new durations', () => {
@@ -166,5 +181,56 @@ describe('loadConfig', () => {
         loadConfig({ AGENT_ENGINE_CLIENT_ID: 'a', AGENT_ENGINE_CLIENT_SECRET: 'b' }),
       ),
     ).toEqual({ clientId: 'a', clientSecret: 'b' });
+  });
+
+  describe("the billing systems' variables", () => {
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
+
+    it('reads each, all unset by default; every secret is scrubbed from logs', () => {
+      expect(loadConfig({})).toMatchObject({
+        paddleWebhookSecret: undefined,
+        chargebeeWebhookAuth: undefined,
+        lagoWebhookSecret: undefined,
+        lagoWebhookPublicKey: undefined,
+        orbWebhookSecret: undefined,
+        polarWebhookSecret: undefined,
+        billingCustomerIdKey: undefined,
+      });
+      const config = loadConfig({
+        PADDLE_WEBHOOK_SECRET: 'pdl_1',
+        CHARGEBEE_WEBHOOK_USERNAME: 'cb',
+        CHARGEBEE_WEBHOOK_PASSWORD: 'cb:pw',
+        LAGO_WEBHOOK_SECRET: 'lago_1',
+        LAGO_WEBHOOK_PUBLIC_KEY: Buffer.from(pem).toString('base64'),
+        ORB_WEBHOOK_SECRET: 'orb_1',
+        POLAR_WEBHOOK_SECRET: 'polar_1',
+        BILLING_CUSTOMER_ID_KEY: 'account_id',
+      });
+      expect(config.chargebeeWebhookAuth).toEqual({ username: 'cb', password: 'cb:pw' });
+      // Lago's API gives the key as base64 of the PEM; it is kept as the PEM.
+      expect(config.lagoWebhookPublicKey).toBe(pem.trim());
+      expect(loadConfig({ LAGO_WEBHOOK_PUBLIC_KEY: pem }).lagoWebhookPublicKey).toBe(pem.trim());
+      expect(config.billingCustomerIdKey).toBe('account_id');
+      expect(secretsOf(config)).toEqual(
+        expect.arrayContaining(['pdl_1', 'cb:pw', 'lago_1', 'orb_1', 'polar_1']),
+      );
+    });
+
+    it.each([
+      [{ CHARGEBEE_WEBHOOK_USERNAME: 'cb' }, 'CHARGEBEE_WEBHOOK_USERNAME and'],
+      [{ CHARGEBEE_WEBHOOK_PASSWORD: 'hunter2' }, 'CHARGEBEE_WEBHOOK_USERNAME and'],
+      [{ LAGO_WEBHOOK_PUBLIC_KEY: 'hunter2' }, 'LAGO_WEBHOOK_PUBLIC_KEY is invalid'],
+    ])('rejects %j with one line that names it and echoes nothing', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+      try {
+        loadConfig(env);
+      } catch (error) {
+        expect((error as Error).message).not.toContain('hunter2');
+        expect((error as Error).message).not.toContain('\n');
+      }
+    });
   });
 });

@@ -79,7 +79,7 @@ export function scopedTokenInfo(ctx: RequestContext): Reply {
   const workspace = ctx.sim.store.get(ctx.grant.workspaceId);
   if (!workspace) return WORKSPACE_NOT_FOUND;
   return ok({
-    organization_id: ctx.sim.organizationId,
+    organization_id: workspace.organizationId,
     workspace_id: workspace.id,
     workspace_name: workspace.name,
   });

@@ -1,6 +1,7 @@
 /**
  * The workspace routes other than the list: stats, get, partial update, delete. Unknown and
- * tombstoned ids answer 404 alike, as the real API does.
+ * tombstoned ids answer 404 alike, as the real API does, unless the `tombstoneOnGet` fault makes a
+ * GET answer a deleted id with its object and `tombstone: true`.
  */
 import type { WorkspaceStatus } from '../../core/types.js';
 import {
@@ -25,7 +26,9 @@ export function workspaceStats(ctx: RequestContext): Reply {
 
 /** `GET /api/v1/workspaces/{id}`. */
 export function getWorkspace(ctx: RequestContext): Reply {
-  const workspace = ctx.sim.store.get(idOf(ctx));
+  const workspace = ctx.sim.faults.settings.tombstoneOnGet
+    ? ctx.sim.store.getIncludingDeleted(idOf(ctx))
+    : ctx.sim.store.get(idOf(ctx));
   return workspace ? workspaceReply(workspace) : WORKSPACE_NOT_FOUND;
 }
 
