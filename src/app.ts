@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { Dispatcher } from 'undici';
 
 import { createAgentEngine } from './agent-engine/client.js';
-import { RedisRateLimiter } from './agent-engine/rate-limiter.js';
+import { type RateLimiter, RedisRateLimiter } from './agent-engine/rate-limiter.js';
 import type { RetryOptions } from './agent-engine/retry.js';
 import type { AgentEngine } from './agent-engine/types.js';
 import { type Config, requireCredentials, secretsOf } from './config.js';
@@ -49,6 +49,8 @@ export interface App extends AsyncDisposable {
   readonly syncQueue: SyncQueue;
   readonly metrics: Metrics;
   readonly breaker: Breaker;
+  /** The API rate limit every daemon shares, with the pause a 429 imposes on all of them. */
+  readonly rateLimiter: RateLimiter;
   readonly policy: Policy;
   /** The Agent Engine client; throws a ConfigError when credentials are missing. */
   engine(): AgentEngine;
@@ -86,6 +88,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const metrics = createMetrics();
   const breaker = new Breaker(redis, config.queuePrefix, options.breaker);
   const policy = policyOf(config);
+  const rateLimiter = new RedisRateLimiter(
+    redis,
+    `${config.queuePrefix}:api-rate`,
+    config.apiRateLimit,
+  );
 
   let engine: AgentEngine | undefined;
   const getEngine = (): AgentEngine => {
@@ -103,11 +110,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       requestTimeoutMs: config.requestTimeoutMs,
       logger: logger.child({ component: 'agent-engine' }),
       observer: metrics.observer,
-      rateLimiter: new RedisRateLimiter(
-        redis,
-        `${config.queuePrefix}:api-rate`,
-        config.apiRateLimit,
-      ),
+      rateLimiter,
+      retry: { retryAfterCapMs: config.maxRetryAfterMs, ...options.clientRetry },
     });
     releasers.add('agent engine client', () => built.close?.());
     engine = built;
@@ -129,10 +133,19 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     syncQueue,
     metrics,
     breaker,
+    rateLimiter,
     policy,
     releasers,
     engine: getEngine,
-    sweepDeps: () => ({ pool, engine: getEngine(), policy, clock, logger, syncQueue }),
+    sweepDeps: () => ({
+      pool,
+      engine: getEngine(),
+      policy,
+      clock,
+      logger,
+      syncQueue,
+      lockDurationMs: config.lockDurationMs,
+    }),
     syncDeps: () => ({
       pool,
       engine: getEngine(),

@@ -2,6 +2,7 @@
  * The daemon (`npm start`): the shared services of `createApp`, plus the workers, the sweep
  * schedule, the change listener and the HTTP server, each registered for release as it starts.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import type { Worker } from 'bullmq';
@@ -16,6 +17,7 @@ import { MINUTE, SECOND } from './lib/duration.js';
 import { toError } from './lib/errors.js';
 import type { Logger } from './lib/logger.js';
 import { listenForChanges } from './sync/notifications.js';
+import { runRetention } from './sync/retention.js';
 import { assertSweepSchedule } from './sync/queues.js';
 import { createDueWorker, createSweepWorker } from './sync/sweepWorker.js';
 import { createSyncWorker } from './sync/worker.js';
@@ -49,6 +51,8 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       ),
     );
 
+    metrics.setPauseSource(() => app.rateLimiter.pausedUntil());
+
     // The schedule: asserted now and again periodically, so it heals after Redis loses its data.
     const reassert = async () => {
       try {
@@ -61,13 +65,17 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
     };
     await reassert();
     const reassertTimer = setInterval(() => void reassert(), Math.min(config.sweepEveryMs, MINUTE));
-    const pruneTimer = setInterval(
-      () =>
-        void pruneWebhookEvents(app.db, new Date(clock.now() - WEBHOOK_EVENT_RETENTION_MS)).catch(
-          () => {},
-        ),
-      60 * MINUTE,
-    );
+    const prune = () => {
+      void pruneWebhookEvents(app.db, new Date(clock.now() - WEBHOOK_EVENT_RETENTION_MS)).catch(
+        () => {},
+      );
+      const retention = { pool: app.pool, clock, logger, retentionMs: config.retentionMs };
+      void runRetention(retention).catch((e: unknown) =>
+        logger.warn({ err: toError(e).message }, 'retention job failed; the next hour retries'),
+      );
+    };
+    prune();
+    const pruneTimer = setInterval(prune, 60 * MINUTE);
     releasers.add('timers', () => {
       clearInterval(reassertTimer);
       clearInterval(pruneTimer);
@@ -77,6 +85,12 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       databaseUrl: config.databaseUrl,
       syncQueue: app.syncQueue,
       logger,
+      // Too many direct writes at once to queue one by one: one sweep finds them all. The job id
+      // makes it one per minute across every daemon, however long the burst lasts.
+      onOverflow: async () => {
+        const jobId = `overflow-${Math.floor(clock.now() / MINUTE)}`;
+        await queues.sweep.add('sweep', { trigger: 'overflow', sweepId: randomUUID() }, { jobId });
+      },
     });
     releasers.add('change listener', () => listener.close());
     // Started means listening: a direct write from now on reaches a sync (bounded wait; the
@@ -147,6 +161,7 @@ function startWorkers(app: App, config: Config): () => Promise<void> {
     onSwept: (report, ms) => metrics.recordSweep(report, ms),
     onFailed: () => metrics.sweeps.inc({ outcome: 'failed' }),
     jitterMs: Math.min(config.sweepEveryMs * 0.05, 30 * SECOND),
+    lockDurationMs: config.lockDurationMs,
   });
   const dueWorker = createDueWorker({
     connection: workerRedis,

@@ -34,8 +34,9 @@ export const customers = pgTable(
   },
   (t) => [
     check('customers_status_check', sql`${t.status} in ('active','inactive','deleted')`),
-    // Finds who else wants a workspace name (the default template is the name itself).
-    index('customers_name_idx').on(t.name),
+    // Finds who else wants a workspace name (the default template is the name itself). A hash
+    // index: a btree entry cannot hold a name over ~2,700 bytes, a hash index holds any length.
+    index('customers_name_hash_idx').using('hash', t.name),
   ],
 );
 
@@ -163,6 +164,8 @@ export const audit = pgTable(
   },
   (t) => [
     index('audit_customer_idx').on(t.customerId, t.at),
+    // The retention job's deletes by age.
+    index('audit_at_idx').on(t.at),
     index('audit_destructive_idx')
       .on(t.at)
       .where(sql`${t.destructive}`),
@@ -189,6 +192,7 @@ export const syncState = pgTable(
     index('sync_state_failed_idx')
       .on(t.at)
       .where(sql`${t.outcome} = 'failed'`),
+    index('sync_state_at_idx').on(t.at),
   ],
 );
 
@@ -216,4 +220,16 @@ export const customerEventMarks = pgTable('customer_event_marks', {
   customerId: text('customer_id').primaryKey(),
   lastEventAt: tz('last_event_at').notNull(),
   lastEventId: text('last_event_id').notNull(),
+});
+
+/**
+ * Leases: a named lock held by one daemon until `expires_at` (Postgres's clock), renewed by its
+ * holder while it works (the sweep), or left to lapse (the daily retention job). A holder that
+ * vanishes simply stops renewing.
+ */
+export const leases = pgTable('leases', {
+  name: text('name').primaryKey(),
+  /** A random id per holding (never a host name): only its holder renews or releases it. */
+  holder: text('holder').notNull(),
+  expiresAt: tz('expires_at').notNull(),
 });

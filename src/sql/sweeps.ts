@@ -257,3 +257,23 @@ export async function updateSweepRow(
     ],
   );
 }
+
+/**
+ * Marks failed every sweep still `running` but `current`: called by the sweep lease's new holder,
+ * when no other sweep can be alive (a live one renews its lease), so those were left by dead or
+ * stopped daemons.
+ */
+export async function failAbandonedSweeps(
+  db: Queryable,
+  current: string,
+  at: Date,
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `update sweeps set outcome = 'failed', finished_at = $2,
+            error = 'abandoned: its daemon stopped before finishing (the next sweep took the lock)'
+      where outcome = 'running' and id <> $1
+      returning id`,
+    [current, at],
+  );
+  return rows.map((r) => r.id);
+}

@@ -26,6 +26,7 @@ import {
 } from '../core/planner.js';
 import type { Change, Conflict, WorkspaceState } from '../core/types.js';
 import type { Clock } from '../lib/clock.js';
+import { SECOND } from '../lib/duration.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { openCustomerFacts } from '../sql/customerFacts.js';
@@ -40,6 +41,7 @@ import {
 import {
   createSweepRow,
   decideHolds,
+  failAbandonedSweeps,
   linkedCount,
   nextSubjectsToQueue,
   orphansOf,
@@ -49,9 +51,8 @@ import {
   replaceOrphans,
   updateSweepRow,
 } from '../sql/sweeps.js';
+import { takeSweepLease } from './sweepLease.js';
 
-/** An arbitrary constant naming the one-sweep-at-a-time lock. */
-const SWEEP_LOCK = 0x73_77_65_65; // "swee"
 const BATCH = 2000;
 
 export interface SweepDeps {
@@ -61,6 +62,8 @@ export interface SweepDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly syncQueue: SyncQueue;
+  /** How long the sweep lease lasts unrenewed (LOCK_DURATION); default 30 s. */
+  readonly lockDurationMs?: number;
 }
 
 export interface SweepProgress {
@@ -73,7 +76,7 @@ export interface SweepProgress {
 
 export interface SweepOptions {
   readonly id?: string;
-  readonly trigger: 'schedule' | 'manual';
+  readonly trigger: 'schedule' | 'manual' | 'overflow';
   /** Plan only: nothing is held, queued or recorded beyond this call (the `plan` command). */
   readonly dryRun?: boolean;
   readonly onProgress?: (progress: SweepProgress) => void;
@@ -81,6 +84,8 @@ export interface SweepOptions {
   readonly onConflict?: (conflict: Conflict) => void;
   readonly onOrphan?: (orphan: WorkspaceState) => void;
   readonly signal?: AbortSignal;
+  /** How long to wait for another sweep's lock before skipping; default one LOCK_DURATION. */
+  readonly lockWaitMs?: number;
 }
 
 export interface SweepReport {
@@ -100,24 +105,28 @@ async function databaseNow(pool: pg.Pool): Promise<number> {
 
 export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepReport> {
   const id = options.id ?? randomUUID();
-  const lock = await deps.pool.connect();
+  if (options.dryRun) return sweepLocked(deps, { ...options, id });
+  const lockMs = deps.lockDurationMs ?? 30 * SECOND;
+  const lease = await takeSweepLease(deps.pool, id, lockMs, deps.logger, {
+    waitMs: options.lockWaitMs ?? lockMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (!lease) {
+    deps.logger.info({ sweepId: id }, 'another sweep is running: skipped');
+    return { id, skipped: true, listingComplete: false, held: false, counts: {} };
+  }
   try {
-    if (!options.dryRun) {
-      const { rows } = await lock.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [
-        SWEEP_LOCK,
-      ]);
-      if (!rows[0]?.ok) {
-        deps.logger.info({ sweepId: id }, 'another sweep is running: skipped');
-        return { id, skipped: true, listingComplete: false, held: false, counts: {} };
-      }
+    const abandoned = await failAbandonedSweeps(deps.pool, id, new Date(deps.clock.now()));
+    if (abandoned.length > 0) {
+      deps.logger.warn(
+        { sweeps: abandoned },
+        'marked failed the sweeps a stopped daemon left running',
+      );
     }
-    try {
-      return await sweepLocked(deps, { ...options, id });
-    } finally {
-      if (!options.dryRun) await lock.query('select pg_advisory_unlock($1)', [SWEEP_LOCK]);
-    }
+    const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
+    return await sweepLocked(deps, { ...options, id, signal });
   } finally {
-    lock.release();
+    await lease.release();
   }
 }
 
@@ -190,6 +199,7 @@ async function sweepLocked(
     options.onProgress?.(progress);
     try {
       for (;;) {
+        options.signal?.throwIfAborted();
         const batch = await facts.next(BATCH);
         if (batch.length === 0) break;
         const planned: PlannedRow[] = [];
@@ -243,6 +253,8 @@ async function sweepLocked(
       }
       await recordChanges(pool, id, planned);
     }
+    // A sweep that lost its lock holds nothing or queues nothing more: another one runs now.
+    options.signal?.throwIfAborted();
     const linked = await linkedCount(pool, listing);
     const held = exceedsDestructiveLimit(destructive, linked, policy);
     counts.workspaces = progress.workspaces;
@@ -280,6 +292,7 @@ async function sweepLocked(
     // 4. Queue the syncs, in bulk.
     let lastId = 0;
     for (;;) {
+      options.signal?.throwIfAborted();
       const next = await nextSubjectsToQueue(pool, id, lastId, BATCH);
       if (next.subjects.length === 0 && next.lastId === lastId) break;
       lastId = next.lastId;
