@@ -46,7 +46,7 @@ export function createStandardVerifier(secrets: readonly string[]): StandardVeri
     for (const hook of hooks) {
       const expected = Buffer.from(hook.sign(id, new Date(seconds * 1000), raw).slice(3));
       if (offered.some((sig) => sig.length === expected.length && timingSafeEqual(sig, expected))) {
-        return { ok: true };
+        return { ok: true, signedAtMs: seconds * 1000 };
       }
     }
     return { ok: false, reason: 'no matching signature' };
