@@ -68,6 +68,13 @@ function readDelivery(
   }
   const parsed = sender.parse(json, headers);
   if (!parsed.ok) return { status: 422, reason: 'invalid', message: parsed.error };
+  // Postgres text cannot hold NUL: refused here for every sender, not failed as a 500 at insert.
+  const withNul = (['eventId', 'type', 'customerId'] as const).find((k) =>
+    parsed.event[k]?.includes('\u0000'),
+  );
+  if (withNul) {
+    return { status: 422, reason: 'invalid', message: `${withNul}: must not contain NUL` };
+  }
   // An event "from the future" would make every later event of its customer stale.
   const { signedAtMs } = verdict;
   if (
@@ -166,6 +173,12 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
       done(null, body),
     );
+    // The body is read as bytes whatever it claims to be; a media type Fastify cannot parse
+    // ("garbage", "a, b") would otherwise be refused 415 before the signature is even checked.
+    app.addHook('onRequest', (request, _reply, done) => {
+      request.headers['content-type'] = 'application/octet-stream';
+      done();
+    });
     // Errors raised before the handler runs: body too large, malformed framing or media type.
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const source = senders.find((s) => s.path === request.routeOptions.url)?.source;
