@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { ManualClock } from '../../src/lib/clock.js';
+import { signOrb, signPaddle } from '../fixtures/billingSystems.js';
 import {
   fixture,
   newBillingSecret,
@@ -35,6 +36,10 @@ beforeAll(async () => {
     clock,
     billingSecrets: [BILLING_SECRET],
     stripeSecret: STRIPE_SECRET,
+    env: {
+      PADDLE_WEBHOOK_SECRET: 'pdl_ordering_secret',
+      ORB_WEBHOOK_SECRET: 'orb_ordering_secret',
+    },
   });
 });
 afterAll(async () => {
@@ -160,5 +165,31 @@ describe('a body time ahead of the signed time', () => {
     expect((await stripe({ ...created, id: 'evt_ok', created: T + 300 })).json).toEqual({
       status: 'applied',
     });
+  });
+
+  it('Paddle and Orb: an event time more than 5 minutes after the signed time answers 400', async () => {
+    const ahead = new Date(NOW + 301_000).toISOString();
+    const paddle = JSON.stringify({ ...fixture('paddle/customer.created'), occurred_at: ahead });
+    const p = await server.post(
+      '/webhooks/paddle',
+      paddle,
+      signPaddle('pdl_ordering_secret', paddle, T),
+    );
+    expect(p).toMatchObject({ status: 400, json: { error: expect.stringMatching(/timestamp/) } });
+    const orb = JSON.stringify({ ...fixture('orb/customer.created'), created_at: ahead });
+    const o = await server.post('/webhooks/orb', orb, signOrb('orb_ordering_secret', orb, NOW));
+    expect(o).toMatchObject({ status: 400, json: { error: expect.stringMatching(/timestamp/) } });
+    expect(await snapshot()).toEqual({ customers: [], events: [], marks: [] });
+    // Within the 5 minutes they are taken.
+    const fine = JSON.stringify({
+      ...fixture('paddle/customer.created'),
+      occurred_at: new Date(NOW).toISOString(),
+    });
+    const f = await server.post(
+      '/webhooks/paddle',
+      fine,
+      signPaddle('pdl_ordering_secret', fine, T),
+    );
+    expect(f.json).toEqual({ status: 'applied' });
   });
 });
