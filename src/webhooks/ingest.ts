@@ -102,7 +102,7 @@ export async function ingestWebhookEvent(deps: IngestDeps, event: WebhookEvent):
 }
 
 /** Waits for `work` at most `ms`: undefined when it succeeded in time, else why not. */
-export async function within(work: Promise<void>, ms: number): Promise<string | undefined> {
+async function within(work: Promise<void>, ms: number): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`still pending after ${ms} ms`), ms);
