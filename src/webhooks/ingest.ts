@@ -52,8 +52,11 @@ export interface Ingested extends Recorded {
   readonly queued: boolean;
 }
 
-/** How long a delivery waits for its sync to be queued before it is answered anyway. */
-export const ENQUEUE_BOUND_MS = 1000;
+/**
+ * How long a delivery waits for its sync to be queued before it is answered anyway: short enough
+ * that, with the Postgres round trip, the answer comes within a second when Redis hangs.
+ */
+export const ENQUEUE_BOUND_MS = 750;
 
 /** What ingesting needs; the clock gives `updated_at`, `received_at` and `queued_at`. */
 export interface IngestDeps {
