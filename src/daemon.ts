@@ -22,6 +22,7 @@ import { assertSweepSchedule } from './sync/queues.js';
 import { createDueWorker, createSweepWorker } from './sync/sweepWorker.js';
 import { createSyncWorker } from './sync/worker.js';
 import { pruneWebhookEvents, WEBHOOK_EVENT_RETENTION_MS } from './webhooks/ingest.js';
+import { REQUEUE_EVERY_MS, webhookRequeuer } from './webhooks/requeue.js';
 
 /** A running daemon: workers, schedule, change listener and HTTP server. */
 export interface Daemon extends AsyncDisposable {
@@ -76,9 +77,13 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
     };
     prune();
     const pruneTimer = setInterval(prune, 60 * MINUTE);
+    // Webhook events whose sync was not queued (Redis hung or down): queued again by every daemon.
+    const requeue = webhookRequeuer({ pool: app.pool, syncQueue: app.syncQueue, clock, logger });
+    const requeueTimer = setInterval(() => void requeue(), REQUEUE_EVERY_MS);
     releasers.add('timers', () => {
       clearInterval(reassertTimer);
       clearInterval(pruneTimer);
+      clearInterval(requeueTimer);
     });
 
     const listener = listenForChanges({

@@ -28,6 +28,7 @@ export type WebhookRejection =
   | 'too_large' // 413
   | 'signature' // 401: bad or missing signature, or timestamp outside ±5 min
   | 'not_json' // 400
+  | 'future_timestamp' // 400: event time more than 5 min ahead of the signed time
   | 'invalid' // 422: JSON of the wrong shape
   | 'bad_request' // 4xx from the HTTP layer itself (malformed request)
   | 'unavailable' // 503: Postgres unreachable, nothing acknowledged

@@ -208,18 +208,28 @@ export const webhookEvents = pgTable(
     receivedAt: tz('received_at').notNull(),
     /** applied, stale (older than the last applied), ignored (type we do not act on) */
     result: text('result').notNull(),
+    /** When an applied event's sync was queued; null until then (re-queued by every daemon). */
+    queuedAt: tz('queued_at'),
   },
   (t) => [
     primaryKey({ columns: [t.source, t.eventId] }),
     index('webhook_events_received_idx').on(t.receivedAt),
+    index('webhook_events_unqueued_idx')
+      .on(t.receivedAt)
+      .where(sql`${t.result} = 'applied' and ${t.queuedAt} is null`),
   ],
 );
 
-/** Per customer, the newest event applied: older events change nothing. */
+/**
+ * Per customer, the newest event applied, and per field the last event that set it: an event
+ * older than a field's mark leaves that field alone.
+ */
 export const customerEventMarks = pgTable('customer_event_marks', {
   customerId: text('customer_id').primaryKey(),
   lastEventAt: tz('last_event_at').notNull(),
   lastEventId: text('last_event_id').notNull(),
+  nameEventAt: tz('name_event_at'),
+  statusEventAt: tz('status_event_at'),
 });
 
 /**

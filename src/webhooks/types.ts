@@ -19,8 +19,12 @@ export type WebhookEvent = CustomerEvent<WebhookSource>;
 /** What parsing a verified body gives: an event, or why the body has the wrong shape (422). */
 export type ParsedEvent = { ok: true; event: WebhookEvent } | { ok: false; error: string };
 
-/** What signature verification gives; `reason` is short and safe to answer and log. */
-export type Verdict = { ok: true } | { ok: false; reason: string };
+/**
+ * What signature verification gives; `reason` is short and safe to answer and log. `signedAtMs`
+ * is the time the signature covers (`webhook-timestamp`, Stripe's `t=`), when the scheme has one:
+ * an event claiming to be later than that by more than the tolerance is refused.
+ */
+export type Verdict = { ok: true; signedAtMs?: number } | { ok: false; reason: string };
 
 /** Checks a delivery's raw bytes and headers at a time (ms since the epoch). */
 export type Verifier = (raw: Buffer, headers: IncomingHttpHeaders, nowMs: number) => Verdict;
