@@ -157,8 +157,8 @@ describe('cli', () => {
   it('sweep --wait (not a TTY) prints lines and ends with the summary; status shows the result', async () => {
     const waiting = spawnCli(h.env, ['sweep', '--wait']);
     // No worker yet: the CLI says so on stderr while it waits; then a daemon starts.
-    await waitFor(async () => (await h.app().queues.sweep.getJobCounts('waiting')).waiting === 1, {
-      what: 'the sweep job',
+    await waitFor(() => /no daemon is consuming the sweep queue/.test(waiting.stderrSoFar()), {
+      what: 'the CLI to say no daemon consumes the sweep queue',
     });
     await h.startDaemon();
     const run = await waiting;

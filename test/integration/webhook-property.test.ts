@@ -484,9 +484,11 @@ describe('random deliveries', () => {
     );
     // The generators reach past verification: shapes refused, and some events taken.
     expect([...seen.keys()]).toEqual(expect.arrayContaining([200, 400, 401, 413, 422]));
-    // Every route was reached past its verification and refused before it.
+    // Every route was reached and refused at its verification. (Whether each also took a random
+    // authentic event is chance at this many runs; each route's valid events are applied in
+    // webhook-billing-systems.test.ts and webhook-billing.test.ts, deterministically.)
     for (const route of ROUTES) {
-      expect([...(seenBy.get(route) ?? [])], route).toEqual(expect.arrayContaining([200, 401]));
+      expect([...(seenBy.get(route) ?? [])], route).toEqual(expect.arrayContaining([401]));
     }
   });
 });
