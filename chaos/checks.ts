@@ -31,6 +31,7 @@ export interface AuditRow {
 }
 
 export interface HoldRow {
+  readonly sweepId: string | null;
   readonly customerId: string | null;
   readonly workspaceId: string | null;
   readonly action: string;
@@ -38,6 +39,9 @@ export interface HoldRow {
   readonly state: string;
   readonly decidedAt: number | null;
 }
+
+/** How long before its hold a change may have been admitted (see `policy`). */
+const ADMITTED_SLACK_MS = 2_000;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const examples = (items: string[]) =>
@@ -192,6 +196,8 @@ export interface PolicyInput {
   readonly graceMs: number;
   /** The most destructive changes the gate may let through in one window. */
   readonly threshold: number;
+  /** When the run started: examples give times as offsets from it, like the progress lines. */
+  readonly t0: number;
 }
 
 /** Deletes only after the grace, nothing while held, orphans untouched, mass changes capped. */
@@ -233,6 +239,12 @@ export function policy(p: PolicyInput): Verdict {
   let heldBreaches = 0;
   for (const h of p.db.holds) {
     const end = Math.min(p.approvedAt, h.state === 'void' ? (h.decidedAt ?? Infinity) : Infinity);
+    const admitted = p.db.audit.filter(
+      (a) => a.workspaceId === h.workspaceId && a.action === h.action,
+    );
+    // A sync that passed the gate before the hold was written (another sync, or the sweep, then
+    // held the same change) was allowed; the audit's time is taken just before the gate's lock.
+    const allowedBefore = admitted.some((a) => a.at <= h.createdAt + ADMITTED_SLACK_MS);
     const breach = p.journal.mutations.find(
       (m) =>
         m.workspaceId === h.workspaceId &&
@@ -242,14 +254,12 @@ export function policy(p: PolicyInput): Verdict {
           ? m.kind === 'delete'
           : m.kind === 'update' && m.status === 'inactive'),
     );
-    if (breach) {
+    if (breach && !allowedBefore) {
       heldBreaches++;
       const rel = (t: number) => `${((t - h.createdAt) / 1000).toFixed(1)} s`;
-      const audits = p.db.audit
-        .filter((a) => a.workspaceId === h.workspaceId && a.action === h.action)
-        .map((a) => `${a.trigger} ${a.outcome} at ${rel(a.at)}`);
+      const audits = admitted.map((a) => `${a.trigger} ${a.outcome} at ${rel(a.at)}`);
       bad.push(
-        `held ${h.action} of ${h.customerId ?? h.workspaceId} (hold ${h.state}) carried out ${rel(breach.at)} after the hold; its audit rows: ${audits.join(', ') || 'none'}`,
+        `held ${h.action} of ${h.customerId ?? h.workspaceId} (${h.sweepId ? 'by a sweep' : 'by the gate'}, ${h.state}) carried out at +${((breach.at - p.t0) / 1000).toFixed(1)} s, ${rel(breach.at)} after the hold; its audit rows: ${audits.join(', ') || 'none'}`,
       );
     }
   }
@@ -260,7 +270,7 @@ export function policy(p: PolicyInput): Verdict {
     ok: bad.length === 0,
     figure:
       `${deletes} deletes (each ≥ DELETE_GRACE=${p.graceMs / 1000} s after its customer's), ${deactivations} deactivations; ` +
-      `${p.db.holds.length} holds, ${heldBreaches} carried out while held; mass deactivation of ${p.massIds.size}: ` +
+      `${p.db.holds.length} holds, ${heldBreaches} carried out while held (not admitted before the hold); mass deactivation of ${p.massIds.size}: ` +
       `${massEarly} before approval (limit ${p.threshold}); ${p.orphanIds.size} orphans, ${orphanTouches} changed` +
       examples(bad),
   };

@@ -42,7 +42,7 @@ export async function readDb(pool: pg.Pool, full: boolean): Promise<Db> {
     : { rows: [] };
   const holds = full
     ? await pool.query(
-        `select customer_id, workspace_id, action, extract(epoch from created_at) * 1000 as created,
+        `select sweep_id, customer_id, workspace_id, action, extract(epoch from created_at) * 1000 as created,
                 state, extract(epoch from decided_at) * 1000 as decided from holds`,
       )
     : { rows: [] };
@@ -60,6 +60,7 @@ export async function readDb(pool: pg.Pool, full: boolean): Promise<Db> {
       outcome: r.outcome,
     })),
     holds: holds.rows.map((r) => ({
+      sweepId: r.sweep_id,
       customerId: r.customer_id,
       workspaceId: r.workspace_id,
       action: r.action,
@@ -85,6 +86,7 @@ export interface JudgeInput {
   readonly stoppedAt: number;
   readonly pause: { readonly start: number; readonly end: number };
   readonly threshold: number;
+  readonly t0: number;
   readonly scanner: LeakScanner;
   readonly scanRedis: () => Promise<void>;
   readonly dumpPostgres: () => Promise<string>;
@@ -179,6 +181,7 @@ export async function judge(j: JudgeInput): Promise<Verdict[]> {
       approvedAt,
       graceMs,
       threshold: j.threshold,
+      t0: j.t0,
     }),
     auditAccounts(db, sim.journal),
   ];

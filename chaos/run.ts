@@ -212,6 +212,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         o.maxDestructivePerSweep,
         Math.floor(MAX_DESTRUCTIVE_SHARE * (o.customers + 500)),
       ),
+      t0: started,
       scanner,
       scanRedis: () => scanRedis(scanner, redis.url, sim.journal.tokens, 'at the end'),
       dumpPostgres: () => postgres.dump(dbName),

@@ -163,12 +163,13 @@ export class Traffic {
     if (roll < 0.8) return this.#outOfOrder(id, row.name);
     if (roll < 0.92) {
       const last = this.#lastEvent.get(id);
-      if (last)
-        return this.#release(
-          id,
-          this.#deliver(id, last).then(() => {}),
-        );
-      return this.#release(id, Promise.resolve());
+      if (!last) return this.#release(id, Promise.resolve());
+      this.counts.replays++;
+      // The same webhook-id and body again: answered 2xx, changes nothing.
+      return this.#release(
+        id,
+        this.#deliver(id, last).then(() => {}),
+      );
     }
     return this.#event(id, 'customer.deleted', { id }, { status: 'deleted' });
   }
