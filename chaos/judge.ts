@@ -94,6 +94,29 @@ export interface JudgeInput {
   readonly say: (line: string) => void;
 }
 
+/** The sweeps as one line: how many, by outcome, and the ones after the faults stopped. */
+export async function sweepsFact(pool: pg.Pool, t0: number, stoppedAt: number): Promise<string> {
+  const { rows } = await pool.query<{
+    started: number;
+    took: number | null;
+    outcome: string;
+    error: string | null;
+    trigger: string;
+  }>(
+    `select extract(epoch from started_at) * 1000 as started, trigger, outcome, error,
+            extract(epoch from finished_at - started_at) * 1000 as took
+       from sweeps order by started_at`,
+  );
+  const byOutcome: Record<string, number> = {};
+  for (const r of rows) byOutcome[r.outcome] = (byOutcome[r.outcome] ?? 0) + 1;
+  const at = (ms: number) => `+${((ms - t0) / 1000).toFixed(0)}s`;
+  const list = rows.map(
+    (r) =>
+      `${at(Number(r.started))} ${r.outcome}${r.took === null ? '' : ` ${(Number(r.took) / 1000).toFixed(1)}s`}${r.error ? ` (${r.error.slice(0, 80)})` : ''}`,
+  );
+  return `sweeps: ${rows.length} ${JSON.stringify(byOutcome)}, faults stopped at ${at(stoppedAt)}: ${list.join(', ')}`;
+}
+
 export async function judge(j: JudgeInput): Promise<Verdict[]> {
   const { o, sim, model } = j;
   const graceMs = o.sweepEveryMs;

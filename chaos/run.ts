@@ -23,7 +23,7 @@ import { startFaults } from './faults.js';
 import { LeakScanner } from './leaks.js';
 import { Model } from './model.js';
 import { type ChaosOptions, MAX_DESTRUCTIVE_SHARE } from './options.js';
-import { judge, readDb } from './judge.js';
+import { judge, readDb, sweepsFact } from './judge.js';
 import { resilientPool, startPostgres, startRedis } from './services.js';
 import { Traffic } from './traffic.js';
 
@@ -225,6 +225,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           ? `; fault actions that failed: ${faults.failures.join('; ')}`
           : ''),
       `simulator: ${describeCalls(sim)}`,
+      await sweepsFact(pool, started, stoppedAt),
       `webhooks: ${traffic.counts.events} events sent and ${traffic.counts.replays} replayed, answered 2xx ${JSON.stringify(traffic.counts.outcomes)}, ${traffic.counts.retries} failed deliveries retried, ${traffic.counts.unanswered} never answered; direct writes ${traffic.counts.directWrites} (${traffic.counts.directRetries} retried)`,
       `leak scan: ${scanner.scanned.logLines} log lines, ${scanner.scanned.redisKeys} Redis values, ${(scanner.scanned.postgresBytes / 1e6).toFixed(1)} MB of pg_dump; ${scanner.tokenCount} tokens issued`,
       `wall: ${elapsed()} (faults ${o.durationMs / 1000} s, stopped at +${((stoppedAt - started) / 1000).toFixed(0)} s)`,
