@@ -19,7 +19,8 @@ import { TokenIssuer } from './tokens.js';
 import { isUuid } from './validate.js';
 
 export type { FaultSettings, Faults } from './faults.js';
-export type { ExpiredCall, Journal, MintRecord, MutationRecord } from './journal.js';
+export type { ExpiredCall, MintRecord, MutationRecord } from './journal.js';
+export { Journal } from './journal.js';
 export type { SimStats, SimStatsSnapshot } from './stats.js';
 export type { ListFilter, StorePage, WorkspacePatch } from './store.js';
 export { DEFAULT_NAME, StoreError, WorkspaceStore } from './store.js';
