@@ -5,6 +5,10 @@
  * every invariant. Everything it started is stopped whatever happens.
  */
 import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { Writable } from 'node:stream';
 
@@ -118,9 +122,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       LOG_LEVEL: 'debug',
     };
     const config = loadConfig(env);
+    // Every line is scanned, and kept on disk for a failed run's post-mortem.
+    const logDir = await mkdtemp(join(tmpdir(), 'cs-chaos-logs-'));
+    const logFiles = new Map<string, WriteStream>();
+    const logs = { keep: false };
+    undo.push(async () => {
+      for (const f of logFiles.values()) f.end();
+      if (!logs.keep) await rm(logDir, { recursive: true, force: true });
+    });
     const lines = (name: string) => (line: string) => {
       scanner.setTokens(sim.journal.tokens);
       scanner.logLine(name, line);
+      let file = logFiles.get(name);
+      if (!file) logFiles.set(name, (file = createWriteStream(join(logDir, `${name}.log`))));
+      file.write(`${line}\n`);
     };
     const daemons = await Promise.all(
       ['a', 'b', 'c'].map((name) => startChaosDaemon(name, env, lines(name))),
@@ -230,7 +245,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       `leak scan: ${scanner.scanned.logLines} log lines, ${scanner.scanned.redisKeys} Redis values, ${(scanner.scanned.postgresBytes / 1e6).toFixed(1)} MB of pg_dump; ${scanner.tokenCount} tokens issued`,
       `wall: ${elapsed()} (faults ${o.durationMs / 1000} s, stopped at +${((stoppedAt - started) / 1000).toFixed(0)} s)`,
     ];
-    return { ok: verdicts.every((v) => v.ok), verdicts, facts };
+    const ok = verdicts.every((v) => v.ok);
+    logs.keep = !ok;
+    if (!ok) facts.push(`daemon logs kept in ${logDir}`);
+    return { ok, verdicts, facts };
   } finally {
     for (const step of undo.reverse()) await step().catch(() => {});
   }
