@@ -17,6 +17,7 @@ function options(): ChaosOptions {
       customers: { type: 'string' },
       duration: { type: 'string' },
       'no-postgres-restart': { type: 'boolean', default: false },
+      'keep-logs': { type: 'boolean', default: false },
     },
   });
   let o: ChaosOptions = values.quick ? QUICK : FULL;
@@ -37,6 +38,7 @@ function options(): ChaosOptions {
     };
   }
   if (values['no-postgres-restart']) o = { ...o, restartPostgres: false };
+  if (values['keep-logs']) o = { ...o, keepLogs: true };
   return { ...o, progress: (line) => process.stderr.write(`${line}\n`) };
 }
 

@@ -14,6 +14,8 @@ export interface ChaosOptions {
   readonly massDeactivation: number;
   readonly maxDestructivePerSweep: number;
   readonly restartPostgres: boolean;
+  /** Keep the daemons' logs even when every invariant holds (a failed run always keeps them). */
+  readonly keepLogs?: boolean;
   /** Progress lines (stderr for the CLI; nothing in tests). */
   readonly progress?: (line: string) => void;
 }

@@ -246,8 +246,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       `wall: ${elapsed()} (faults ${o.durationMs / 1000} s, stopped at +${((stoppedAt - started) / 1000).toFixed(0)} s)`,
     ];
     const ok = verdicts.every((v) => v.ok);
-    logs.keep = !ok;
-    if (!ok) facts.push(`daemon logs kept in ${logDir}`);
+    logs.keep = !ok || o.keepLogs === true;
+    if (logs.keep) facts.push(`daemon logs kept in ${logDir}`);
     return { ok, verdicts, facts };
   } finally {
     for (const step of undo.reverse()) await step().catch(() => {});
