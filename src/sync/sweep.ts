@@ -101,6 +101,15 @@ async function databaseNow(pool: pg.Pool): Promise<number> {
 export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepReport> {
   const id = options.id ?? randomUUID();
   const lock = await deps.pool.connect();
+  // The lock's connection sits idle while the sweep runs, and pg emits the loss of an idle
+  // checked-out client as an 'error' event: without a listener that kills the process. The lock
+  // went with the connection (Postgres releases it); the sweep carries on without it.
+  let lost: Error | undefined;
+  const onLost = (error: Error) => {
+    lost = error;
+    deps.logger.warn({ sweepId: id, err: error.message }, 'sweep lock connection lost');
+  };
+  lock.on('error', onLost);
   try {
     if (!options.dryRun) {
       const { rows } = await lock.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [
@@ -114,10 +123,12 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
     try {
       return await sweepLocked(deps, { ...options, id });
     } finally {
-      if (!options.dryRun) await lock.query('select pg_advisory_unlock($1)', [SWEEP_LOCK]);
+      if (!options.dryRun && !lost) await lock.query('select pg_advisory_unlock($1)', [SWEEP_LOCK]);
     }
   } finally {
-    lock.release();
+    lock.off('error', onLost);
+    // A lost connection is destroyed, not handed back to the pool.
+    lock.release(lost);
   }
 }
 
