@@ -28,6 +28,7 @@ export default tseslint.config(
       'src/config.ts',
       'test/**',
       'bench/**',
+      'chaos/**',
       'src/demo/**',
       'src/simulator/main.ts',
       '*.ts',

@@ -26,5 +26,9 @@ export function createDb(
   });
   // An idle client that loses its connection emits here; the next query simply gets another.
   pool.on('error', () => {});
+  // A checked-out client left idle (a sweep's lock or cursor, a lock held across an API call)
+  // emits the loss on itself, where no listener would kill the process. Its next query fails
+  // instead, and the pool drops it when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return { pool, db: drizzle(pool, { schema }) as Db };
 }

@@ -63,6 +63,7 @@ export function scopedToken(ctx: RequestContext): Reply {
   if (!workspace) {
     workspace = sim.store.create(name, 'active');
     sim.stats.workspacesCreated++;
+    sim.journal.mints.push({ at: sim.clock.now(), workspaceId: workspace.id, name });
   }
   const token = sim.tokens.mint(
     { kind: 'scoped', workspaceId: workspace.id },
