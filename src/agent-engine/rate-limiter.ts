@@ -10,8 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { Redis } from 'ioredis';
-
+import type { RedisClient } from '../lib/redisClient.js';
 import { classify } from '../lib/errors.js';
 import { abortedError, sleep } from './retry.js';
 
@@ -90,7 +89,7 @@ const LOCAL_WINDOW_US = 5_000;
  * so an idle limiter leaves nothing behind.
  */
 export class RedisRateLimiter implements RateLimiter {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #key: string;
   readonly #intervalUs: number;
   readonly #toleranceUs: number;
@@ -104,7 +103,7 @@ export class RedisRateLimiter implements RateLimiter {
   #slots: number[] = [];
 
   /** `key` is used as is (e.g. `${queuePrefix}:api-rate`); every sharer must pass the same one. */
-  constructor(redis: Redis, key: string, limit: RateLimit) {
+  constructor(redis: RedisClient, key: string, limit: RateLimit) {
     assertLimit(limit);
     this.#redis = redis;
     this.#key = key;
