@@ -386,7 +386,10 @@ describe('2. a sweep ends, and keeps one id', () => {
     const worker = new Worker(
       SWEEP_QUEUE,
       () => Promise.reject(new Error('the daemon died under it')),
-      { connection: connectRedis(h.config.redisUrl, { maxRetriesPerRequest: null }), prefix: h.prefix },
+      {
+        connection: connectRedis(h.config.redisUrl, { maxRetriesPerRequest: null }),
+        prefix: h.prefix,
+      },
     );
     try {
       const summary = await Promise.race([

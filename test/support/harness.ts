@@ -30,6 +30,8 @@ export interface Harness extends AsyncDisposable {
   /** The environment that gives `config`: for daemons started as child processes. */
   readonly env: Readonly<Record<string, string>>;
   readonly prefix: string;
+  /** One Redis server, or the test Redis Cluster. */
+  readonly redis: RedisMode;
   /** Every log line written by anything this harness started. */
   readonly logs: string[];
   readonly logger: Logger;
@@ -114,6 +116,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     config,
     env,
     prefix,
+    redis: mode,
     logs,
     logger,
     app: () => {

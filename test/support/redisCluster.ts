@@ -27,7 +27,11 @@ export interface LocalRedisCluster {
 export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'cs-redis-cluster-'));
   const servers: ChildProcess[] = [];
+  // Should the test run die without its teardown, its servers die with it.
+  const orphaned = () => servers.forEach((server) => server.kill('SIGKILL'));
+  process.once('exit', orphaned);
   const stop = async () => {
+    process.off('exit', orphaned);
     await Promise.all(servers.map(end));
     await rm(dir, { recursive: true, force: true });
   };
