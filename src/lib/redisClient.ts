@@ -90,15 +90,17 @@ export function hashTag(prefix: string): string | undefined {
 /**
  * Connects to the Redis `url` names. `options` are a single server's; for a cluster they apply
  * to each node's connection, `retryStrategy` becomes the cluster's reconnect strategy and
- * `lazyConnect`/`enableOfflineQueue` apply to the cluster as a whole.
+ * `lazyConnect`/`enableOfflineQueue`/`maxRetriesPerRequest` apply to the cluster as a whole.
  */
 export function connectRedis(url: string, options: RedisOptions = {}): RedisClient {
   const target = parseRedisUrl(url);
   if (!target) throw new Error('REDIS_URL is not a redis://, rediss:// or redis+cluster:// URL');
   if (target.kind === 'single') return new Redis(url, options);
   const { retryStrategy, lazyConnect, enableOfflineQueue, ...perNode } = options;
+  const limit = options.maxRetriesPerRequest;
   return new Cluster([...target.nodes], {
-    ...(retryStrategy ? { clusterRetryStrategy: retryStrategy } : {}),
+    clusterRetryStrategy:
+      retryStrategy ?? (typeof limit === 'number' ? failQueuedAfter(limit) : undefined),
     ...(lazyConnect === undefined ? {} : { lazyConnect }),
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
     redisOptions: {
@@ -108,6 +110,23 @@ export function connectRedis(url: string, options: RedisOptions = {}): RedisClie
       ...(target.tls ? { tls: {} } : {}),
     },
   });
+}
+
+/** ioredis's own delay between attempts to reach a cluster again. */
+const reconnectDelay = (times: number) => Math.min(100 + times * 2, 2000);
+
+/**
+ * A single server's client rejects its queued commands after `maxRetriesPerRequest` failed
+ * reconnects; a Cluster's keeps them until the cluster is back, so a webhook would hang through a
+ * whole outage. This strategy keeps reconnecting but, past `limit` attempts, rejects what waits.
+ * (`flushQueue` is ioredis's own, not in its types: what it does when it gives up for good.)
+ */
+function failQueuedAfter(limit: number) {
+  return function (this: Cluster, times: number): number {
+    const cluster = this as unknown as { flushQueue?: (error: Error) => void };
+    if (times > limit) cluster.flushQueue?.(new Error('Redis Cluster unreachable; reconnecting'));
+    return reconnectDelay(times);
+  };
 }
 
 /**

@@ -21,29 +21,38 @@ export interface LocalRedisCluster {
   /** `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3`, customer-sync's cluster URL. */
   readonly url: string;
   readonly ports: readonly number[];
+  /** An outage: stops the servers, keeping their files. */
+  down(): Promise<void>;
+  /** Starts them again from their files; resolves when the cluster is ok again. */
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'cs-redis-cluster-'));
-  const servers: ChildProcess[] = [];
+  let servers: ChildProcess[] = [];
+  const ports: number[] = [];
   // Should the test run die without its teardown, its servers die with it.
   const orphaned = () => servers.forEach((server) => server.kill('SIGKILL'));
   process.once('exit', orphaned);
+  const down = async () => {
+    await Promise.all(servers.map(end));
+    servers = [];
+  };
+  const start = async () => {
+    servers = ports.map((port) =>
+      spawn('redis-server', serverArgs(dir, port), { stdio: 'ignore' }),
+    );
+    await Promise.all(ports.map(answering));
+  };
   const stop = async () => {
     process.off('exit', orphaned);
-    await Promise.all(servers.map(end));
+    await down();
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const ports: number[] = [];
-    while (ports.length < masters) {
-      const port = await sparePort(ports);
-      const server = spawn('redis-server', serverArgs(dir, port), { stdio: 'ignore' });
-      servers.push(server);
-      ports.push(port);
-    }
-    await Promise.all(ports.map(answering));
+    while (ports.length < masters) ports.push(await sparePort(ports));
+    await start();
     const nodes = ports.map((p) => `${HOST}:${p}`);
     await run('redis-cli', [
       '--cluster',
@@ -54,7 +63,11 @@ export async function startRedisCluster(masters = 3): Promise<LocalRedisCluster>
       '--cluster-yes',
     ]);
     await Promise.all(ports.map(clusterOk));
-    return { url: `redis+cluster://${nodes.join(',')}`, ports, stop };
+    const up = async () => {
+      await start();
+      await Promise.all(ports.map(clusterOk));
+    };
+    return { url: `redis+cluster://${nodes.join(',')}`, ports, down, up, stop };
   } catch (error) {
     await stop();
     throw new Error(
