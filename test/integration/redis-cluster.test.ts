@@ -115,7 +115,8 @@ describe('on a Redis Cluster', () => {
     }
   });
 
-  it('a cluster that cannot be reached is one clear line, without its password', async () => {
+  it('the commands’ preflight reaches a cluster, or says in one line, without its password, why not', async () => {
+    await expect(checkRedis(redisUrl('cluster'))).resolves.toBeUndefined();
     const url = 'redis+cluster://app:hunter2@127.0.0.1:1,127.0.0.1:2';
     const check = checkRedis(url);
     await expect(check).rejects.toBeInstanceOf(UnreachableError);
