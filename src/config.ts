@@ -7,7 +7,7 @@ import { createPublicKey } from 'node:crypto';
 
 import { z } from 'zod';
 
-import { parseDuration, parseRate, type Rate, SECOND } from './lib/duration.js';
+import { HOUR, parseDuration, parseRate, type Rate, SECOND } from './lib/duration.js';
 import { hashTag, parseRedisUrl, redactPassword } from './lib/redisClient.js';
 
 export type OrphanPolicy = 'report' | 'deactivate' | 'delete';
@@ -74,6 +74,13 @@ export interface Config {
   /** Timeout of one Agent Engine request. */
   readonly requestTimeoutMs: number;
   /**
+   * The longest pause a 429's `Retry-After` may impose; a longer one is treated as this. The pause
+   * is shared by every daemon (stored next to the shared rate limit).
+   */
+  readonly maxRetryAfterMs: number;
+  /** Audit rows, finished sweeps and sync state older than this are pruned by a daily job. */
+  readonly retentionMs: number;
+  /**
    * How long a job stays locked to a daemon without a heartbeat: a killed daemon's jobs are
    * retaken by the others after this (BullMQ's lockDuration and stalled check).
    */
@@ -112,6 +119,18 @@ function read<T>(
 function optional(env: Env, name: string): string | undefined {
   const raw = env[name]?.trim();
   return raw === undefined || raw === '' ? undefined : raw;
+}
+
+/**
+ * An optional id, secret or token: sent in headers or compared byte for byte, so only visible
+ * ASCII without spaces (a pasted newline or quote would fail much later, far from its cause).
+ */
+function optionalWord(env: Env, name: string, expected: string): string | undefined {
+  const raw = optional(env, name);
+  if (raw !== undefined && !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError(`${name}=${quote(name, raw)} is invalid: expected ${expected}`);
+  }
+  return raw;
 }
 
 /** Secrets are never echoed back, not even in the error that rejects them (nor a URL's password). */
@@ -221,20 +240,34 @@ export function loadConfig(env: Env): Config {
       'an http(s):// URL',
       urlOf(['http:', 'https:']),
     ).replace(/\/+$/, ''),
-    clientId: optional(env, 'AGENT_ENGINE_CLIENT_ID'),
-    clientSecret: optional(env, 'AGENT_ENGINE_CLIENT_SECRET'),
-    organizationId: optional(env, 'AGENT_ENGINE_ORGANIZATION_ID'),
+    clientId: optionalWord(env, 'AGENT_ENGINE_CLIENT_ID', 'the application client id'),
+    clientSecret: optionalWord(
+      env,
+      'AGENT_ENGINE_CLIENT_SECRET',
+      'the application client secret (no spaces)',
+    ),
+    organizationId: optionalWord(
+      env,
+      'AGENT_ENGINE_ORGANIZATION_ID',
+      'the organization id (no spaces)',
+    ),
     billingWebhookSecrets,
-    stripeWebhookSecret: optional(env, 'STRIPE_WEBHOOK_SECRET'),
-    paddleWebhookSecret: optional(env, 'PADDLE_WEBHOOK_SECRET'),
+    stripeWebhookSecret: optionalWord(env, 'STRIPE_WEBHOOK_SECRET', 'a secret (no spaces)'),
+    paddleWebhookSecret: optionalWord(env, 'PADDLE_WEBHOOK_SECRET', 'a secret (no spaces)'),
     chargebeeWebhookAuth: chargebeeAuth(env),
-    lagoWebhookSecret: optional(env, 'LAGO_WEBHOOK_SECRET'),
+    lagoWebhookSecret: optionalWord(env, 'LAGO_WEBHOOK_SECRET', 'a secret (no spaces)'),
     lagoWebhookPublicKey: lagoPublicKey(env),
-    orbWebhookSecret: optional(env, 'ORB_WEBHOOK_SECRET'),
-    polarWebhookSecret: optional(env, 'POLAR_WEBHOOK_SECRET'),
-    billingCustomerIdKey: optional(env, 'BILLING_CUSTOMER_ID_KEY'),
+    orbWebhookSecret: optionalWord(env, 'ORB_WEBHOOK_SECRET', 'a secret (no spaces)'),
+    polarWebhookSecret: optionalWord(env, 'POLAR_WEBHOOK_SECRET', 'a secret (no spaces)'),
+    billingCustomerIdKey: optionalWord(
+      env,
+      'BILLING_CUSTOMER_ID_KEY',
+      'a metadata key (no spaces)',
+    ),
     port: read(env, 'PORT', '8080', 'a port number 0-65535', intIn(0, 65535)),
-    host: read(env, 'HOST', '0.0.0.0', 'a host name or address', (raw) => raw.trim() || undefined),
+    host: read(env, 'HOST', '0.0.0.0', 'a host name or address', (raw) =>
+      /^[\w.:[\]-]+$/.test(raw.trim()) ? raw.trim() : undefined,
+    ),
     sweepEveryMs: read(
       env,
       'SWEEP_EVERY',
@@ -285,6 +318,20 @@ export function loadConfig(env: Env): Config {
       'a duration of at least 100ms',
       duration(100),
     ),
+    maxRetryAfterMs: read(
+      env,
+      'MAX_RETRY_AFTER',
+      '5m',
+      'a duration of at least 1s like 5m',
+      duration(SECOND),
+    ),
+    retentionMs: read(
+      env,
+      'RETENTION',
+      '90d',
+      'a duration of at least 1h like 90d',
+      duration(HOUR),
+    ),
     lockDurationMs: read(
       env,
       'LOCK_DURATION',
@@ -293,7 +340,7 @@ export function loadConfig(env: Env): Config {
       duration(SECOND),
     ),
     shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT', '30s', 'a duration like 30s', duration()),
-    dashboardToken: optional(env, 'DASHBOARD_TOKEN'),
+    dashboardToken: optionalWord(env, 'DASHBOARD_TOKEN', 'a token (no spaces)'),
   };
   assertClusterReady(config);
   return Object.freeze(config);

@@ -140,7 +140,7 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
       });
       // A tombstone is a deletion, exactly like a 404.
       if (!res.value || res.value.tombstone) return undefined;
-      return ownOrThrow(toWorkspace(res.value), ROUTES.get);
+      return sameWorkspace(ROUTES.get, id, ownOrThrow(toWorkspace(res.value), ROUTES.get));
     },
 
     async updateWorkspace(id, patch, signal) {
@@ -151,11 +151,12 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
         route: ROUTES.update,
         body,
         schema: workspaceAnswer,
+        accept: [404],
         ...opt(signal),
       });
-      const ws = toWorkspace(res.value as NonNullable<typeof res.value>);
-      if (ws.tombstone) throw new PermanentError(`${ROUTES.update}: workspace ${id} is deleted`);
-      return ws;
+      // The answer is the re-read: a 404 or a tombstone says the workspace is gone.
+      if (!res.value || res.value.tombstone) return undefined;
+      return sameWorkspace(ROUTES.update, id, toWorkspace(res.value));
     },
 
     async deleteWorkspace(id, signal) {
@@ -228,6 +229,12 @@ async function getOrCreate(
     return getOrCreate(call, apiBase, name, signal, false);
   }
   const value = info.value as NonNullable<typeof info.value>;
+  // Linked to this customer from here on: a token for a workspace of another name must not be.
+  if (value.workspace_name !== name) {
+    throw new PermanentError(
+      `${ROUTES.scopedTokenInfo} → 200: the scoped token names another workspace than the one asked for`,
+    );
+  }
   return {
     id: value.workspace_id,
     name: value.workspace_name,
@@ -261,10 +268,24 @@ async function* pages(
       ...(list.signal ? { signal: list.signal } : {}),
     });
     const page: WorkspacePage = res.value as WorkspacePage;
+    // More than asked for is not the documented API: a listing we cannot trust is incomplete.
+    if (page.data.length > PAGE_SIZE) {
+      throw new PermanentError(
+        `${ROUTES.list} → 200: a page of ${page.data.length} workspaces, asked for at most ${PAGE_SIZE}`,
+      );
+    }
     // Tombstones are gone, and another organization's workspaces are not ours to see.
     yield page.data.filter((w) => !w.tombstone && !foreign(w.organization_id)).map(toWorkspace);
     url = page.next ? nextPage(page.next, apiBase, seen) : undefined;
   }
+}
+
+/** The workspace an answer describes must be the one asked about: acting on another is worse than failing. */
+function sameWorkspace(route: string, id: string, workspace: Workspace): Workspace {
+  if (workspace.id !== id) {
+    throw new PermanentError(`${route} → 200: the answer describes another workspace`);
+  }
+  return workspace;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -7,6 +7,10 @@
  * (TAT) of the next call. A call reserves its slot at once by pushing the TAT one interval further
  * and then sleeps until its slot comes, so waiting callers never spin and are served in order.
  * `max` calls may go at once (the burst), then one every `perMs / max`.
+ *
+ * A 429 pauses the limit for its (capped) `Retry-After`: {@link RateLimiter.pause}. The Redis
+ * limiter stores the pause's end next to the TAT, so every daemon sharing the budget waits it
+ * out, not only the one that met the 429; the key expires with the pause, which ends by itself.
  */
 import { createHash } from 'node:crypto';
 
@@ -18,6 +22,10 @@ import { abortedError, sleep } from './retry.js';
 export interface RateLimiter {
   /** Waits for a slot; rejects with a RetryableError if `signal` aborts first. */
   acquire(signal?: AbortSignal): Promise<void>;
+  /** No call may go for `ms` from now (a 429's Retry-After); a longer pause in force is kept. */
+  pause(ms: number): Promise<void>;
+  /** When the pause in force ends (epoch ms), or undefined when none is. */
+  pausedUntil(): Promise<number | undefined>;
 }
 
 /** `max` calls per `perMs` milliseconds, with bursts of up to `max`. */
@@ -38,6 +46,8 @@ export class InMemoryRateLimiter implements RateLimiter {
   /** How far ahead of now the TAT may run before callers wait: the burst. */
   readonly #toleranceMs: number;
   #tat = 0;
+  /** The pause's end, on `performance.now()`. */
+  #pauseEnd = 0;
 
   constructor(limit: RateLimit) {
     assertLimit(limit);
@@ -49,9 +59,19 @@ export class InMemoryRateLimiter implements RateLimiter {
     if (signal?.aborted) throw abortedError(signal);
     // Real time, not the injected Clock: a rate is about how fast we actually hit the API.
     const now = performance.now();
-    const tat = Math.max(this.#tat, now);
+    // After a pause calls resume at the steady rate, not in a burst.
+    const tat = Math.max(this.#tat, now, this.#pauseEnd + this.#toleranceMs);
     this.#tat = tat + this.#intervalMs;
     await sleep(tat - this.#toleranceMs - now, signal);
+  }
+
+  async pause(ms: number): Promise<void> {
+    this.#pauseEnd = Math.max(this.#pauseEnd, performance.now() + ms);
+  }
+
+  async pausedUntil(): Promise<number | undefined> {
+    const left = this.#pauseEnd - performance.now();
+    return left > 0 ? Date.now() + left : undefined;
   }
 }
 
@@ -60,7 +80,10 @@ export class InMemoryRateLimiter implements RateLimiter {
  * share). Times are whole microseconds, which a Lua number holds exactly (< 2^53) and
  * `%.0f` writes back without rounding. Reserves `count` consecutive slots and returns how long
  * the caller must wait for the first, in microseconds (the others follow one interval apart).
- * KEYS[1] the TAT key; ARGV[1] interval µs; ARGV[2] burst tolerance µs; ARGV[3] count.
+ * A pause in force (KEYS[2], its end in µs) pushes the TAT past its end plus the tolerance, so
+ * the first call after it waits for the end and the rest follow at the steady rate, not a burst.
+ * KEYS[1] the TAT key; KEYS[2] the pause key; ARGV[1] interval µs; ARGV[2] burst tolerance µs;
+ * ARGV[3] count.
  */
 const GCRA_SCRIPT = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
@@ -71,6 +94,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
+local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
+if pause > now and tat < pause + tolerance then tat = pause + tolerance end
 local nextTat = tat + interval * count
 local ttlMs = math.ceil((nextTat - now) / 1000) + 1000
 redis.call('SET', KEYS[1], string.format('%.0f', nextTat), 'PX', ttlMs)
@@ -80,6 +105,26 @@ return wait
 `;
 
 const GCRA_SHA = createHash('sha1').update(GCRA_SCRIPT).digest('hex');
+
+/**
+ * Extends the shared pause to `now + ARGV[1]` ms on Redis's clock, unless a longer one is in
+ * force; the key expires when the pause ends. Returns the pause's end in epoch µs.
+ */
+const PAUSE_SCRIPT = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local ms = tonumber(ARGV[1])
+local untilUs = now + ms * 1000
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if untilUs > current then
+  redis.call('SET', KEYS[1], string.format('%.0f', untilUs), 'PX', ms)
+  return string.format('%.0f', untilUs)
+end
+return string.format('%.0f', current)
+`;
+
+const PAUSE_SHA = createHash('sha1').update(PAUSE_SCRIPT).digest('hex');
 
 /** How much budget one Redis round trip may reserve for a process, in microseconds. */
 const LOCAL_WINDOW_US = 5_000;
@@ -91,6 +136,7 @@ const LOCAL_WINDOW_US = 5_000;
 export class RedisRateLimiter implements RateLimiter {
   readonly #redis: RedisClient;
   readonly #key: string;
+  readonly #pauseKey: string;
   readonly #intervalUs: number;
   readonly #toleranceUs: number;
   /**
@@ -101,18 +147,52 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #batch: number;
   /** Reserved slots not yet used: when each may go, on `performance.now()`. */
   #slots: number[] = [];
+  /** The end of a pause this process set (epoch ms): its own reserved slots must not undercut it. */
+  #pauseEnd = 0;
 
-  /** `key` is used as is (e.g. `${queuePrefix}:api-rate`); every sharer must pass the same one. */
+  /**
+   * `key` is used as is (e.g. `${queuePrefix}:api-rate`), the pause lives at `${key}:pause`;
+   * every sharer must pass the same key.
+   */
   constructor(redis: RedisClient, key: string, limit: RateLimit) {
     assertLimit(limit);
     this.#redis = redis;
     this.#key = key;
+    this.#pauseKey = `${key}:pause`;
     this.#intervalUs = Math.ceil((limit.perMs * 1000) / limit.max);
     this.#toleranceUs = limit.perMs * 1000 - this.#intervalUs;
     this.#batch = Math.max(1, Math.min(limit.max, Math.floor(LOCAL_WINDOW_US / this.#intervalUs)));
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
+    await this.#acquireSlot(signal);
+    // A slot reserved before this process met a 429 must not go out during the pause it set.
+    while (this.#pauseEnd > Date.now()) {
+      this.#slots = [];
+      await this.#acquireSlot(signal);
+    }
+  }
+
+  async pause(ms: number): Promise<void> {
+    this.#pauseEnd = Math.max(this.#pauseEnd, Date.now() + ms);
+    this.#slots = [];
+    try {
+      await this.#eval(PAUSE_SCRIPT, [this.#pauseKey], [Math.max(1, Math.ceil(ms))]);
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+
+  async pausedUntil(): Promise<number | undefined> {
+    const [value, ttl] = await Promise.all([
+      this.#redis.get(this.#pauseKey),
+      this.#redis.pttl(this.#pauseKey),
+    ]);
+    // The stored end is on Redis's clock; the TTL turns it into ours.
+    return value !== null && ttl > 0 ? Date.now() + ttl : undefined;
+  }
+
+  async #acquireSlot(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) throw abortedError(signal);
     let at = this.#slots.shift();
     if (at === undefined) {
@@ -130,14 +210,22 @@ export class RedisRateLimiter implements RateLimiter {
     await sleep(Math.ceil(at - performance.now()), signal);
   }
 
-  async #step(): Promise<unknown> {
-    const args = [1, this.#key, this.#intervalUs, this.#toleranceUs, this.#batch] as const;
+  #step(): Promise<unknown> {
+    return this.#eval(
+      GCRA_SCRIPT,
+      [this.#key, this.#pauseKey],
+      [this.#intervalUs, this.#toleranceUs, this.#batch],
+    );
+  }
+
+  async #eval(script: string, keys: string[], args: number[]): Promise<unknown> {
+    const sha = script === GCRA_SCRIPT ? GCRA_SHA : PAUSE_SHA;
     try {
-      return await this.#redis.evalsha(GCRA_SHA, ...args);
+      return await this.#redis.evalsha(sha, keys.length, ...keys, ...args);
     } catch (error) {
       // First use on this Redis (or after SCRIPT FLUSH): send the script itself, which caches it.
       if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
-      return this.#redis.eval(GCRA_SCRIPT, ...args);
+      return this.#redis.eval(script, keys.length, ...keys, ...args);
     }
   }
 }

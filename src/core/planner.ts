@@ -89,7 +89,8 @@ export function decideCustomer(facts: CustomerFacts, policy: Policy, now: number
     return { changes: [change('create', null, gone ? MISSING : null)], conflict: null };
   }
   const ws = facts.named.workspace;
-  const changes: Change[] = [change('adopt', ws.id, null)];
+  // `from` of an adoption: the status the listing showed (the sync then needs no GET for it).
+  const changes: Change[] = [change('adopt', ws.id, ws.status)];
   if (customer.status !== ws.status) {
     changes.push(
       change(customer.status === 'active' ? 'activate' : 'deactivate', ws.id, ws.status),

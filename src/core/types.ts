@@ -30,6 +30,11 @@ export interface Link {
   readonly customerId: string;
   readonly workspaceId: string;
   readonly workspaceName: string;
+  /**
+   * The workspace's last-known status (from the last listing or API answer): `missing` when it is
+   * known to be gone, null when unknown (then a sync reads it by id).
+   */
+  readonly workspaceStatus?: WorkspaceStatus | typeof MISSING | null;
   /** When the customer was first seen deleted (ms), or null. */
   readonly deletedSeenAt: number | null;
   /** When its workspace's delete is due (ms), or null. */

@@ -18,6 +18,11 @@ export function createDb(
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'customer-sync',
     connectionTimeoutMillis: 5_000,
+    // A lost peer (VM gone, partition) is noticed by TCP instead of a query hanging for hours.
+    keepAlive: true,
+    // A daemon stopped inside a transaction (SIGSTOP) must not hold its row and advisory locks
+    // for as long as the server keeps the session: the server ends such a session after a minute.
+    idle_in_transaction_session_timeout: 60_000,
   });
   // An idle client that loses its connection emits here; the next query simply gets another.
   pool.on('error', () => {});

@@ -33,6 +33,7 @@ interface LinkRow {
   customer_id: string;
   workspace_id: string;
   workspace_name: string;
+  workspace_status?: string | null;
   deleted_seen_at: Date | null;
   delete_due_at: Date | null;
 }
@@ -53,7 +54,8 @@ export async function readSubject(db: Queryable, customerId: string): Promise<Su
     CustomerRow & { [K in keyof LinkRow]: LinkRow[K] | null } & { open_holds: boolean; now: Date }
   >(
     `select c.id, c.name, c.status, c.created_at, now() as now,
-            l.customer_id, l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at,
+            l.customer_id, l.workspace_id, l.workspace_name, l.workspace_status,
+            l.deleted_seen_at, l.delete_due_at,
             exists (select 1 from holds h
                      where h.customer_id = c.id and h.state in ('held', 'approved')) as open_holds
        from customers c left join customer_links l on l.customer_id = c.id
@@ -74,6 +76,12 @@ export const toLink = (row: LinkRow): Link => ({
   customerId: row.customer_id,
   workspaceId: row.workspace_id,
   workspaceName: row.workspace_name,
+  workspaceStatus:
+    row.workspace_status === 'active' ||
+    row.workspace_status === 'inactive' ||
+    row.workspace_status === 'missing'
+      ? row.workspace_status
+      : null,
   deletedSeenAt: row.deleted_seen_at?.getTime() ?? null,
   deleteDueAt: row.delete_due_at?.getTime() ?? null,
 });

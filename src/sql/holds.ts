@@ -121,28 +121,37 @@ export async function approvalTargetExists(
 
 /**
  * Marks the target's `held` holds approved (one statement: a hold is approved once however many
- * operators race) and returns the subjects to sync again: the customer id, or `workspace:<id>`
- * for an orphan's hold.
+ * operators race), writes one audit row per approval naming who approved it (same statement, so
+ * an approval is never unrecorded), and returns the subjects to sync again: the customer id, or
+ * `workspace:<id>` for an orphan's hold.
  */
 export async function approveHolds(
   db: Queryable,
   target: ApprovalTarget,
-  at: Date,
+  by: string,
 ): Promise<{ holdId: number; subject: string; action: string }[]> {
   const where =
     target.kind === 'hold'
-      ? 'id = $2'
+      ? 'id = $1'
       : target.kind === 'sweep'
-        ? 'sweep_id = $2'
-        : '$2::text is null';
+        ? 'sweep_id = $1'
+        : '$1::text is null';
   const param =
     target.kind === 'hold' ? target.holdId : target.kind === 'sweep' ? target.sweepId : null;
   const { rows } = await db.query(
-    `update holds set state = 'approved', decided_at = $1
-      where state = 'held' and ${where}
-      returning id::int as "holdId", action,
-                coalesce(customer_id, 'workspace:' || workspace_id::text) as subject`,
-    [at, param],
+    `with approved as (
+       update holds set state = 'approved', decided_at = now()
+        where state = 'held' and ${where}
+        returning id, action, sweep_id, customer_id, workspace_id),
+     audited as (
+       insert into audit (at, trigger, sweep_id, customer_id, workspace_id, action, outcome, message)
+       select now(), 'approve', sweep_id, customer_id, workspace_id, action, 'approved',
+              'hold ' || id || ' approved by ' || $2
+         from approved)
+     select id::int as "holdId", action,
+            coalesce(customer_id, 'workspace:' || workspace_id::text) as subject
+       from approved order by id`,
+    [param, by],
   );
   return rows as { holdId: number; subject: string; action: string }[];
 }

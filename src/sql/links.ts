@@ -1,6 +1,7 @@
 /** Writing links: the customer ↔ workspace id pairing, and a deleted customer's due time. */
 import type pg from 'pg';
 
+import type { MISSING, WorkspaceStatus } from '../core/types.js';
 import { PermanentError } from '../lib/errors.js';
 import { linkedCustomerOf } from './customers.js';
 
@@ -43,16 +44,18 @@ export async function storeLink(
   customerId: string,
   workspaceId: string,
   workspaceName: string,
+  workspaceStatus: WorkspaceStatus | null,
 ): Promise<void> {
   try {
     await withWorkspaceLock(pool, workspaceId, (client) =>
       client.query(
-        `insert into customer_links (customer_id, workspace_id, workspace_name, linked_at)
-         values ($1, $2, $3, now())
+        `insert into customer_links (customer_id, workspace_id, workspace_name, workspace_status, linked_at)
+         values ($1, $2, $3, $4, now())
          on conflict (customer_id) do update
            set workspace_id = excluded.workspace_id, workspace_name = excluded.workspace_name,
-               linked_at = excluded.linked_at, deleted_seen_at = null, delete_due_at = null`,
-        [customerId, workspaceId, workspaceName],
+               workspace_status = excluded.workspace_status, linked_at = excluded.linked_at,
+               deleted_seen_at = null, delete_due_at = null`,
+        [customerId, workspaceId, workspaceName, workspaceStatus],
       ),
     );
   } catch (error) {
@@ -66,15 +69,21 @@ export async function storeLink(
   }
 }
 
-export async function setLinkedName(
+/**
+ * Records the linked workspace's state as an API answer showed it (or `missing`), so the next
+ * sync of a customer in step with it makes no call.
+ */
+export async function setLinkedState(
   db: Queryable,
   customerId: string,
-  name: string,
+  workspaceId: string,
+  state: { name?: string; status: WorkspaceStatus | typeof MISSING },
 ): Promise<void> {
-  await db.query('update customer_links set workspace_name = $2 where customer_id = $1', [
-    customerId,
-    name,
-  ]);
+  await db.query(
+    `update customer_links set workspace_name = coalesce($3, workspace_name), workspace_status = $4
+      where customer_id = $1 and workspace_id = $2`,
+    [customerId, workspaceId, state.name ?? null, state.status],
+  );
 }
 
 export async function removeLink(db: Queryable, customerId: string): Promise<void> {

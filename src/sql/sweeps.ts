@@ -160,23 +160,56 @@ export async function nextSubjectsToQueue(
 }
 
 /**
- * Did this sweep plan a plain create for the customer from a complete listing? Then no workspace
- * had the name when it listed, and the one just created is new: setting its status is not a
- * destructive change.
+ * What the sweep's listing said of the workspace a create or adopt it planned will find by name:
+ * a create from a complete listing finds a new workspace (`active`, and setting its status
+ * destroys nothing); an adoption finds the one listed, with the status it had. Null: nothing known.
  */
-export async function plannedFreshCreate(
+export async function plannedFind(
   db: Queryable,
   sweepId: string,
   customerId: string,
-): Promise<boolean> {
-  const { rows } = await db.query(
-    `select 1 from sweep_changes sc join sweeps s on s.id = sc.sweep_id
-      where sc.sweep_id = $1 and sc.customer_id = $2 and sc.action = 'create'
-        and sc.from_state is null and s.listing_complete
+): Promise<{ fresh: boolean; status: 'active' | 'inactive' } | null> {
+  const { rows } = await db.query<{ action: string; from_state: string | null; complete: boolean }>(
+    `select sc.action, sc.from_state, coalesce(s.listing_complete, false) as complete
+       from sweep_changes sc join sweeps s on s.id = sc.sweep_id
+      where sc.sweep_id = $1 and sc.customer_id = $2 and sc.action in ('create', 'adopt')
       limit 1`,
     [sweepId, customerId],
   );
-  return rows.length > 0;
+  const row = rows[0];
+  if (!row) return null;
+  if (row.action === 'create') {
+    return row.from_state === null && row.complete ? { fresh: true, status: 'active' } : null;
+  }
+  const status = row.from_state;
+  return status === 'active' || status === 'inactive' ? { fresh: false, status } : null;
+}
+
+/**
+ * Refreshes the links' last-known state from this listing, for every link it disagrees with
+ * (a complete listing also marks the links whose workspace it did not show as `missing`). Links
+ * made after the listing began are left alone: their state is newer than the listing.
+ */
+export async function refreshLinkStates(
+  db: Queryable,
+  listing: string,
+  listingComplete: boolean,
+  listedSince: Date,
+): Promise<void> {
+  await db.query(
+    `update customer_links l set workspace_name = sw.name, workspace_status = sw.status
+       from ${listing} sw
+      where sw.workspace_id = l.workspace_id and l.linked_at < $1
+        and (l.workspace_name, l.workspace_status) is distinct from (sw.name, sw.status)`,
+    [listedSince],
+  );
+  if (!listingComplete) return;
+  await db.query(
+    `update customer_links l set workspace_status = 'missing'
+      where l.linked_at < $1 and l.workspace_status is distinct from 'missing'
+        and not exists (select 1 from ${listing} sw where sw.workspace_id = l.workspace_id)`,
+    [listedSince],
+  );
 }
 
 /**
@@ -223,4 +256,24 @@ export async function updateSweepRow(
       fields.listingComplete ?? null,
     ],
   );
+}
+
+/**
+ * Marks failed every sweep still `running` but `current`: called by the sweep lease's new holder,
+ * when no other sweep can be alive (a live one renews its lease), so those were left by dead or
+ * stopped daemons.
+ */
+export async function failAbandonedSweeps(
+  db: Queryable,
+  current: string,
+  at: Date,
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `update sweeps set outcome = 'failed', finished_at = $2,
+            error = 'abandoned: its daemon stopped before finishing (the next sweep took the lock)'
+      where outcome = 'running' and id <> $1
+      returning id`,
+    [current, at],
+  );
+  return rows.map((r) => r.id);
 }

@@ -15,37 +15,43 @@ import { PermanentError, toError } from '../lib/errors.js';
 import { finishAudit, startAudit } from '../sql/audit.js';
 import { completeHold } from '../sql/holds.js';
 import { linkedCustomerOf } from '../sql/customers.js';
-import { removeLink, setLinkedName, storeLink, withWorkspaceLock } from '../sql/links.js';
+import { removeLink, setLinkedState, storeLink, withWorkspaceLock } from '../sql/links.js';
 import { admitDestructive } from './destructive.js';
 import { auditEntry, type SyncDeps, type SyncRun } from './syncTypes.js';
 
 export interface Outcome {
   readonly held: boolean;
   readonly workspaceId: string | null;
-  /** After a create or adopt: the workspace found under the name, as the API shows it now. */
+  /** After a create or adopt: the workspace found under the name. */
   readonly found?: WorkspaceState;
   /** The API call was not made: an orphan got linked meanwhile. */
   readonly skipped?: boolean;
+  /** The API answered that the workspace is gone (404 or tombstone): decide again. */
+  readonly gone?: boolean;
 }
 
-interface CallResult {
-  readonly workspaceId: string | null;
-  readonly found?: WorkspaceState;
-  readonly skipped?: boolean;
+type CallResult = Omit<Outcome, 'held'>;
+
+export interface PerformOptions {
+  /** Through the destructive gate; default the planner's {@link isDestructive}. */
+  readonly gated?: boolean;
+  /**
+   * After a create or adopt, the found workspace's status when a sweep's listing already told
+   * it (then no GET is spent on it).
+   */
+  readonly knownStatus?: WorkspaceState['status'];
 }
 
-/**
- * Carries out one change: audit row, API call, link update, audit outcome. `gated` (default: the
- * planner's {@link isDestructive}) sends it through the destructive gate first.
- */
+/** Carries out one change: audit row (through the gate if needed), API call, link, outcome. */
 export async function perform(
   deps: SyncDeps,
   run: SyncRun,
   customer: Customer | null,
   change: Change,
-  gated = isDestructive(change),
+  options: PerformOptions = {},
 ): Promise<Outcome> {
   const { pool } = deps;
+  const gated = options.gated ?? isDestructive(change);
   const entry = auditEntry(run, customer?.id ?? null, change, gated);
   let approvedHold: number | null = null;
   let auditId: number;
@@ -64,12 +70,16 @@ export async function perform(
     auditId = await startAudit(pool, entry);
   }
   try {
-    const result = await call(deps, run, customer, change);
+    const result = await call(deps, run, customer, change, options.knownStatus);
     await finishAudit(
       pool,
       auditId,
-      result.skipped ? 'skipped' : 'ok',
-      result.skipped ? 'the workspace was linked to a customer meanwhile: left alone' : null,
+      result.skipped || result.gone ? 'skipped' : 'ok',
+      result.skipped
+        ? 'the workspace was linked to a customer meanwhile: left alone'
+        : result.gone
+          ? 'the workspace is gone (404 or tombstone)'
+          : null,
       result.workspaceId,
     );
     if (approvedHold !== null) await completeHold(pool, approvedHold);
@@ -84,12 +94,13 @@ export async function perform(
   }
 }
 
-/** The API call(s) of one change. */
+/** The API call of one change (a create: mint + info, and a GET only for an unknown status). */
 async function call(
   deps: SyncDeps,
   run: SyncRun,
   customer: Customer | null,
   change: Change,
+  knownStatus: WorkspaceState['status'] | undefined,
 ): Promise<CallResult> {
   const { pool, engine } = deps;
   const id = change.workspaceId;
@@ -106,22 +117,24 @@ async function call(
           `workspace ${ws.id} is named "${ws.name}", like the organization's default workspace: not linked`,
         );
       }
-      await storeLink(pool, customer.id, ws.id, change.to);
+      await storeLink(pool, customer.id, ws.id, change.to, knownStatus ?? null);
       // Its status may need changing: the caller does that as a change of its own, through the
       // gate (an existing workspace found by name is adopted, not exempted).
+      if (knownStatus) return { workspaceId: ws.id, found: { ...ws, status: knownStatus } };
       const current = await engine.getWorkspace(ws.id, run.signal);
-      return {
-        workspaceId: ws.id,
-        ...(current
-          ? { found: { id: current.id, name: current.name, status: current.status } }
-          : {}),
-      };
+      if (!current) {
+        await setLinkedState(pool, customer.id, ws.id, { status: MISSING });
+        return { workspaceId: ws.id, gone: true };
+      }
+      await setLinkedState(pool, customer.id, ws.id, current);
+      return { workspaceId: ws.id, found: current };
     }
     case 'rename': {
       if (!id || !customer || !change.to)
         throw new PermanentError('rename needs a linked workspace');
+      let answer;
       try {
-        await engine.updateWorkspace(id, { name: change.to }, run.signal);
+        answer = await engine.updateWorkspace(id, { name: change.to }, run.signal);
       } catch (error) {
         const status = (error as { status?: number }).status;
         if (status === 400 || status === 409 || status === 422) {
@@ -132,16 +145,14 @@ async function call(
         }
         throw error;
       }
-      await setLinkedName(pool, customer.id, change.to);
-      return { workspaceId: id };
+      return remember(deps, customer, id, answer);
     }
     case 'activate':
     case 'deactivate': {
       if (!id) throw new PermanentError(`${change.action} needs a workspace`);
       const status = change.action === 'activate' ? 'active' : 'inactive';
       if (!customer) return orphanCall(deps, id, () => engine.updateWorkspace(id, { status }));
-      await engine.updateWorkspace(id, { status }, run.signal);
-      return { workspaceId: id };
+      return remember(deps, customer, id, await engine.updateWorkspace(id, { status }, run.signal));
     }
     case 'delete':
       if (!id) throw new PermanentError('delete needs a workspace');
@@ -151,6 +162,17 @@ async function call(
       await removeLink(pool, customer.id);
       return { workspaceId: id };
   }
+}
+
+/** Records what a PUT answered as the link's last-known state; no answer: the workspace is gone. */
+async function remember(
+  deps: SyncDeps,
+  customer: Customer,
+  workspaceId: string,
+  answer: WorkspaceState | undefined,
+): Promise<CallResult> {
+  await setLinkedState(deps.pool, customer.id, workspaceId, answer ?? { status: MISSING });
+  return answer ? { workspaceId } : { workspaceId, gone: true };
 }
 
 /**

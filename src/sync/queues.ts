@@ -6,7 +6,7 @@
  *   daemon at most one runs and one waits per customer, and a trigger that arrives while one runs
  *   is not lost (client-go's workqueue semantics).
  * - `sweep`: full sweeps, one at a time across all daemons (global concurrency 1, and a Postgres
- *   advisory lock inside the sweep itself).
+ *   lease inside the sweep itself, `sweepLease.ts`).
  * - `due`: delayed reminders (a deleted customer's delete falls due) that, when they fire, queue
  *   an ordinary deduplicated sync, so they never run beside one.
  */
@@ -49,7 +49,7 @@ export function sweepIdOf(job: {
 }
 
 export interface SweepJobData {
-  readonly trigger: 'schedule' | 'manual';
+  readonly trigger: 'schedule' | 'manual' | 'overflow';
   /** Set by `sweep` so the CLI can name the sweep before it runs. */
   readonly sweepId?: string;
 }

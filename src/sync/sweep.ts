@@ -26,6 +26,7 @@ import {
 } from '../core/planner.js';
 import type { Change, Conflict, WorkspaceState } from '../core/types.js';
 import type { Clock } from '../lib/clock.js';
+import { SECOND } from '../lib/duration.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { openCustomerFacts } from '../sql/customerFacts.js';
@@ -40,17 +41,18 @@ import {
 import {
   createSweepRow,
   decideHolds,
+  failAbandonedSweeps,
   linkedCount,
   nextSubjectsToQueue,
   orphansOf,
   type PlannedRow,
   recordChanges,
+  refreshLinkStates,
   replaceOrphans,
   updateSweepRow,
 } from '../sql/sweeps.js';
+import { takeSweepLease } from './sweepLease.js';
 
-/** An arbitrary constant naming the one-sweep-at-a-time lock. */
-const SWEEP_LOCK = 0x73_77_65_65; // "swee"
 const BATCH = 2000;
 
 export interface SweepDeps {
@@ -60,6 +62,8 @@ export interface SweepDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly syncQueue: SyncQueue;
+  /** How long the sweep lease lasts unrenewed (LOCK_DURATION); default 30 s. */
+  readonly lockDurationMs?: number;
 }
 
 export interface SweepProgress {
@@ -72,7 +76,7 @@ export interface SweepProgress {
 
 export interface SweepOptions {
   readonly id?: string;
-  readonly trigger: 'schedule' | 'manual';
+  readonly trigger: 'schedule' | 'manual' | 'overflow';
   /** Plan only: nothing is held, queued or recorded beyond this call (the `plan` command). */
   readonly dryRun?: boolean;
   readonly onProgress?: (progress: SweepProgress) => void;
@@ -80,6 +84,8 @@ export interface SweepOptions {
   readonly onConflict?: (conflict: Conflict) => void;
   readonly onOrphan?: (orphan: WorkspaceState) => void;
   readonly signal?: AbortSignal;
+  /** How long to wait for another sweep's lock before skipping; default one LOCK_DURATION. */
+  readonly lockWaitMs?: number;
 }
 
 export interface SweepReport {
@@ -99,24 +105,28 @@ async function databaseNow(pool: pg.Pool): Promise<number> {
 
 export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepReport> {
   const id = options.id ?? randomUUID();
-  const lock = await deps.pool.connect();
+  if (options.dryRun) return sweepLocked(deps, { ...options, id });
+  const lockMs = deps.lockDurationMs ?? 30 * SECOND;
+  const lease = await takeSweepLease(deps.pool, id, lockMs, deps.logger, {
+    waitMs: options.lockWaitMs ?? lockMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (!lease) {
+    deps.logger.info({ sweepId: id }, 'another sweep is running: skipped');
+    return { id, skipped: true, listingComplete: false, held: false, counts: {} };
+  }
   try {
-    if (!options.dryRun) {
-      const { rows } = await lock.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [
-        SWEEP_LOCK,
-      ]);
-      if (!rows[0]?.ok) {
-        deps.logger.info({ sweepId: id }, 'another sweep is running: skipped');
-        return { id, skipped: true, listingComplete: false, held: false, counts: {} };
-      }
+    const abandoned = await failAbandonedSweeps(deps.pool, id, new Date(deps.clock.now()));
+    if (abandoned.length > 0) {
+      deps.logger.warn(
+        { sweeps: abandoned },
+        'marked failed the sweeps a stopped daemon left running',
+      );
     }
-    try {
-      return await sweepLocked(deps, { ...options, id });
-    } finally {
-      if (!options.dryRun) await lock.query('select pg_advisory_unlock($1)', [SWEEP_LOCK]);
-    }
+    const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
+    return await sweepLocked(deps, { ...options, id, signal });
   } finally {
-    lock.release();
+    await lease.release();
   }
 }
 
@@ -141,6 +151,7 @@ async function sweepLocked(
   let listing: string | undefined;
   try {
     // 1. The listing, staged while the next pages are fetched, then indexed for planning.
+    const listedSince = new Date(await databaseNow(pool));
     listing = await createStaging(pool, id, started);
     let listingError: string | undefined;
     const staging = stagingWriter(pool, listing);
@@ -188,6 +199,7 @@ async function sweepLocked(
     options.onProgress?.(progress);
     try {
       for (;;) {
+        options.signal?.throwIfAborted();
         const batch = await facts.next(BATCH);
         if (batch.length === 0) break;
         const planned: PlannedRow[] = [];
@@ -241,6 +253,8 @@ async function sweepLocked(
       }
       await recordChanges(pool, id, planned);
     }
+    // A sweep that lost its lock holds nothing or queues nothing more: another one runs now.
+    options.signal?.throwIfAborted();
     const linked = await linkedCount(pool, listing);
     const held = exceedsDestructiveLimit(destructive, linked, policy);
     counts.workspaces = progress.workspaces;
@@ -258,6 +272,9 @@ async function sweepLocked(
     };
     if (dryRun) return report;
     if (listingComplete) await replaceOrphans(pool, id, listing, new Date(now));
+    // What the listing showed becomes the links' last-known state: the syncs it queues decide
+    // from it and spend no GET.
+    await refreshLinkStates(pool, listing, listingComplete, listedSince);
     // Committed before anything is queued: until then no trigger treats this plan as admitted.
     const holds = await decideHolds(pool, id, held);
     if (held) {
@@ -275,6 +292,7 @@ async function sweepLocked(
     // 4. Queue the syncs, in bulk.
     let lastId = 0;
     for (;;) {
+      options.signal?.throwIfAborted();
       const next = await nextSubjectsToQueue(pool, id, lastId, BATCH);
       if (next.subjects.length === 0 && next.lastId === lastId) break;
       lastId = next.lastId;

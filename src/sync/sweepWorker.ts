@@ -21,6 +21,8 @@ export function createSweepWorker(options: {
    * an Agent Engine organization do not all list it at the same instant. Manual sweeps never wait.
    */
   jitterMs?: number;
+  /** A stopped or killed daemon's sweep job is retaken after this (LOCK_DURATION). */
+  lockDurationMs?: number;
 }): Worker<SweepJobData, SweepReport> {
   const { deps, logger } = options;
   const worker = new Worker<SweepJobData, SweepReport>(
@@ -56,7 +58,14 @@ export function createSweepWorker(options: {
       options.onSwept?.(report, deps.clock.now() - started);
       return report;
     },
-    { connection: options.connection, prefix: options.prefix, concurrency: 1, autorun: false },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: 1,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: options.lockDurationMs ?? 30_000,
+      autorun: false,
+    },
   );
   worker.on('error', (error) => logger.warn({ err: error }, 'sweep worker error'));
   worker.on('failed', (job, error) => {

@@ -13,15 +13,17 @@ import {
   type Decision,
   decideCustomer,
   decideOrphan,
+  isDestructive,
   statusChange,
 } from '../core/planner.js';
 import type { Change, Customer, Link, WorkspaceState } from '../core/types.js';
+import { MISSING } from '../core/types.js';
 import { PermanentError } from '../lib/errors.js';
 import { finishAudit, startAudit } from '../sql/audit.js';
 import { firstClaimantOf, linkedCustomerOf, readSubject } from '../sql/customers.js';
 import { voidStaleHolds } from '../sql/holds.js';
-import { clearDeletedSeen, markDeletedSeen } from '../sql/links.js';
-import { plannedFreshCreate } from '../sql/sweeps.js';
+import { clearDeletedSeen, markDeletedSeen, setLinkedState } from '../sql/links.js';
+import { plannedFind } from '../sql/sweeps.js';
 import { type Outcome, perform } from './changes.js';
 import { ORPHAN_PREFIX } from './queues.js';
 import { auditEntry, type SyncDeps, type SyncRun } from './syncTypes.js';
@@ -50,8 +52,14 @@ const stateOf = (ws: Workspace): WorkspaceState => ({
 export interface Inspection {
   readonly customer: Customer;
   readonly link: Link | null;
-  /** The workspace as the API shows it now (undefined: no link, or the API says it is gone). */
-  readonly workspace: Workspace | undefined;
+  /**
+   * The linked workspace: as the API showed it just now (`live`, or when the link's last-known
+   * state was unknown or `missing`), else as last known; undefined when there is no link or it is
+   * gone.
+   */
+  readonly workspace: WorkspaceState | undefined;
+  /** The workspace as the API answered, when this inspection read it. */
+  readonly answered: Workspace | undefined;
   readonly facts: CustomerFacts;
   readonly decision: Decision;
   /** Held or approved changes wait for this customer. */
@@ -61,13 +69,25 @@ export interface Inspection {
 }
 
 /**
- * Reads the customer, its link and its workspace (GET by id), and decides. With `record`, first
- * notes a deleted customer's due time (or clears it when it came back), as a sync does.
+ * Reads the customer and its link, and decides. The workspace is read by id (GET) only with
+ * `live` (explain) or when the link's last-known state cannot say (unknown, or a listing did not
+ * show it): a customer in step with its link costs no call. With `record`, it also notes a
+ * deleted customer's due time (or clears it when it came back) and what the GET showed, as a sync
+ * does.
  */
 export async function inspectCustomer(
   deps: Pick<SyncDeps, 'pool' | 'engine' | 'policy'>,
   customerId: string,
-  options: { record: boolean; signal?: AbortSignal },
+  options: {
+    record: boolean;
+    live?: boolean;
+    /**
+     * Read the workspace by id before deciding anything destructive from the link's last-known
+     * state (every trigger but a sweep, whose listing has just refreshed that state).
+     */
+    confirmDestructive?: boolean;
+    signal?: AbortSignal;
+  },
 ): Promise<Inspection | null> {
   const { pool, engine, policy } = deps;
   const row = await readSubject(pool, customerId);
@@ -90,29 +110,81 @@ export async function inspectCustomer(
     await clearDeletedSeen(pool, customer.id);
     link = { ...link, deletedSeenAt: null, deleteDueAt: null };
   }
-  const workspace = link ? await engine.getWorkspace(link.workspaceId, options.signal) : undefined;
-  const linked = link ? (workspace ? stateOf(workspace) : 'missing') : null;
-  const desired = workspaceName(policy.nameTemplate, customer);
-  const needsName =
-    customer.status !== 'deleted' &&
-    (linked === null || linked === 'missing' || linked.name !== desired);
-  const nameOwner = needsName
-    ? ((await firstClaimantOf(pool, policy.nameTemplate, desired)) ?? customer.id)
-    : customer.id;
-  // `named` stays unknown here: get-or-create by name finds the workspace, and the unique link
-  // refuses one that belongs to someone else.
-  const facts: CustomerFacts = { customer, link, linked, named: null, nameOwner };
-  const decision = decideCustomer(facts, policy, now);
-  return { customer, link, workspace, facts, decision, openHolds, now };
+  const known = link?.workspaceStatus;
+  const lastKnown: WorkspaceState | undefined =
+    link && known && known !== MISSING
+      ? { id: link.workspaceId, name: link.workspaceName, status: known }
+      : undefined;
+  const decideWith = async (workspace: WorkspaceState | undefined) => {
+    const linked = link ? (workspace ?? 'missing') : null;
+    const desired = workspaceName(policy.nameTemplate, customer);
+    const needsName =
+      customer.status !== 'deleted' &&
+      (linked === null || linked === 'missing' || linked.name !== desired);
+    const nameOwner = needsName
+      ? ((await firstClaimantOf(pool, policy.nameTemplate, desired)) ?? customer.id)
+      : customer.id;
+    // `named` stays unknown here: get-or-create by name finds the workspace, and the unique link
+    // refuses one that belongs to someone else.
+    const facts: CustomerFacts = { customer, link, linked, named: null, nameOwner };
+    return { facts, decision: decideCustomer(facts, policy, now) };
+  };
+  const readNow = async () => {
+    const got = link ? await engine.getWorkspace(link.workspaceId, options.signal) : undefined;
+    if (link && options.record) {
+      await setLinkedState(
+        pool,
+        customer.id,
+        link.workspaceId,
+        got ? stateOf(got) : { status: MISSING },
+      );
+    }
+    return got;
+  };
+  let answered: Workspace | undefined;
+  let workspace = lastKnown;
+  if (link && (options.live || !lastKnown)) {
+    answered = await readNow();
+    workspace = answered ? stateOf(answered) : undefined;
+  }
+  let { facts, decision } = await decideWith(workspace);
+  if (
+    options.confirmDestructive &&
+    link &&
+    answered === undefined &&
+    workspace !== undefined &&
+    decision.changes.some((c) => isDestructive(c))
+  ) {
+    answered = await readNow();
+    workspace = answered ? stateOf(answered) : undefined;
+    ({ facts, decision } = await decideWith(workspace));
+  }
+  return { customer, link, workspace, answered, facts, decision, openHolds, now };
 }
 
 async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
+  const result = { done: [] as Change['action'][], held: [] as Change['action'][] };
+  // A PUT that answers "gone" means the last-known state was wrong: decide once more, now that
+  // the link says `missing` (and a GET confirms it).
+  for (let round = 0; round < 2; round++) {
+    if (!(await syncRound(deps, run, result))) break;
+  }
+  return result;
+}
+
+/** One look at the customer, and its changes. Returns true when it should look again. */
+async function syncRound(
+  deps: SyncDeps,
+  run: SyncRun,
+  result: { done: Change['action'][]; held: Change['action'][] },
+): Promise<boolean> {
   const seen = await inspectCustomer(deps, run.subject, {
     record: true,
+    confirmDestructive: run.trigger !== 'sweep',
     ...(run.signal ? { signal: run.signal } : {}),
   });
   // No row: its link went with it (cascade) and its workspace is now an orphan.
-  if (!seen) return { done: [], held: [] };
+  if (!seen) return false;
   const { customer, link, decision, now } = seen;
   if (seen.openHolds) {
     const needed: string[] = decision.changes.map((c) => c.action);
@@ -124,7 +196,6 @@ async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
   if (decision.conflict) {
     await auditFailure(deps, run, customer.id, link?.workspaceId ?? null, decision.conflict.reason);
   }
-  const result = { done: [] as Change['action'][], held: [] as Change['action'][] };
   const note = (change: Change, outcome: Outcome) =>
     (outcome.held ? result.held : result.done).push(change.action);
   // One blocked change does not block the others: a permanent failure (a rename refused by a
@@ -137,35 +208,49 @@ async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
     const change = { ...planned, workspaceId: planned.workspaceId ?? workspaceId };
     let outcome: Outcome;
     try {
-      outcome = await perform(deps, run, customer, change);
+      const find = isFind(change) ? await foundBySweep(deps, run, change) : null;
+      outcome = await perform(
+        deps,
+        run,
+        customer,
+        change,
+        find ? { knownStatus: find.status } : {},
+      );
+      if (outcome.gone) return true;
+      note(change, outcome);
+      if (outcome.workspaceId) workspaceId = outcome.workspaceId;
+      const follow = outcome.found ? statusChange(customer, outcome.found) : null;
+      if (follow) {
+        const followed = await perform(deps, run, customer, follow, { gated: !find?.fresh });
+        if (followed.gone) return true;
+        note(follow, followed);
+      }
     } catch (error) {
       if (!(error instanceof PermanentError)) throw error;
       blocked ??= error;
-      continue;
     }
-    note(change, outcome);
-    if (outcome.workspaceId) workspaceId = outcome.workspaceId;
-    const follow = outcome.found ? statusChange(customer, outcome.found) : null;
-    if (follow)
-      note(follow, await perform(deps, run, customer, follow, await gated(deps, run, follow)));
   }
   if (blocked) throw blocked;
   const dueAt = link?.deleteDueAt;
   if (customer.status === 'deleted' && dueAt && dueAt > now && seen.workspace) {
     await deps.recheckAt(customer.id, dueAt, now);
   }
-  return result;
+  return false;
 }
 
+const isFind = (change: Change) => change.action === 'create' || change.action === 'adopt';
+
 /**
- * Whether the status change after a create goes through the destructive gate. It does, unless the
- * sweep that asked planned a create from a complete listing that had no workspace of that name:
- * then the workspace is the one just minted, and setting its status destroys nothing.
+ * What the sweep that asked already knows of the workspace a create or adopt will find by name
+ * (see {@link plannedFind}); null for other triggers, which read it once after the find.
  */
-async function gated(deps: SyncDeps, run: SyncRun, change: Change): Promise<boolean> {
-  if (change.action !== 'deactivate') return false;
-  if (run.trigger !== 'sweep' || !run.sweepId || !change.customerId) return true;
-  return !(await plannedFreshCreate(deps.pool, run.sweepId, change.customerId));
+async function foundBySweep(
+  deps: SyncDeps,
+  run: SyncRun,
+  change: Change,
+): Promise<{ fresh: boolean; status: 'active' | 'inactive' } | null> {
+  if (run.trigger !== 'sweep' || !run.sweepId || !change.customerId) return null;
+  return plannedFind(deps.pool, run.sweepId, change.customerId);
 }
 
 async function syncOrphan(deps: SyncDeps, run: SyncRun, workspaceId: string): Promise<SyncResult> {

@@ -53,7 +53,7 @@ export function verifyOrbSignature(
   if (Math.abs(nowMs - at) / 1000 > SIGNATURE_TOLERANCE_SECONDS) {
     return { ok: false, reason: 'timestamp outside tolerance' };
   }
-  return { ok: true };
+  return { ok: true, signedAtMs: at };
 }
 
 const customer = z.object({

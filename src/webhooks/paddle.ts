@@ -62,7 +62,7 @@ export function verifyPaddleSignature(
   if (Math.abs(nowMs / 1000 - Number(ts)) > PADDLE_TOLERANCE_SECONDS) {
     return { ok: false, reason: 'timestamp outside tolerance' };
   }
-  return { ok: true };
+  return { ok: true, signedAtMs: Number(ts) * 1000 };
 }
 
 const envelope = z.object({
