@@ -13,8 +13,8 @@
 import { createHash } from 'node:crypto';
 
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 
+import type { RedisClient } from '../lib/redisClient.js';
 import type { SyncQueue } from '../core/ports.js';
 import type { Trigger } from '../core/types.js';
 
@@ -84,7 +84,7 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: Redis, prefix: string): Queues {
+export function createQueues(connection: RedisClient, prefix: string): Queues {
   const sync = new Queue<SyncJobData>(SYNC_QUEUE, { connection, prefix });
   const sweep = new Queue<SweepJobData>(SWEEP_QUEUE, { connection, prefix });
   const due = new Queue<DueJobData>(DUE_QUEUE, { connection, prefix });

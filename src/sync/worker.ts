@@ -12,8 +12,8 @@
  * Out of attempts or permanent, the failure is written to `sync_state` so it stays visible.
  */
 import { type Job, type Queue, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 
+import type { RedisClient } from '../lib/redisClient.js';
 import type { Clock } from '../lib/clock.js';
 import { SECOND } from '../lib/duration.js';
 import { AuthError, classify, RetryableError } from '../lib/errors.js';
@@ -31,7 +31,7 @@ export interface SyncEvents {
 }
 
 export interface SyncWorkerOptions {
-  readonly connection: Redis;
+  readonly connection: RedisClient;
   readonly prefix: string;
   readonly queue: Queue<SyncJobData>;
   readonly concurrency: number;
