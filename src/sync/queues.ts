@@ -23,8 +23,9 @@ export const SWEEP_QUEUE = 'sweep';
 export const DUE_QUEUE = 'due';
 export const SWEEP_SCHEDULER_ID = 'scheduled-sweep';
 
-/** A customer's sync, or an orphan workspace's (`workspace:<id>`). */
+/** A customer's sync, or an orphan workspace's. */
 export interface SyncJobData {
+  /** The subject's key (`subjectKey` in core/subject.ts). */
   readonly subject: string;
   readonly trigger: Trigger;
   /** The sweep that queued it, when one did. */
@@ -57,10 +58,6 @@ export interface SweepJobData {
 export interface DueJobData {
   readonly subject: string;
 }
-
-/** Orphan subjects are kept apart from customer ids by this prefix. */
-export const ORPHAN_PREFIX = 'workspace:';
-export const orphanSubject = (workspaceId: string) => `${ORPHAN_PREFIX}${workspaceId}`;
 
 export interface RetryPolicy {
   readonly attempts: number;

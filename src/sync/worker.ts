@@ -19,6 +19,7 @@ import { SECOND } from '../lib/duration.js';
 import { AuthError, classify, RetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { recordSync } from '../sql/syncState.js';
+import { parseSubject } from '../core/subject.js';
 import type { Breaker } from './breaker.js';
 import { SYNC_QUEUE, type SyncJobData } from './queues.js';
 import { type SyncDeps, type SyncResult, syncSubject } from './syncSubject.js';
@@ -69,7 +70,7 @@ export function createSyncWorker(options: SyncWorkerOptions): Worker<SyncJobData
     const started = clock.now();
     try {
       const result = await syncSubject(deps, {
-        subject,
+        subject: parseSubject(subject),
         trigger,
         ...(job.data.sweepId ? { sweepId: job.data.sweepId } : {}),
         jobId: job.id ?? null,
