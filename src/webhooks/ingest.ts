@@ -22,7 +22,6 @@
 import type pg from 'pg';
 
 import type { SyncQueue } from '../core/ports.js';
-import type { Db } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -60,7 +59,7 @@ export const ENQUEUE_BOUND_MS = 750;
 
 /** What ingesting needs; the clock gives `updated_at`, `received_at` and `queued_at`. */
 export interface IngestDeps {
-  readonly db: Db;
+  readonly pool: pg.Pool;
   readonly syncQueue: SyncQueue;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -82,7 +81,7 @@ export interface IngestDeps {
  */
 export async function ingestWebhookEvent(deps: IngestDeps, event: WebhookEvent): Promise<Ingested> {
   const now = new Date(deps.clock.now());
-  const recorded = await recordEvent(deps.db.$client, event, now);
+  const recorded = await recordEvent(deps.pool, event, now);
   const due = recorded.outcome === 'applied' || recorded.unqueued === true;
   if (!due || event.customerId === null) return { ...recorded, queued: false };
   const key = { source: event.source, eventId: event.eventId };
@@ -90,7 +89,7 @@ export async function ingestWebhookEvent(deps: IngestDeps, event: WebhookEvent):
     deps.enqueue ??
     (async (customerId: string) => {
       await deps.syncQueue.enqueue([customerId], 'webhook');
-      await markWebhookEventsQueued(deps.db.$client, [key], now).catch(() => {});
+      await markWebhookEventsQueued(deps.pool, [key], now).catch(() => {});
     });
   const failure = await within(
     enqueue(event.customerId, key),
