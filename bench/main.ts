@@ -4,7 +4,7 @@
  * over loopback HTTP with real Postgres and Redis and the daemon as a child process. Prints a
  * table and writes everything measured to `bench/results/<timestamp>.json`.
  *
- * Options: `--quick`; `--only=steady,drift,webhooks`; `--cpu-prof` (every daemon writes a V8 CPU
+ * Options: `--quick`; `--only=startup,steady,drift,backfill,webhooks`; `--cpu-prof` (every daemon writes a V8 CPU
  * profile into bench/results/prof/). Speed is measured here and never asserted in a test.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { PG_BASE } from './infra.js';
 import { formatTable, type Results, rowsOf } from './report.js';
 import { driftedSweep } from './scenarios/drift.js';
 import { STEADY_RATE_LIMIT, steadySweep, type SteadyResult } from './scenarios/steady.js';
+import { startup } from './scenarios/startup.js';
 import { webhooks } from './scenarios/webhooks.js';
 
 const args = process.argv.slice(2);
@@ -67,6 +68,11 @@ async function main(): Promise<void> {
     `${quick ? 'quick' : 'full'} run on ${host.cpus} × ${host.cpuModel}, load ${host.loadAverageAtStart.map((l) => l.toFixed(1)).join(' ')}`,
   );
 
+  let results: Results = { steady: [] };
+  if (wants('startup')) {
+    log('start-up: the CLI to a printed status, the daemon idle');
+    results = { ...results, startup: await startup() };
+  }
   const steady: SteadyResult[] = [];
   if (wants('steady')) {
     for (const n of PLAN.steady) {
@@ -74,7 +80,7 @@ async function main(): Promise<void> {
       steady.push(await steadySweep(n, { naive: n === PLAN.naiveN }));
     }
   }
-  let results: Results = { steady };
+  results = { ...results, steady };
   if (wants('drift')) {
     log(`drifted sweep at N=${PLAN.driftN}, API_RATE_LIMIT=${DRIFT_RATE_LIMIT}/s`);
     results = { ...results, drift: await driftedSweep(PLAN.driftN, DRIFT_RATE_LIMIT) };

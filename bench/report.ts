@@ -1,5 +1,6 @@
 /** The table printed at the end of a run, one row per measured figure with its goal. */
 import type { DriftResult } from './scenarios/drift.js';
+import type { StartupResult } from './scenarios/startup.js';
 import type { SteadyResult } from './scenarios/steady.js';
 import type { WebhookResult } from './scenarios/webhooks.js';
 
@@ -12,6 +13,7 @@ export interface Row {
 }
 
 export interface Results {
+  readonly startup?: StartupResult;
   readonly steady: readonly SteadyResult[];
   readonly drift?: DriftResult;
   readonly webhooks?: WebhookResult;
@@ -24,6 +26,27 @@ const f1 = (x: number) => x.toFixed(1);
 
 export function rowsOf(results: Results): Row[] {
   const rows: Row[] = [];
+  const u = results.startup;
+  if (u) {
+    rows.push({
+      what: `CLI \`status\` start-up to printed, compiled (median of ${u.statusMs.length})`,
+      value: `${u.statusMedianMs.toFixed(0)} ms (${u.statusMs.map((m) => m.toFixed(0)).join(', ')})`,
+      goal: '≤ 400 ms',
+      met: u.statusMedianMs <= 400,
+    });
+    rows.push({
+      what: '  lower bound: `node -e 0`',
+      value: `${u.nodeMs.toFixed(0)} ms`,
+      goal: '',
+      met: undefined,
+    });
+    rows.push({
+      what: 'daemon idle RSS, compiled (peak since start)',
+      value: `${u.idleRssMiB.toFixed(0)} MiB (${u.idlePeakMiB.toFixed(0)} MiB)`,
+      goal: '≤ 100 MiB',
+      met: u.idleRssMiB <= 100,
+    });
+  }
   for (const r of results.steady) {
     const ratioGoal = r.n === 100_000;
     rows.push({
