@@ -32,7 +32,7 @@ if (args.includes('--cpu-prof')) {
 }
 
 const PLAN = quick
-  ? { steady: [10_000, 50_000], naiveN: 10_000, driftN: 20_000, webhookS: 5, samples: 40 }
+  ? { steady: [10_000, 50_000], naiveN: 10_000, driftN: 30_000, webhookS: 5, samples: 40 }
   : {
       steady: [10_000, 100_000, 1_000_000],
       naiveN: 10_000,

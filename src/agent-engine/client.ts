@@ -95,6 +95,7 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
     refreshSkewMs: options.refreshSkewMs ?? MINUTE,
     transport,
     ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
   });
   const call = createCaller({
     transport,

@@ -6,7 +6,9 @@
  * Both use GCRA (the generic cell rate algorithm): one stored number, the theoretical arrival time
  * (TAT) of the next call. A call reserves its slot at once by pushing the TAT one interval further
  * and then sleeps until its slot comes, so waiting callers never spin and are served in order.
- * `max` calls may go at once (the burst), then one every `perMs / max`.
+ * Calls go one every `perMs / max`, with no burst: a limit set to the API's quota is a limit, and
+ * any window of `perMs` (or of ten times it) holds at most `max` (ten times `max`) calls. A burst
+ * of `max` on top, as this once allowed, put 110–119% of the limit into a 10-second window.
  */
 import { createHash } from 'node:crypto';
 
@@ -21,11 +23,21 @@ export interface RateLimiter {
   acquire(signal?: AbortSignal): Promise<void>;
 }
 
-/** `max` calls per `perMs` milliseconds, with bursts of up to `max`. */
+/** `max` calls per `perMs` milliseconds, evenly spaced. */
 export interface RateLimit {
   readonly max: number;
   readonly perMs: number;
 }
+
+/**
+ * Calls are spaced for this share of the limit. Calls that leave evenly arrive a little unevenly
+ * (event-loop lag, a connection being opened): 1% headroom absorbs 100 ms of such jitter per
+ * 10-second window, so the count the API itself makes stays within the limit.
+ */
+const HEADROOM = 0.99;
+
+/** The spacing of calls under `limit`, in milliseconds. */
+const intervalMsOf = ({ max, perMs }: RateLimit) => perMs / (max * HEADROOM);
 
 function assertLimit({ max, perMs }: RateLimit): void {
   if (!(Number.isInteger(max) && max >= 1 && perMs > 0)) {
@@ -36,14 +48,11 @@ function assertLimit({ max, perMs }: RateLimit): void {
 /** One process's limit, held in memory. */
 export class InMemoryRateLimiter implements RateLimiter {
   readonly #intervalMs: number;
-  /** How far ahead of now the TAT may run before callers wait: the burst. */
-  readonly #toleranceMs: number;
   #tat = 0;
 
   constructor(limit: RateLimit) {
     assertLimit(limit);
-    this.#intervalMs = limit.perMs / limit.max;
-    this.#toleranceMs = limit.perMs - this.#intervalMs;
+    this.#intervalMs = intervalMsOf(limit);
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
@@ -52,7 +61,7 @@ export class InMemoryRateLimiter implements RateLimiter {
     const now = performance.now();
     const tat = Math.max(this.#tat, now);
     this.#tat = tat + this.#intervalMs;
-    await sleep(tat - this.#toleranceMs - now, signal);
+    await sleep(tat - now, signal);
   }
 }
 
@@ -61,13 +70,12 @@ export class InMemoryRateLimiter implements RateLimiter {
  * share). Times are whole microseconds, which a Lua number holds exactly (< 2^53) and
  * `%.0f` writes back without rounding. Reserves `count` consecutive slots and returns how long
  * the caller must wait for the first, in microseconds (the others follow one interval apart).
- * KEYS[1] the TAT key; ARGV[1] interval µs; ARGV[2] burst tolerance µs; ARGV[3] count.
+ * KEYS[1] the TAT key; ARGV[1] interval µs; ARGV[2] count.
  */
 const GCRA_SCRIPT = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local count = tonumber(ARGV[3] or '1')
+local count = tonumber(ARGV[2] or '1')
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -75,9 +83,7 @@ if tat < now then tat = now end
 local nextTat = tat + interval * count
 local ttlMs = math.ceil((nextTat - now) / 1000) + 1000
 redis.call('SET', KEYS[1], string.format('%.0f', nextTat), 'PX', ttlMs)
-local wait = tat - tolerance - now
-if wait < 0 then wait = 0 end
-return wait
+return tat - now
 `;
 
 const GCRA_SHA = createHash('sha1').update(GCRA_SCRIPT).digest('hex');
@@ -93,7 +99,6 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #redis: Redis;
   readonly #key: string;
   readonly #intervalUs: number;
-  readonly #toleranceUs: number;
   /**
    * Slots reserved per Redis round trip: as many as fit in {@link LOCAL_WINDOW_US}, at least one.
    * At the default 10/s that is one (every call asks Redis); at thousands per second a sweep's
@@ -108,8 +113,7 @@ export class RedisRateLimiter implements RateLimiter {
     assertLimit(limit);
     this.#redis = redis;
     this.#key = key;
-    this.#intervalUs = Math.ceil((limit.perMs * 1000) / limit.max);
-    this.#toleranceUs = limit.perMs * 1000 - this.#intervalUs;
+    this.#intervalUs = Math.ceil(intervalMsOf(limit) * 1000);
     this.#batch = Math.max(1, Math.min(limit.max, Math.floor(LOCAL_WINDOW_US / this.#intervalUs)));
   }
 
@@ -132,7 +136,7 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async #step(): Promise<unknown> {
-    const args = [1, this.#key, this.#intervalUs, this.#toleranceUs, this.#batch] as const;
+    const args = [1, this.#key, this.#intervalUs, this.#batch] as const;
     try {
       return await this.#redis.evalsha(GCRA_SHA, ...args);
     } catch (error) {
