@@ -69,4 +69,5 @@ export interface Conflict {
 export const DEFAULT_WORKSPACE_NAME = 'default';
 
 /** What asked for a sync; recorded in the audit. */
-export type Trigger = 'sweep' | 'webhook' | 'notify' | 'enqueue' | 'retry' | 'approve' | 'due';
+export type Trigger =
+  'sweep' | 'webhook' | 'notify' | 'enqueue' | 'backfill' | 'retry' | 'approve' | 'due';
