@@ -15,6 +15,7 @@ import pg from 'pg';
 
 import { PG_BASE } from './infra.js';
 import { formatTable, type Results, rowsOf } from './report.js';
+import { backfill } from './scenarios/backfill.js';
 import { driftedSweep } from './scenarios/drift.js';
 import { STEADY_RATE_LIMIT, steadySweep, type SteadyResult } from './scenarios/steady.js';
 import { startup } from './scenarios/startup.js';
@@ -32,15 +33,26 @@ if (args.includes('--cpu-prof')) {
 }
 
 const PLAN = quick
-  ? { steady: [10_000, 50_000], naiveN: 10_000, driftN: 30_000, webhookS: 5, samples: 40 }
+  ? {
+      steady: [10_000, 50_000],
+      naiveN: 10_000,
+      driftN: 30_000,
+      backfillN: 10_000,
+      backfillSamples: 20,
+      webhookS: 5,
+      samples: 40,
+    }
   : {
       steady: [10_000, 100_000, 1_000_000],
       naiveN: 10_000,
       driftN: 100_000,
+      backfillN: 10_000,
+      backfillSamples: 60,
       webhookS: 10,
       samples: 100,
     };
 const DRIFT_RATE_LIMIT = 100;
+const BACKFILL_RATE_LIMIT = 20;
 
 async function machine() {
   const client = new pg.Client({ connectionString: PG_BASE });
@@ -85,6 +97,17 @@ async function main(): Promise<void> {
     log(`drifted sweep at N=${PLAN.driftN}, API_RATE_LIMIT=${DRIFT_RATE_LIMIT}/s`);
     results = { ...results, drift: await driftedSweep(PLAN.driftN, DRIFT_RATE_LIMIT) };
   }
+  if (wants('backfill')) {
+    log(`a webhook during a ${PLAN.backfillN}-customer backfill at ${BACKFILL_RATE_LIMIT}/s`);
+    results = {
+      ...results,
+      backfill: await backfill({
+        fleet: PLAN.backfillN,
+        samples: PLAN.backfillSamples,
+        rateLimit: BACKFILL_RATE_LIMIT,
+      }),
+    };
+  }
   if (wants('webhooks')) {
     for (const split of [false, true]) {
       log(
@@ -118,6 +141,7 @@ async function main(): Promise<void> {
         settings: {
           steadyRateLimit: STEADY_RATE_LIMIT,
           driftRateLimit: `${DRIFT_RATE_LIMIT}/s`,
+          backfillRateLimit: `${BACKFILL_RATE_LIMIT}/s`,
           ...PLAN,
         },
         totalSeconds: totalS,

@@ -3,10 +3,7 @@
  * its exit with the status printed (what an operator waits for), and the daemon's RSS once it has
  * started and sat idle for a few seconds.
  */
-import { spawn } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
-
-import { ROOT } from '../daemon.js';
+import { runNode } from '../cli.js';
 import { sleep } from '../infra.js';
 import { withStack } from '../stack.js';
 
@@ -43,28 +40,13 @@ export async function startup(): Promise<StartupResult> {
   });
 }
 
-/** Wall time of `node <args>` to its exit; it must exit 0 having printed `expect`. */
-function timed(
+/** Wall time of `node <args>` to its exit; it must have printed `expect`. */
+async function timed(
   args: string[],
   env: Readonly<Record<string, string>>,
   expect: string,
 ): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.resume();
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const ms = performance.now() - t0;
-      if (code !== 0 || !out.includes(expect))
-        reject(new Error(`node ${args.join(' ')} exited ${code}: ${out.slice(0, 200)}`));
-      else resolve(ms);
-    });
-  });
+  const { ms, stdout } = await runNode(args, env);
+  if (!stdout.includes(expect)) throw new Error(`node ${args.join(' ')}: ${stdout.slice(0, 200)}`);
+  return ms;
 }

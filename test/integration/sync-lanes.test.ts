@@ -59,7 +59,7 @@ describe('sync lanes', () => {
     });
     // Both ran while most of the backlog still waited behind them.
     const left = await app.queues.sync.getJobCounts('prioritized', 'waiting');
-    expect(left.prioritized + left.waiting).toBeGreaterThan(BACKLOG / 2);
+    expect((left.prioritized ?? 0) + (left.waiting ?? 0)).toBeGreaterThan(BACKLOG / 2);
     expect(h.sim.store.findByName('Backlog 399')).toBeUndefined();
   });
 
