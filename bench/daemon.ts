@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 
 import { freePort, pollUntil } from './infra.js';
 
+/** The kernel's USER_HZ, 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface DaemonProcess {
@@ -18,6 +21,8 @@ export interface DaemonProcess {
   readonly env: Readonly<Record<string, string>>;
   /** VmRSS (now) and VmHWM (peak since start), in MiB. */
   memory(): Promise<{ rssMiB: number; peakMiB: number }>;
+  /** CPU seconds it has used so far (user + system, from /proc/<pid>/stat). */
+  cpuSeconds(): Promise<number>;
   /** The last lines it wrote, for a failure message. */
   tail(): string;
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
@@ -94,6 +99,12 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonProcess
       const kib = (key: string) =>
         Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
       return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 };
+    },
+    cpuSeconds: async () => {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces): utime and stime are 14th and 15th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
     },
     stop: async (graceMs = 15_000) => {
       if (exited) return;

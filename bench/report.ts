@@ -64,6 +64,12 @@ export function rowsOf(results: Results): Row[] {
       met: ratioGoal ? r.ratio <= 1.2 : undefined,
     });
     rows.push({
+      what: '  daemon CPU per 100k workspaces swept (user + system)',
+      value: `${r.cpuSecondsPer100k.toFixed(2)} s`,
+      goal: '',
+      met: undefined,
+    });
+    rows.push({
       what: '  Agent Engine calls (writes)',
       value: `${r.calls.total} (${r.calls.writes})`,
       goal: `≤ ${r.callCeiling} (0)`,
