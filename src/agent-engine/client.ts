@@ -219,19 +219,36 @@ async function* pages(
   if (list.status) first.searchParams.set('status', list.status);
   if (list.nameContains !== undefined) first.searchParams.set('name_contains', list.nameContains);
   const seen = new Set<string>();
-  let url: string | undefined = first.toString();
-  while (url) {
+  const fetchPage = (url: string): Promise<CallResult<WorkspacePage>> => {
     seen.add(url);
-    const res: CallResult<WorkspacePage> = await call({
+    const answer = call({
       method: 'GET',
       url,
       route: ROUTES.list,
       schema: workspacePageAnswer,
       ...(list.signal ? { signal: list.signal } : {}),
     });
-    const page: WorkspacePage = res.value as WorkspacePage;
+    // Awaited later, after the caller has had the previous page: its failure must not count as
+    // unhandled meanwhile (it is still thrown where the page is awaited).
+    answer.catch(() => {});
+    return answer;
+  };
+  let pending: Promise<CallResult<WorkspacePage>> | undefined = fetchPage(first.toString());
+  while (pending) {
+    const page = (await pending).value as WorkspacePage;
+    // The next page is asked for before this one is handed over: the listing is a chain of
+    // requests, and whatever the caller does with a page (staging it) overlaps the next round
+    // trip instead of delaying it. At most one request is ahead; a caller that stops early
+    // leaves that one to end unread.
+    let refused: unknown;
+    try {
+      pending = page.next ? fetchPage(nextPage(page.next, apiBase, seen)) : undefined;
+    } catch (error) {
+      // A next link we will not follow ends the listing after this page, which is still good.
+      [pending, refused] = [undefined, error];
+    }
     yield page.data.map(toWorkspace);
-    url = page.next ? nextPage(page.next, apiBase, seen) : undefined;
+    if (refused !== undefined) throw refused;
   }
 }
 
