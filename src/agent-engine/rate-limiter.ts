@@ -107,6 +107,12 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #batch: number;
   /** Reserved slots not yet used: when each may go, on `performance.now()`. */
   #slots: number[] = [];
+  /**
+   * This process's own spacing, applied when a caller wakes: after the event loop stalls (a busy
+   * or starved machine), every timer that came due meanwhile fires at once, and without this the
+   * calls whose slots passed would go together, more than the limit in one window.
+   */
+  readonly #spacing: InMemoryRateLimiter;
 
   /** `key` is used as is (e.g. `${queuePrefix}:api-rate`); every sharer must pass the same one. */
   constructor(redis: Redis, key: string, limit: RateLimit) {
@@ -115,6 +121,7 @@ export class RedisRateLimiter implements RateLimiter {
     this.#key = key;
     this.#intervalUs = Math.ceil(intervalMsOf(limit) * 1000);
     this.#batch = Math.max(1, Math.min(limit.max, Math.floor(LOCAL_WINDOW_US / this.#intervalUs)));
+    this.#spacing = new InMemoryRateLimiter(limit);
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
@@ -133,6 +140,7 @@ export class RedisRateLimiter implements RateLimiter {
       for (let i = 1; i < this.#batch; i += 1) this.#slots.push(at + (i * this.#intervalUs) / 1000);
     }
     await sleep(Math.ceil(at - performance.now()), signal);
+    await this.#spacing.acquire(signal);
   }
 
   async #step(): Promise<unknown> {
