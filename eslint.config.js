@@ -28,11 +28,19 @@ export default tseslint.config(
       'src/config.ts',
       'test/**',
       'bench/**',
+      'chaos/**',
       'src/demo/**',
       'src/simulator/main.ts',
       '*.ts',
       '*.js',
     ],
     rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly' },
+    },
   },
 );

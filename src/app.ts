@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { Dispatcher } from 'undici';
 
 import { createAgentEngine } from './agent-engine/client.js';
-import { RedisRateLimiter } from './agent-engine/rate-limiter.js';
+import { type RateLimiter, RedisRateLimiter } from './agent-engine/rate-limiter.js';
 import type { RetryOptions } from './agent-engine/retry.js';
 import type { AgentEngine } from './agent-engine/types.js';
 import { type Config, requireCredentials, secretsOf } from './config.js';
@@ -49,6 +49,8 @@ export interface App extends AsyncDisposable {
   readonly syncQueue: SyncQueue;
   readonly metrics: Metrics;
   readonly breaker: Breaker;
+  /** The API rate limit every daemon shares, with the pause a 429 imposes on all of them. */
+  readonly rateLimiter: RateLimiter;
   readonly policy: Policy;
   /** The Agent Engine client; throws a ConfigError when credentials are missing. */
   engine(): AgentEngine;
@@ -86,6 +88,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const metrics = createMetrics();
   const breaker = new Breaker(redis, config.queuePrefix, options.breaker);
   const policy = policyOf(config);
+  const rateLimiter = new RedisRateLimiter(
+    redis,
+    `${config.queuePrefix}:api-rate`,
+    config.apiRateLimit,
+  );
 
   let engine: AgentEngine | undefined;
   const getEngine = (): AgentEngine => {
@@ -97,16 +104,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       clientSecret,
       ...(config.organizationId ? { organizationId: config.organizationId } : {}),
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      ...(options.clientRetry ? { retry: options.clientRetry } : {}),
       clock,
       refreshSkewMs: config.tokenRefreshSkewMs,
       requestTimeoutMs: config.requestTimeoutMs,
       logger: logger.child({ component: 'agent-engine' }),
       observer: metrics.observer,
-      rateLimiter: new RedisRateLimiter(
-        redis,
-        `${config.queuePrefix}:api-rate`,
-        config.apiRateLimit,
-      ),
+      rateLimiter,
+      retry: { retryAfterCapMs: config.maxRetryAfterMs, ...options.clientRetry },
     });
     releasers.add('agent engine client', () => built.close?.());
     engine = built;
@@ -128,17 +133,26 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     syncQueue,
     metrics,
     breaker,
+    rateLimiter,
     policy,
     releasers,
     engine: getEngine,
-    sweepDeps: () => ({ pool, engine: getEngine(), policy, clock, logger, syncQueue }),
+    sweepDeps: () => ({
+      pool,
+      engine: getEngine(),
+      policy,
+      clock,
+      logger,
+      syncQueue,
+      lockDurationMs: config.lockDurationMs,
+    }),
     syncDeps: () => ({
       pool,
       engine: getEngine(),
       policy,
       limits,
       clock,
-      recheckAt: (subject, at) => remindAt(queues.due, subject, at, clock.now()),
+      recheckAt: (subject, at, now) => remindAt(queues.due, subject, at, now),
     }),
     close: async () => {
       const errors = await releasers.release();

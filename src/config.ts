@@ -3,9 +3,11 @@
  * root, into a typed, frozen object. Nothing else reads `process.env`. A bad or missing value stops
  * the program with one line naming the variable and what it expected.
  */
+import { createPublicKey } from 'node:crypto';
+
 import { z } from 'zod';
 
-import { parseDuration, parseRate, type Rate, SECOND } from './lib/duration.js';
+import { HOUR, parseDuration, parseRate, type Rate, SECOND } from './lib/duration.js';
 
 export type OrphanPolicy = 'report' | 'deactivate' | 'delete';
 
@@ -27,6 +29,24 @@ export interface Config {
   readonly billingWebhookSecrets: readonly string[];
   /** Stripe endpoint secret; absent → the route answers 503. */
   readonly stripeWebhookSecret: string | undefined;
+  /** Paddle notification destination's secret key; absent → `/webhooks/paddle` answers 503. */
+  readonly paddleWebhookSecret: string | undefined;
+  /** Chargebee webhook basic-auth credentials (both or neither); absent → 503. */
+  readonly chargebeeWebhookAuth:
+    { readonly username: string; readonly password: string } | undefined;
+  /** Lago HMAC token (`hmac` endpoints); with the public key absent too → 503. */
+  readonly lagoWebhookSecret: string | undefined;
+  /** Lago RSA public key as PEM (`jwt` endpoints); read from PEM or Lago's base64 of the PEM. */
+  readonly lagoWebhookPublicKey: string | undefined;
+  /** Orb webhook secret; absent → `/webhooks/orb` answers 503. */
+  readonly orbWebhookSecret: string | undefined;
+  /** Polar webhook secret, as Polar shows it; absent → `/webhooks/polar` answers 503. */
+  readonly polarWebhookSecret: string | undefined;
+  /**
+   * Metadata key under which Paddle (`custom_data`), Chargebee (`meta_data`) and Polar (`metadata`)
+   * carry the customer's id in your system; absent, or absent on an event → the vendor's own id.
+   */
+  readonly billingCustomerIdKey: string | undefined;
   readonly port: number;
   readonly host: string;
   /** Interval of the scheduled full sweep. */
@@ -52,6 +72,13 @@ export interface Config {
   readonly tokenRefreshSkewMs: number;
   /** Timeout of one Agent Engine request. */
   readonly requestTimeoutMs: number;
+  /**
+   * The longest pause a 429's `Retry-After` may impose; a longer one is treated as this. The pause
+   * is shared by every daemon (stored next to the shared rate limit).
+   */
+  readonly maxRetryAfterMs: number;
+  /** Audit rows, finished sweeps and sync state older than this are pruned by a daily job. */
+  readonly retentionMs: number;
   /**
    * How long a job stays locked to a daemon without a heartbeat: a killed daemon's jobs are
    * retaken by the others after this (BullMQ's lockDuration and stalled check).
@@ -91,6 +118,18 @@ function read<T>(
 function optional(env: Env, name: string): string | undefined {
   const raw = env[name]?.trim();
   return raw === undefined || raw === '' ? undefined : raw;
+}
+
+/**
+ * An optional id, secret or token: sent in headers or compared byte for byte, so only visible
+ * ASCII without spaces (a pasted newline or quote would fail much later, far from its cause).
+ */
+function optionalWord(env: Env, name: string, expected: string): string | undefined {
+  const raw = optional(env, name);
+  if (raw !== undefined && !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError(`${name}=${quote(name, raw)} is invalid: expected ${expected}`);
+  }
+  return raw;
 }
 
 /** Secrets are never echoed back, not even in the error that rejects them. */
@@ -134,6 +173,34 @@ const oneOf =
 
 const webhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/=]{8,}$/);
 
+/** Both Chargebee credentials, or neither: one alone is a mistake, not a half-open route. */
+function chargebeeAuth(env: Env): Config['chargebeeWebhookAuth'] {
+  const username = optional(env, 'CHARGEBEE_WEBHOOK_USERNAME');
+  const password = optional(env, 'CHARGEBEE_WEBHOOK_PASSWORD');
+  if (username === undefined && password === undefined) return undefined;
+  if (username === undefined || password === undefined || username.includes(':')) {
+    throw new ConfigError(
+      'CHARGEBEE_WEBHOOK_USERNAME and CHARGEBEE_WEBHOOK_PASSWORD are invalid: expected both set, the username without ":"',
+    );
+  }
+  return Object.freeze({ username, password });
+}
+
+/** Lago's public key as PEM: given as PEM, or as Lago's API returns it (base64 of the PEM). */
+function lagoPublicKey(env: Env): string | undefined {
+  const raw = optional(env, 'LAGO_WEBHOOK_PUBLIC_KEY');
+  if (raw === undefined) return undefined;
+  const pem = raw.includes('-----BEGIN') ? raw : Buffer.from(raw, 'base64').toString('utf8');
+  try {
+    if (createPublicKey(pem).asymmetricKeyType === 'rsa') return pem.trim();
+  } catch {
+    // Reported below, without echoing the value.
+  }
+  throw new ConfigError(
+    'LAGO_WEBHOOK_PUBLIC_KEY is invalid: expected an RSA public key, as PEM or base64 of the PEM',
+  );
+}
+
 /** Parses the environment into a frozen {@link Config}, or throws one {@link ConfigError}. */
 export function loadConfig(env: Env): Config {
   const billing = optional(env, 'BILLING_WEBHOOK_SECRET');
@@ -172,13 +239,34 @@ export function loadConfig(env: Env): Config {
       'an http(s):// URL',
       urlOf(['http:', 'https:']),
     ).replace(/\/+$/, ''),
-    clientId: optional(env, 'AGENT_ENGINE_CLIENT_ID'),
-    clientSecret: optional(env, 'AGENT_ENGINE_CLIENT_SECRET'),
-    organizationId: optional(env, 'AGENT_ENGINE_ORGANIZATION_ID'),
+    clientId: optionalWord(env, 'AGENT_ENGINE_CLIENT_ID', 'the application client id'),
+    clientSecret: optionalWord(
+      env,
+      'AGENT_ENGINE_CLIENT_SECRET',
+      'the application client secret (no spaces)',
+    ),
+    organizationId: optionalWord(
+      env,
+      'AGENT_ENGINE_ORGANIZATION_ID',
+      'the organization id (no spaces)',
+    ),
     billingWebhookSecrets,
-    stripeWebhookSecret: optional(env, 'STRIPE_WEBHOOK_SECRET'),
+    stripeWebhookSecret: optionalWord(env, 'STRIPE_WEBHOOK_SECRET', 'a secret (no spaces)'),
+    paddleWebhookSecret: optionalWord(env, 'PADDLE_WEBHOOK_SECRET', 'a secret (no spaces)'),
+    chargebeeWebhookAuth: chargebeeAuth(env),
+    lagoWebhookSecret: optionalWord(env, 'LAGO_WEBHOOK_SECRET', 'a secret (no spaces)'),
+    lagoWebhookPublicKey: lagoPublicKey(env),
+    orbWebhookSecret: optionalWord(env, 'ORB_WEBHOOK_SECRET', 'a secret (no spaces)'),
+    polarWebhookSecret: optionalWord(env, 'POLAR_WEBHOOK_SECRET', 'a secret (no spaces)'),
+    billingCustomerIdKey: optionalWord(
+      env,
+      'BILLING_CUSTOMER_ID_KEY',
+      'a metadata key (no spaces)',
+    ),
     port: read(env, 'PORT', '8080', 'a port number 0-65535', intIn(0, 65535)),
-    host: read(env, 'HOST', '0.0.0.0', 'a host name or address', (raw) => raw.trim() || undefined),
+    host: read(env, 'HOST', '0.0.0.0', 'a host name or address', (raw) =>
+      /^[\w.:[\]-]+$/.test(raw.trim()) ? raw.trim() : undefined,
+    ),
     sweepEveryMs: read(
       env,
       'SWEEP_EVERY',
@@ -229,6 +317,20 @@ export function loadConfig(env: Env): Config {
       'a duration of at least 100ms',
       duration(100),
     ),
+    maxRetryAfterMs: read(
+      env,
+      'MAX_RETRY_AFTER',
+      '5m',
+      'a duration of at least 1s like 5m',
+      duration(SECOND),
+    ),
+    retentionMs: read(
+      env,
+      'RETENTION',
+      '90d',
+      'a duration of at least 1h like 90d',
+      duration(HOUR),
+    ),
     lockDurationMs: read(
       env,
       'LOCK_DURATION',
@@ -237,7 +339,7 @@ export function loadConfig(env: Env): Config {
       duration(SECOND),
     ),
     shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT', '30s', 'a duration like 30s', duration()),
-    dashboardToken: optional(env, 'DASHBOARD_TOKEN'),
+    dashboardToken: optionalWord(env, 'DASHBOARD_TOKEN', 'a token (no spaces)'),
   };
   return Object.freeze(config);
 }
@@ -247,6 +349,11 @@ export function secretsOf(config: Config): string[] {
   return [
     config.clientSecret,
     config.stripeWebhookSecret,
+    config.paddleWebhookSecret,
+    config.chargebeeWebhookAuth?.password,
+    config.lagoWebhookSecret,
+    config.orbWebhookSecret,
+    config.polarWebhookSecret,
     config.dashboardToken,
     ...config.billingWebhookSecrets,
   ].filter((s): s is string => Boolean(s));

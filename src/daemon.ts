@@ -2,6 +2,7 @@
  * The daemon (`npm start`): the shared services of `createApp`, plus the workers, the sweep
  * schedule, the change listener and the HTTP server, each registered for release as it starts.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import type { Worker } from 'bullmq';
@@ -9,16 +10,19 @@ import { Redis } from 'ioredis';
 
 import { type App, type AppOptions, createApp } from './app.js';
 import type { Config } from './config.js';
+import { consolePlugin } from './console/plugin.js';
 import { dashboardPlugin } from './dashboard.js';
 import { createHttpServer } from './http/server.js';
 import { MINUTE, SECOND } from './lib/duration.js';
 import { toError } from './lib/errors.js';
 import type { Logger } from './lib/logger.js';
 import { listenForChanges } from './sync/notifications.js';
+import { runRetention } from './sync/retention.js';
 import { assertSweepSchedule } from './sync/queues.js';
 import { createDueWorker, createSweepWorker } from './sync/sweepWorker.js';
 import { createSyncWorker } from './sync/worker.js';
 import { pruneWebhookEvents, WEBHOOK_EVENT_RETENTION_MS } from './webhooks/ingest.js';
+import { REQUEUE_EVERY_MS, webhookRequeuer } from './webhooks/requeue.js';
 
 /** A running daemon: workers, schedule, change listener and HTTP server. */
 export interface Daemon extends AsyncDisposable {
@@ -48,6 +52,8 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       ),
     );
 
+    metrics.setPauseSource(() => app.rateLimiter.pausedUntil());
+
     // The schedule: asserted now and again periodically, so it heals after Redis loses its data.
     const reassert = async () => {
       try {
@@ -60,22 +66,36 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
     };
     await reassert();
     const reassertTimer = setInterval(() => void reassert(), Math.min(config.sweepEveryMs, MINUTE));
-    const pruneTimer = setInterval(
-      () =>
-        void pruneWebhookEvents(app.db, new Date(clock.now() - WEBHOOK_EVENT_RETENTION_MS)).catch(
-          () => {},
-        ),
-      60 * MINUTE,
-    );
+    const prune = () => {
+      void pruneWebhookEvents(app.db, new Date(clock.now() - WEBHOOK_EVENT_RETENTION_MS)).catch(
+        () => {},
+      );
+      const retention = { pool: app.pool, clock, logger, retentionMs: config.retentionMs };
+      void runRetention(retention).catch((e: unknown) =>
+        logger.warn({ err: toError(e).message }, 'retention job failed; the next hour retries'),
+      );
+    };
+    prune();
+    const pruneTimer = setInterval(prune, 60 * MINUTE);
+    // Webhook events whose sync was not queued (Redis hung or down): queued again by every daemon.
+    const requeue = webhookRequeuer({ pool: app.pool, syncQueue: app.syncQueue, clock, logger });
+    const requeueTimer = setInterval(() => void requeue(), REQUEUE_EVERY_MS);
     releasers.add('timers', () => {
       clearInterval(reassertTimer);
       clearInterval(pruneTimer);
+      clearInterval(requeueTimer);
     });
 
     const listener = listenForChanges({
       databaseUrl: config.databaseUrl,
       syncQueue: app.syncQueue,
       logger,
+      // Too many direct writes at once to queue one by one: one sweep finds them all. The job id
+      // makes it one per minute across every daemon, however long the burst lasts.
+      onOverflow: async () => {
+        const jobId = `overflow-${Math.floor(clock.now() / MINUTE)}`;
+        await queues.sweep.add('sweep', { trigger: 'overflow', sweepId: randomUUID() }, { jobId });
+      },
     });
     releasers.add('change listener', () => listener.close());
     // Started means listening: a direct write from now on reaches a sync (bounded wait; the
@@ -92,7 +112,12 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       metrics,
       clock,
       readiness: { check: () => readiness(app, workersReady) },
-      plugins: config.dashboardToken ? [dashboardPlugin(queues, config.dashboardToken)] : [],
+      plugins: config.dashboardToken
+        ? [
+            dashboardPlugin(queues, config.dashboardToken),
+            consolePlugin(app, { token: config.dashboardToken, windowMs: config.sweepEveryMs }),
+          ]
+        : [],
     });
     const url = await http.listen();
     releasers.add('http server', () => http.close());
@@ -141,6 +166,7 @@ function startWorkers(app: App, config: Config): () => Promise<void> {
     onSwept: (report, ms) => metrics.recordSweep(report, ms),
     onFailed: () => metrics.sweeps.inc({ outcome: 'failed' }),
     jitterMs: Math.min(config.sweepEveryMs * 0.05, 30 * SECOND),
+    lockDurationMs: config.lockDurationMs,
   });
   const dueWorker = createDueWorker({
     connection: workerRedis,

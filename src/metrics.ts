@@ -19,7 +19,8 @@ import type { SyncEvents } from './sync/worker.js';
 const PREFIX = 'customer_sync_';
 
 /** Where a webhook came from (the route's name). */
-export type WebhookSource = 'billing' | 'stripe';
+export type WebhookSource =
+  'billing' | 'stripe' | 'paddle' | 'chargebee' | 'lago' | 'orb' | 'polar';
 
 /** Why a webhook delivery was refused; each is a `rejected_<reason>` outcome. */
 export type WebhookRejection =
@@ -27,6 +28,7 @@ export type WebhookRejection =
   | 'too_large' // 413
   | 'signature' // 401: bad or missing signature, or timestamp outside ±5 min
   | 'not_json' // 400
+  | 'future_timestamp' // 400: event time more than 5 min ahead of the signed time
   | 'invalid' // 422: JSON of the wrong shape
   | 'bad_request' // 4xx from the HTTP layer itself (malformed request)
   | 'unavailable' // 503: Postgres unreachable, nothing acknowledged
@@ -65,6 +67,8 @@ export interface Metrics {
   readonly tokenMints: Counter;
   readonly webhooks: Counter<'source' | 'outcome'>;
   readonly breakerState: Gauge;
+  /** Seconds left of the shared 429 pause (0: none), read at scrape time. */
+  readonly rateLimitPause: Gauge;
   /** Handed to the Agent Engine client (`CallObserver`). */
   readonly observer: Required<CallObserver>;
   /** Handed to the sync worker (`SyncEvents`). */
@@ -75,6 +79,8 @@ export interface Metrics {
   recordWebhook(source: WebhookSource, outcome: WebhookOutcome): void;
   /** Sets where the queue depth gauge reads from at each scrape (the composition root calls it). */
   setQueueDepthSource(source: QueueDepthSource): void;
+  /** Sets where the pause gauge reads the shared pause's end (epoch ms) at each scrape. */
+  setPauseSource(source: () => Promise<number | undefined>): void;
   /** The Prometheus text exposition of the registry. */
   render(): Promise<string>;
 }
@@ -85,6 +91,7 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
   let queueDepthSource: QueueDepthSource | undefined;
+  let pauseSource: (() => Promise<number | undefined>) | undefined;
 
   const sweeps = new Counter({
     name: `${PREFIX}sweeps_total`,
@@ -163,6 +170,19 @@ export function createMetrics(): Metrics {
     registers,
   });
   breakerState.set(0);
+  const rateLimitPause = new Gauge({
+    name: `${PREFIX}agent_engine_paused_seconds`,
+    help: 'Seconds left of the pause a 429 imposed on every daemon (0: calls flow), read at scrape time.',
+    registers,
+    async collect() {
+      try {
+        const until = pauseSource ? await pauseSource() : undefined;
+        this.set(until === undefined ? 0 : Math.max(0, (until - Date.now()) / 1000));
+      } catch {
+        // Redis down: keep the last value rather than fail the scrape; readiness says why.
+      }
+    },
+  });
 
   const countSync = (labels: LabelValues<'action' | 'outcome'>) => syncs.inc(labels);
 
@@ -179,6 +199,7 @@ export function createMetrics(): Metrics {
     tokenMints,
     webhooks,
     breakerState,
+    rateLimitPause,
     observer: {
       onCall: ({ route, method, status, durationMs }) => {
         apiCalls.inc({ route, method, status: String(status) });
@@ -213,6 +234,9 @@ export function createMetrics(): Metrics {
     recordWebhook: (source, outcome) => webhooks.inc({ source, outcome }),
     setQueueDepthSource: (source) => {
       queueDepthSource = source;
+    },
+    setPauseSource: (source) => {
+      pauseSource = source;
     },
     render: () => registry.metrics(),
   };

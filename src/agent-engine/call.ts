@@ -80,8 +80,9 @@ export function createCaller(options: CallerOptions): Caller {
           continue;
         }
         const result = interpret(req, answer);
-        if ('failure' in result) failure = result.failure;
-        else return result;
+        if (!('failure' in result)) return result;
+        failure = result.failure;
+        if (answer.status === 429) await pauseEveryone(failure);
       } catch (error) {
         if (signal?.aborted) throw abortedError(signal);
         failure = classify(error);
@@ -105,6 +106,19 @@ export function createCaller(options: CallerOptions): Caller {
       await sleep(waitMs, signal);
     }
   };
+
+  /**
+   * A 429 is about the organization's budget, not this call: every caller sharing the limiter
+   * (every daemon, through Redis) waits out its Retry-After. A limiter that cannot record the
+   * pause (Redis down) must not turn the 429 into another failure: this call still waits.
+   */
+  async function pauseEveryone(failure: SyncFailure): Promise<void> {
+    const ms = failure instanceof RetryableError ? failure.retryAfterMs : undefined;
+    if (ms === undefined || ms <= 0 || !rateLimiter) return;
+    await rateLimiter.pause(ms).catch((error: unknown) => {
+      options.logger.warn({ err: classify(error).message }, 'could not share the rate-limit pause');
+    });
+  }
 
   /**
    * Token, rate limit, one attempt. The token comes first: a call that waited out a mint after
@@ -137,7 +151,14 @@ export function createCaller(options: CallerOptions): Caller {
   ): CallResult<T> | { failure: SyncFailure } {
     const secrets = [options.clientSecret, answer.usedToken, ...tokens.secrets()];
     if (answer.status >= 200 && answer.status < 300) {
-      const parsed = check(req.schema, safeJson(answer.text));
+      const body = safeJson(answer.text);
+      if (body === undefined) {
+        // Empty, cut short or an HTML page: the body, not the request, went wrong (a proxy, a
+        // dropped connection), so another try may well succeed. Never quoted: it may echo a token.
+        const message = `${req.route} → ${answer.status}: unreadable answer (not JSON, ${answer.text.length} bytes)`;
+        return { failure: new RetryableError(message, { status: answer.status }) };
+      }
+      const parsed = check(req.schema, body);
       if (parsed.ok) return { status: answer.status, value: parsed.value };
       // A wrong shape will not fix itself on retry; the reason names paths, never values.
       const message = `${req.route} → ${answer.status}: ${parsed.reason}`;
@@ -145,7 +166,8 @@ export function createCaller(options: CallerOptions): Caller {
     }
     if (req.accept?.includes(answer.status)) return { status: answer.status };
     const message = failureMessage(req.route, answer.status, answer.text, secrets);
-    const retryAfter = parseRetryAfter(header(answer.headers['retry-after']), clock.now());
+    const asked = parseRetryAfter(header(answer.headers['retry-after']), clock.now());
+    const retryAfter = asked === undefined ? undefined : Math.min(asked, retry.retryAfterCapMs);
     return { failure: failureForStatus(answer.status, message, retryAfter) };
   }
 }

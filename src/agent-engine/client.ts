@@ -111,9 +111,24 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
   });
   const workspaceUrl = (id: string) => `${apiBase}/workspaces/${encodeURIComponent(id)}`;
   const opt = (signal: AbortSignal | undefined) => (signal ? { signal } : {});
+  /** Ours: the configured organization, else the one the token was issued for. */
+  const organization = () => options.organizationId ?? tokens.organizationId;
+  const foreign = (org: string | null | undefined) => {
+    const ours = organization();
+    return Boolean(ours && org && org.toLowerCase() !== ours.toLowerCase());
+  };
+  /** A workspace of another organization is never linked or changed: refuse to go on. */
+  const ownOrThrow = (ws: Workspace, route: string): Workspace => {
+    if (foreign(ws.organizationId)) {
+      throw new PermanentError(
+        `${route}: workspace ${ws.id} belongs to organization ${ws.organizationId}, not ours: left alone`,
+      );
+    }
+    return ws;
+  };
 
   return {
-    listWorkspaces: (list: ListOptions = {}) => pages(call, apiBase, list),
+    listWorkspaces: (list: ListOptions = {}) => pages(call, apiBase, list, foreign),
 
     async getWorkspace(id, signal) {
       const res = await call({
@@ -124,7 +139,9 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
         accept: [404],
         ...opt(signal),
       });
-      return res.value ? toWorkspace(res.value) : undefined;
+      // A tombstone is a deletion, exactly like a 404.
+      if (!res.value || res.value.tombstone) return undefined;
+      return sameWorkspace(ROUTES.get, id, ownOrThrow(toWorkspace(res.value), ROUTES.get));
     },
 
     async updateWorkspace(id, patch, signal) {
@@ -135,9 +152,12 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
         route: ROUTES.update,
         body,
         schema: workspaceAnswer,
+        accept: [404],
         ...opt(signal),
       });
-      return toWorkspace(res.value as NonNullable<typeof res.value>);
+      // The answer is the re-read: a 404 or a tombstone says the workspace is gone.
+      if (!res.value || res.value.tombstone) return undefined;
+      return sameWorkspace(ROUTES.update, id, toWorkspace(res.value));
     },
 
     async deleteWorkspace(id, signal) {
@@ -154,7 +174,15 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
       });
     },
 
-    createWorkspace: (name, signal) => getOrCreate(call, apiBase, name, signal, true),
+    async createWorkspace(name, signal) {
+      const got = await getOrCreate(call, apiBase, name, signal, true);
+      if (foreign(got.organizationId)) {
+        throw new PermanentError(
+          `${ROUTES.scopedTokenInfo}: workspace ${got.id} ("${name}") belongs to organization ${got.organizationId ?? ''}, not ours: not linked`,
+        );
+      }
+      return { id: got.id, name: got.name };
+    },
 
     async close() {
       await ownDispatcher?.close();
@@ -174,7 +202,7 @@ async function getOrCreate(
   name: string,
   signal: AbortSignal | undefined,
   remintOn401: boolean,
-): Promise<{ id: string; name: string }> {
+): Promise<{ id: string; name: string; organizationId: string | null | undefined }> {
   const opt = signal ? { signal } : {};
   const minted = await call({
     method: 'POST',
@@ -202,7 +230,17 @@ async function getOrCreate(
     return getOrCreate(call, apiBase, name, signal, false);
   }
   const value = info.value as NonNullable<typeof info.value>;
-  return { id: value.workspace_id, name: value.workspace_name };
+  // Linked to this customer from here on: a token for a workspace of another name must not be.
+  if (value.workspace_name !== name) {
+    throw new PermanentError(
+      `${ROUTES.scopedTokenInfo} → 200: the scoped token names another workspace than the one asked for`,
+    );
+  }
+  return {
+    id: value.workspace_id,
+    name: value.workspace_name,
+    organizationId: value.organization_id,
+  };
 }
 
 /**
@@ -213,6 +251,7 @@ async function* pages(
   call: Caller,
   apiBase: string,
   list: ListOptions,
+  foreign: (organizationId: string) => boolean,
 ): AsyncGenerator<readonly Workspace[]> {
   const first = new URL(`${apiBase}/workspaces`);
   first.searchParams.set('limit', String(PAGE_SIZE));
@@ -236,6 +275,12 @@ async function* pages(
   let pending: Promise<CallResult<WorkspacePage>> | undefined = fetchPage(first.toString());
   while (pending) {
     const page = (await pending).value as WorkspacePage;
+    // More than asked for is not the documented API: a listing we cannot trust is incomplete.
+    if (page.data.length > PAGE_SIZE) {
+      throw new PermanentError(
+        `${ROUTES.list} → 200: a page of ${page.data.length} workspaces, asked for at most ${PAGE_SIZE}`,
+      );
+    }
     // The next page is asked for before this one is handed over: the listing is a chain of
     // requests, and whatever the caller does with a page (staging it) overlaps the next round
     // trip instead of delaying it. At most one request is ahead; a caller that stops early
@@ -247,9 +292,18 @@ async function* pages(
       // A next link we will not follow ends the listing after this page, which is still good.
       [pending, refused] = [undefined, error];
     }
-    yield page.data.map(toWorkspace);
+    // Tombstones are gone, and another organization's workspaces are not ours to see.
+    yield page.data.filter((w) => !w.tombstone && !foreign(w.organization_id)).map(toWorkspace);
     if (refused !== undefined) throw refused;
   }
+}
+
+/** The workspace an answer describes must be the one asked about: acting on another is worse than failing. */
+function sameWorkspace(route: string, id: string, workspace: Workspace): Workspace {
+  if (workspace.id !== id) {
+    throw new PermanentError(`${route} → 200: the answer describes another workspace`);
+  }
+  return workspace;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

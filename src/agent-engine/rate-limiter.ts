@@ -9,6 +9,10 @@
  * Calls go one every `perMs / max`, with no burst: a limit set to the API's quota is a limit, and
  * any window of `perMs` (or of ten times it) holds at most `max` (ten times `max`) calls. A burst
  * of `max` on top, as this once allowed, put 110–119% of the limit into a 10-second window.
+ *
+ * A 429 pauses the limit for its (capped) `Retry-After`: {@link RateLimiter.pause}. The Redis
+ * limiter stores the pause's end next to the TAT, so every daemon sharing the budget waits it
+ * out, not only the one that met the 429; the key expires with the pause, which ends by itself.
  */
 import { createHash } from 'node:crypto';
 
@@ -21,6 +25,10 @@ import { abortedError, sleep } from './retry.js';
 export interface RateLimiter {
   /** Waits for a slot; rejects with a RetryableError if `signal` aborts first. */
   acquire(signal?: AbortSignal): Promise<void>;
+  /** No call may go for `ms` from now (a 429's Retry-After); a longer pause in force is kept. */
+  pause(ms: number): Promise<void>;
+  /** When the pause in force ends (epoch ms), or undefined when none is. */
+  pausedUntil(): Promise<number | undefined>;
 }
 
 /** `max` calls per `perMs` milliseconds, evenly spaced. */
@@ -49,6 +57,8 @@ function assertLimit({ max, perMs }: RateLimit): void {
 export class InMemoryRateLimiter implements RateLimiter {
   readonly #intervalMs: number;
   #tat = 0;
+  /** The pause's end, on `performance.now()`. */
+  #pauseEnd = 0;
 
   constructor(limit: RateLimit) {
     assertLimit(limit);
@@ -59,9 +69,19 @@ export class InMemoryRateLimiter implements RateLimiter {
     if (signal?.aborted) throw abortedError(signal);
     // Real time, not the injected Clock: a rate is about how fast we actually hit the API.
     const now = performance.now();
-    const tat = Math.max(this.#tat, now);
+    // After a pause calls resume at the steady rate, not in a burst.
+    const tat = Math.max(this.#tat, now, this.#pauseEnd);
     this.#tat = tat + this.#intervalMs;
     await sleep(tat - now, signal);
+  }
+
+  async pause(ms: number): Promise<void> {
+    this.#pauseEnd = Math.max(this.#pauseEnd, performance.now() + ms);
+  }
+
+  async pausedUntil(): Promise<number | undefined> {
+    const left = this.#pauseEnd - performance.now();
+    return left > 0 ? Date.now() + left : undefined;
   }
 }
 
@@ -70,23 +90,51 @@ export class InMemoryRateLimiter implements RateLimiter {
  * share). Times are whole microseconds, which a Lua number holds exactly (< 2^53) and
  * `%.0f` writes back without rounding. Reserves `count` consecutive slots and returns how long
  * the caller must wait for the first, in microseconds (the others follow one interval apart).
- * KEYS[1] the TAT key; ARGV[1] interval µs; ARGV[2] count.
+ * A pause in force (KEYS[2], its end in µs) pushes the TAT past its end plus the tolerance, so
+ * the first call after it waits for the end and the rest follow at the steady rate, not a burst.
+ * KEYS[1] the TAT key; KEYS[2] the pause key; ARGV[1] interval µs; ARGV[2] burst tolerance µs;
+ * ARGV[3] count.
  */
 const GCRA_SCRIPT = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local interval = tonumber(ARGV[1])
-local count = tonumber(ARGV[2] or '1')
+local tolerance = tonumber(ARGV[2])
+local count = tonumber(ARGV[3] or '1')
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
+local pause = tonumber(redis.call('GET', KEYS[2]) or '0')
+if pause > now and tat < pause + tolerance then tat = pause + tolerance end
 local nextTat = tat + interval * count
 local ttlMs = math.ceil((nextTat - now) / 1000) + 1000
 redis.call('SET', KEYS[1], string.format('%.0f', nextTat), 'PX', ttlMs)
-return tat - now
+local wait = tat - tolerance - now
+if wait < 0 then wait = 0 end
+return wait
 `;
 
 const GCRA_SHA = createHash('sha1').update(GCRA_SCRIPT).digest('hex');
+
+/**
+ * Extends the shared pause to `now + ARGV[1]` ms on Redis's clock, unless a longer one is in
+ * force; the key expires when the pause ends. Returns the pause's end in epoch µs.
+ */
+const PAUSE_SCRIPT = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local ms = tonumber(ARGV[1])
+local untilUs = now + ms * 1000
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if untilUs > current then
+  redis.call('SET', KEYS[1], string.format('%.0f', untilUs), 'PX', ms)
+  return string.format('%.0f', untilUs)
+end
+return string.format('%.0f', current)
+`;
+
+const PAUSE_SHA = createHash('sha1').update(PAUSE_SCRIPT).digest('hex');
 
 /** How much budget one Redis round trip may reserve for a process, in microseconds. */
 const LOCAL_WINDOW_US = 5_000;
@@ -98,6 +146,7 @@ const LOCAL_WINDOW_US = 5_000;
 export class RedisRateLimiter implements RateLimiter {
   readonly #redis: Redis;
   readonly #key: string;
+  readonly #pauseKey: string;
   readonly #intervalUs: number;
   /**
    * Slots reserved per Redis round trip: as many as fit in {@link LOCAL_WINDOW_US}, at least one.
@@ -107,6 +156,8 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #batch: number;
   /** Reserved slots not yet used: when each may go, on `performance.now()`. */
   #slots: number[] = [];
+  /** The end of a pause this process set (epoch ms): its own reserved slots must not undercut it. */
+  #pauseEnd = 0;
   /**
    * This process's own spacing, applied when a caller wakes: after the event loop stalls (a busy
    * or starved machine), every timer that came due meanwhile fires at once, and without this the
@@ -114,17 +165,49 @@ export class RedisRateLimiter implements RateLimiter {
    */
   readonly #spacing: InMemoryRateLimiter;
 
-  /** `key` is used as is (e.g. `${queuePrefix}:api-rate`); every sharer must pass the same one. */
+  /**
+   * `key` is used as is (e.g. `${queuePrefix}:api-rate`), the pause lives at `${key}:pause`;
+   * every sharer must pass the same key.
+   */
   constructor(redis: Redis, key: string, limit: RateLimit) {
     assertLimit(limit);
     this.#redis = redis;
     this.#key = key;
+    this.#pauseKey = `${key}:pause`;
     this.#intervalUs = Math.ceil(intervalMsOf(limit) * 1000);
     this.#batch = Math.max(1, Math.min(limit.max, Math.floor(LOCAL_WINDOW_US / this.#intervalUs)));
     this.#spacing = new InMemoryRateLimiter(limit);
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
+    await this.#acquireSlot(signal);
+    // A slot reserved before this process met a 429 must not go out during the pause it set.
+    while (this.#pauseEnd > Date.now()) {
+      this.#slots = [];
+      await this.#acquireSlot(signal);
+    }
+  }
+
+  async pause(ms: number): Promise<void> {
+    this.#pauseEnd = Math.max(this.#pauseEnd, Date.now() + ms);
+    this.#slots = [];
+    try {
+      await this.#eval(PAUSE_SCRIPT, [this.#pauseKey], [Math.max(1, Math.ceil(ms))]);
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+
+  async pausedUntil(): Promise<number | undefined> {
+    const [value, ttl] = await Promise.all([
+      this.#redis.get(this.#pauseKey),
+      this.#redis.pttl(this.#pauseKey),
+    ]);
+    // The stored end is on Redis's clock; the TTL turns it into ours.
+    return value !== null && ttl > 0 ? Date.now() + ttl : undefined;
+  }
+
+  async #acquireSlot(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) throw abortedError(signal);
     let at = this.#slots.shift();
     if (at === undefined) {
@@ -143,14 +226,23 @@ export class RedisRateLimiter implements RateLimiter {
     await this.#spacing.acquire(signal);
   }
 
-  async #step(): Promise<unknown> {
-    const args = [1, this.#key, this.#intervalUs, this.#batch] as const;
+  #step(): Promise<unknown> {
+    return this.#eval(
+      GCRA_SCRIPT,
+      [this.#key, this.#pauseKey],
+      // A burst tolerance of 0: no burst (see the top of this file).
+      [this.#intervalUs, 0, this.#batch],
+    );
+  }
+
+  async #eval(script: string, keys: string[], args: number[]): Promise<unknown> {
+    const sha = script === GCRA_SCRIPT ? GCRA_SHA : PAUSE_SHA;
     try {
-      return await this.#redis.evalsha(GCRA_SHA, ...args);
+      return await this.#redis.evalsha(sha, keys.length, ...keys, ...args);
     } catch (error) {
       // First use on this Redis (or after SCRIPT FLUSH): send the script itself, which caches it.
       if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
-      return this.#redis.eval(GCRA_SCRIPT, ...args);
+      return this.#redis.eval(script, keys.length, ...keys, ...args);
     }
   }
 }

@@ -4,7 +4,7 @@
  * `src/lib/errors.ts`, not here; this file only decides *when*.
  */
 import { RetryableError } from '../lib/errors.js';
-import { SECOND } from '../lib/duration.js';
+import { MINUTE, SECOND } from '../lib/duration.js';
 
 /** How one call retries. All durations in milliseconds. */
 export interface RetryOptions {
@@ -20,6 +20,11 @@ export interface RetryOptions {
    * of one call holding a worker slot.
    */
   readonly maxRetryAfterMs: number;
+  /**
+   * A `Retry-After` longer than this is read as this (`MAX_RETRY_AFTER`): a server asking for an
+   * hour, or a year, must not stop every daemon for that long.
+   */
+  readonly retryAfterCapMs: number;
 }
 
 export const DEFAULT_RETRY: RetryOptions = {
@@ -27,6 +32,7 @@ export const DEFAULT_RETRY: RetryOptions = {
   baseDelayMs: 200,
   maxDelayMs: 10 * SECOND,
   maxRetryAfterMs: 5 * SECOND,
+  retryAfterCapMs: 5 * MINUTE,
 };
 
 /**

@@ -27,12 +27,15 @@ export interface AgentEngine {
   listWorkspaces(options?: ListOptions): AsyncIterable<readonly Workspace[]>;
   /** The workspace, or undefined when the API answers 404 (unknown or deleted). */
   getWorkspace(id: string, signal?: AbortSignal): Promise<Workspace | undefined>;
-  /** A partial update: rename and/or change status. */
+  /**
+   * A partial update (rename and/or change status) carrying only the fields given; its answer is
+   * the workspace as it is now, or undefined when the API says it is gone (404 or tombstone).
+   */
   updateWorkspace(
     id: string,
     patch: { name?: string; status?: WorkspaceStatus },
     signal?: AbortSignal,
-  ): Promise<Workspace>;
+  ): Promise<Workspace | undefined>;
   /** Deletes; a 404 (already gone, e.g. a retried delete) counts as done. */
   deleteWorkspace(id: string, signal?: AbortSignal): Promise<void>;
   /**

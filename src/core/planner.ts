@@ -10,9 +10,10 @@ import {
   type Change,
   type Conflict,
   type Customer,
-  DEFAULT_WORKSPACE_NAME,
   DESTRUCTIVE_ACTIONS,
+  isDefaultName,
   type Link,
+  MISSING,
   type WorkspaceState,
 } from './types.js';
 
@@ -61,8 +62,20 @@ export function decideCustomer(facts: CustomerFacts, policy: Policy, now: number
     if (linked === 'unknown') return NOTHING;
     return decideLinked(facts, linked, desired, policy, now);
   }
-  // No link, or the linked workspace is gone: a deleted customer needs nothing more.
-  if (customer.status === 'deleted') return NOTHING;
+  // The linked workspace is gone: re-creating it, or forgetting a deleted customer's link, is
+  // gated like a delete (an API answering 404 for everything must not mint a new fleet).
+  const gone = link !== null && linked === 'missing';
+  if (customer.status === 'deleted') {
+    if (!gone) return NOTHING;
+    const drop: Change = {
+      customerId: customer.id,
+      action: 'delete',
+      workspaceId: link.workspaceId,
+      from: MISSING,
+      to: 'deleted',
+    };
+    return { changes: [drop], conflict: null };
+  }
   const conflict = nameConflict(facts, desired);
   if (conflict) return { changes: [], conflict };
   const change = (action: Change['action'], workspaceId: string | null, from: string | null) => ({
@@ -72,9 +85,12 @@ export function decideCustomer(facts: CustomerFacts, policy: Policy, now: number
     from,
     to: action === 'create' || action === 'adopt' ? desired : customer.status,
   });
-  if (!facts.named) return { changes: [change('create', null, null)], conflict: null };
+  if (!facts.named) {
+    return { changes: [change('create', null, gone ? MISSING : null)], conflict: null };
+  }
   const ws = facts.named.workspace;
-  const changes: Change[] = [change('adopt', ws.id, null)];
+  // `from` of an adoption: the status the listing showed (the sync then needs no GET for it).
+  const changes: Change[] = [change('adopt', ws.id, ws.status)];
   if (customer.status !== ws.status) {
     changes.push(
       change(customer.status === 'active' ? 'activate' : 'deactivate', ws.id, ws.status),
@@ -98,6 +114,17 @@ function decideLinked(
     from,
     to,
   });
+  // Whatever the customer wants, the organization's default workspace is never touched.
+  if (isDefaultName(ws.name)) {
+    return {
+      changes: [],
+      conflict: {
+        customerId: customer.id,
+        name: desired,
+        reason: `workspace ${ws.id} is now named "${ws.name}", like the organization's default workspace: left alone`,
+      },
+    };
+  }
   if (customer.status === 'deleted') {
     if (now >= deleteDueAt(link, policy, now)) {
       return { changes: [make('delete', ws.status, 'deleted')], conflict: null };
@@ -125,7 +152,7 @@ function decideLinked(
 }
 
 function renameBlocked(facts: CustomerFacts, ws: WorkspaceState, desired: string): string | null {
-  if (desired === DEFAULT_WORKSPACE_NAME) {
+  if (isDefaultName(desired)) {
     return `"${desired}" is reserved for the organization's default workspace`;
   }
   if (facts.named && facts.named.workspace.id !== ws.id) {
@@ -145,7 +172,7 @@ export function deleteDueAt(link: Link | null, policy: Policy, now: number): num
 function nameConflict(facts: CustomerFacts, desired: string): Conflict | null {
   const { customer, named, nameOwner } = facts;
   const conflict = (reason: string) => ({ customerId: customer.id, name: desired, reason });
-  if (desired === DEFAULT_WORKSPACE_NAME) {
+  if (isDefaultName(desired)) {
     return conflict(`"${desired}" is reserved for the organization's default workspace`);
   }
   if (named?.linkedTo && named.linkedTo !== customer.id) {
@@ -157,6 +184,22 @@ function nameConflict(facts: CustomerFacts, desired: string): Conflict | null {
     return conflict(`workspace name "${desired}" is claimed first by customer ${nameOwner}`);
   }
   return null;
+}
+
+/**
+ * The status change a workspace just found by name (after a create or adopt) needs for its
+ * customer, or null. It is an ordinary change: a deactivation passes the destructive gate.
+ */
+export function statusChange(customer: Customer, ws: WorkspaceState): Change | null {
+  const wanted = customer.status === 'inactive' ? 'inactive' : 'active';
+  if (customer.status === 'deleted' || ws.status === wanted) return null;
+  return {
+    customerId: customer.id,
+    action: wanted === 'active' ? 'activate' : 'deactivate',
+    workspaceId: ws.id,
+    from: ws.status,
+    to: wanted,
+  };
 }
 
 /** The mass-change limit: true when `destructive` exceeds both the count and the share. */
@@ -173,7 +216,7 @@ export function exceedsDestructiveLimit(
 
 /** What the orphan policy does to a workspace linked to no customer. */
 export function decideOrphan(ws: WorkspaceState, policy: Policy): Change | null {
-  if (ws.name === DEFAULT_WORKSPACE_NAME || policy.orphans === 'report') return null;
+  if (isDefaultName(ws.name) || policy.orphans === 'report') return null;
   if (policy.orphans === 'delete') {
     return {
       customerId: null,
@@ -193,7 +236,12 @@ export function decideOrphan(ws: WorkspaceState, policy: Policy): Change | null 
   };
 }
 
-export const isDestructive = (change: Change): boolean => DESTRUCTIVE_ACTIONS.has(change.action);
+/**
+ * Whether a change passes the destructive gate: deactivations, deletes, and the re-creation of a
+ * workspace that went missing (see {@link MISSING}).
+ */
+export const isDestructive = (change: Pick<Change, 'action' | 'from'>): boolean =>
+  DESTRUCTIVE_ACTIONS.has(change.action) || (change.action === 'create' && change.from === MISSING);
 
 /** A sweep's whole plan. */
 export interface Plan {
@@ -250,7 +298,7 @@ export function plan(input: PlanInput): Plan {
   }
 
   const orphans = input.workspaces.filter(
-    (w) => !linkedWorkspace.has(w.id) && !adopted.has(w.id) && w.name !== DEFAULT_WORKSPACE_NAME,
+    (w) => !linkedWorkspace.has(w.id) && !adopted.has(w.id) && !isDefaultName(w.name),
   );
   if (input.listingComplete) {
     for (const orphan of orphans) {

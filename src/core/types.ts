@@ -30,6 +30,11 @@ export interface Link {
   readonly customerId: string;
   readonly workspaceId: string;
   readonly workspaceName: string;
+  /**
+   * The workspace's last-known status (from the last listing or API answer): `missing` when it is
+   * known to be gone, null when unknown (then a sync reads it by id).
+   */
+  readonly workspaceStatus?: WorkspaceStatus | typeof MISSING | null;
   /** When the customer was first seen deleted (ms), or null. */
   readonly deletedSeenAt: number | null;
   /** When its workspace's delete is due (ms), or null. */
@@ -67,6 +72,20 @@ export interface Conflict {
 
 /** The name every organization's first workspace has; never adopted, changed or reported. */
 export const DEFAULT_WORKSPACE_NAME = 'default';
+
+/**
+ * Whether a name is the default workspace's, case-insensitively: the API decides how it spells
+ * it (`Default`, `DEFAULT`), and a workspace so named is never linked, renamed or destroyed.
+ */
+export const isDefaultName = (name: string): boolean =>
+  name.toLowerCase() === DEFAULT_WORKSPACE_NAME;
+
+/**
+ * `from` of a change whose workspace is gone (a 404 or a tombstone where a link points): its
+ * re-creation, or the dropping of a deleted customer's link. Such changes pass the destructive
+ * gate like deletes: a wrong URL or an API incident must not mint a fleet or forget its links.
+ */
+export const MISSING = 'missing';
 
 /** What asked for a sync; recorded in the audit. */
 export type Trigger =

@@ -18,8 +18,17 @@ export function createDb(
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'customer-sync',
     connectionTimeoutMillis: 5_000,
+    // A lost peer (VM gone, partition) is noticed by TCP instead of a query hanging for hours.
+    keepAlive: true,
+    // A daemon stopped inside a transaction (SIGSTOP) must not hold its row and advisory locks
+    // for as long as the server keeps the session: the server ends such a session after a minute.
+    idle_in_transaction_session_timeout: 60_000,
   });
   // An idle client that loses its connection emits here; the next query simply gets another.
   pool.on('error', () => {});
+  // A checked-out client left idle (a sweep's lock or cursor, a lock held across an API call)
+  // emits the loss on itself, where no listener would kill the process. Its next query fails
+  // instead, and the pool drops it when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return { pool, db: drizzle(pool, { schema }) as Db };
 }

@@ -34,8 +34,9 @@ export const customers = pgTable(
   },
   (t) => [
     check('customers_status_check', sql`${t.status} in ('active','inactive','deleted')`),
-    // Finds who else wants a workspace name (the default template is the name itself).
-    index('customers_name_idx').on(t.name),
+    // Finds who else wants a workspace name (the default template is the name itself). A hash
+    // index: a btree entry cannot hold a name over ~2,700 bytes, a hash index holds any length.
+    index('customers_name_hash_idx').using('hash', t.name),
   ],
 );
 
@@ -52,6 +53,8 @@ export const customerLinks = pgTable(
     workspaceId: uuid('workspace_id').notNull(),
     /** The name the workspace had when last seen or set by us. */
     workspaceName: text('workspace_name').notNull(),
+    /** Its last-known status: `active`, `inactive`, `missing` (gone), or null (unknown). */
+    workspaceStatus: text('workspace_status'),
     linkedAt: tz('linked_at').notNull().defaultNow(),
     /** When the customer was first seen `deleted`; cleared if it comes back. */
     deletedSeenAt: tz('deleted_seen_at'),
@@ -75,6 +78,10 @@ export const sweeps = pgTable(
     /** Workspaces listed, customers read, changes by action, held, orphans, API calls. */
     counts: jsonb('counts').$type<Record<string, number>>().notNull().default({}),
     error: text('error'),
+    /** The listing was read to its end (known once listed). */
+    listingComplete: boolean('listing_complete'),
+    /** When the hold decision was committed: only then do its planned changes count as admitted. */
+    decidedAt: tz('decided_at'),
   },
   (t) => [index('sweeps_started_at_idx').on(t.startedAt)],
 );
@@ -157,6 +164,8 @@ export const audit = pgTable(
   },
   (t) => [
     index('audit_customer_idx').on(t.customerId, t.at),
+    // The retention job's deletes by age.
+    index('audit_at_idx').on(t.at),
     index('audit_destructive_idx')
       .on(t.at)
       .where(sql`${t.destructive}`),
@@ -183,6 +192,7 @@ export const syncState = pgTable(
     index('sync_state_failed_idx')
       .on(t.at)
       .where(sql`${t.outcome} = 'failed'`),
+    index('sync_state_at_idx').on(t.at),
   ],
 );
 
@@ -198,16 +208,38 @@ export const webhookEvents = pgTable(
     receivedAt: tz('received_at').notNull(),
     /** applied, stale (older than the last applied), ignored (type we do not act on) */
     result: text('result').notNull(),
+    /** When an applied event's sync was queued; null until then (re-queued by every daemon). */
+    queuedAt: tz('queued_at'),
   },
   (t) => [
     primaryKey({ columns: [t.source, t.eventId] }),
     index('webhook_events_received_idx').on(t.receivedAt),
+    index('webhook_events_unqueued_idx')
+      .on(t.receivedAt)
+      .where(sql`${t.result} = 'applied' and ${t.queuedAt} is null`),
   ],
 );
 
-/** Per customer, the newest event applied: older events change nothing. */
+/**
+ * Per customer, the newest event applied, and per field the last event that set it: an event
+ * older than a field's mark leaves that field alone.
+ */
 export const customerEventMarks = pgTable('customer_event_marks', {
   customerId: text('customer_id').primaryKey(),
   lastEventAt: tz('last_event_at').notNull(),
   lastEventId: text('last_event_id').notNull(),
+  nameEventAt: tz('name_event_at'),
+  statusEventAt: tz('status_event_at'),
+});
+
+/**
+ * Leases: a named lock held by one daemon until `expires_at` (Postgres's clock), renewed by its
+ * holder while it works (the sweep), or left to lapse (the daily retention job). A holder that
+ * vanishes simply stops renewing.
+ */
+export const leases = pgTable('leases', {
+  name: text('name').primaryKey(),
+  /** A random id per holding (never a host name): only its holder renews or releases it. */
+  holder: text('holder').notNull(),
+  expiresAt: tz('expires_at').notNull(),
 });

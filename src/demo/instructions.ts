@@ -44,7 +44,10 @@ export async function instructions(daemon: Daemon, env: Record<string, string>):
   ];
 }
 
-/** The dashboard's URL and how to log in. */
+/** The console's and the queue dashboard's URLs, and how to log in (the same login). */
 function dashboardLine(url: string): string {
-  return `dashboard: ${url}/admin/queues (user: any, password: ${DEMO_DASHBOARD_TOKEN})`;
+  return [
+    `console:   ${url}/console (user: any name, recorded when you approve; password: ${DEMO_DASHBOARD_TOKEN})`,
+    `dashboard: ${url}/admin/queues (same login)`,
+  ].join('\n');
 }

@@ -20,10 +20,14 @@ export function approvalTarget(id: string | undefined, all: boolean): ApprovalTa
   return /^\d+$/.test(id) ? { kind: 'hold', holdId: Number(id) } : { kind: 'sweep', sweepId: id };
 }
 
-/** Approves what the target holds; an unknown sweep or hold id is a {@link NotFoundError}. */
+/**
+ * Approves what the target holds; an unknown sweep or hold id is a {@link NotFoundError}. `by`
+ * names who approved, in the audit (`cli`, or the console's `console user "<name>"`).
+ */
 export async function approve(
   app: Pick<App, 'pool' | 'syncQueue' | 'clock'>,
   target: ApprovalTarget,
+  options: { by?: string } = {},
 ): Promise<ApproveResult> {
   if (!(await approvalTargetExists(app.pool, target))) {
     const what =
@@ -34,7 +38,7 @@ export async function approve(
           : '';
     throw new NotFoundError(`no ${what} (see \`status\` for held changes)`);
   }
-  const approved = await approveHolds(app.pool, target, new Date(app.clock.now()));
+  const approved = await approveHolds(app.pool, target, options.by ?? 'cli');
   const subjects = [...new Set(approved.map((a) => a.subject))];
   if (subjects.length > 0) await app.syncQueue.enqueue(subjects, 'approve');
   return { approved, queued: subjects.length };

@@ -31,9 +31,9 @@ export async function explainCustomer(
   options: { auditRows?: number } = {},
 ): Promise<Explanation> {
   const seen = await inspectCustomer(
-    { pool: app.pool, engine: app.engine(), policy: app.policy, clock: app.clock },
+    { pool: app.pool, engine: app.engine(), policy: app.policy },
     customerId,
-    { record: false },
+    { record: false, live: true },
   );
   if (!seen) throw new NotFoundError(`no customer with id ${JSON.stringify(customerId)}`);
   const [lastSync, holds, audit] = await Promise.all([
@@ -44,7 +44,7 @@ export async function explainCustomer(
   return {
     customer: seen.customer,
     link: seen.link,
-    workspace: seen.workspace ?? null,
+    workspace: seen.answered ?? null,
     lastSync,
     holds,
     audit,

@@ -1,7 +1,8 @@
-/** `retry-failed`: queues again every subject whose last sync failed (trigger `retry`). */
+/** `retry-failed`: queues again every subject whose last sync failed (trigger `retry`), or one of them. */
 import type { App } from '../app.js';
-import { failedSubjectsAfter } from '../sql/subjects.js';
+import { failedSubjectsAfter, lastSyncOf } from '../sql/subjects.js';
 import { ENQUEUE_BATCH } from './enqueue.js';
+import { NotFoundError } from './errors.js';
 
 /** Queues every failed subject, a page at a time; returns how many. */
 export async function retryFailed(
@@ -17,4 +18,16 @@ export async function retryFailed(
     after = subjects[subjects.length - 1] ?? after;
   }
   return { queued };
+}
+
+/** Queues one failed subject again (trigger `retry`); one whose last sync did not fail is a {@link NotFoundError}. */
+export async function retryOne(
+  app: Pick<App, 'pool' | 'syncQueue'>,
+  subject: string,
+): Promise<{ queued: number }> {
+  const last = await lastSyncOf(app.pool, subject);
+  if (last?.outcome !== 'failed')
+    throw new NotFoundError(`no failed sync for ${JSON.stringify(subject)}`);
+  await app.syncQueue.enqueue([subject], 'retry');
+  return { queued: 1 };
 }

@@ -48,15 +48,17 @@ export interface StatusReport {
   readonly breaker: 'closed' | 'open';
   readonly breakerReason: string | null;
   readonly breakerOpenedAt: string | null;
+  /** Until when a 429 paused every daemon's Agent Engine calls; null when calls flow. */
+  readonly rateLimitedUntil: string | null;
 }
 
 /** Gathers the status from Postgres and Redis. */
 export async function getStatus(
-  app: Pick<App, 'pool' | 'queues' | 'breaker'>,
+  app: Pick<App, 'pool' | 'queues' | 'breaker' | 'rateLimiter'>,
   options: { sweeps?: number; limit?: number } = {},
 ): Promise<StatusReport> {
   const limit = options.limit ?? 1000;
-  const [counts, paused, sweeps, failed, held, orphans, breaker] = await Promise.all([
+  const [counts, paused, sweeps, failed, held, orphans, breaker, pausedUntil] = await Promise.all([
     app.queues.sync.getJobCounts(...QUEUE_STATES),
     app.queues.sync.isPaused(),
     latestSweeps(app.pool, options.sweeps ?? 5),
@@ -64,6 +66,7 @@ export async function getStatus(
     heldChanges(app.pool, limit),
     listOrphans(app.pool, limit),
     app.breaker.state(),
+    app.rateLimiter.pausedUntil(),
   ]);
   const queue = {
     ...Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0])),
@@ -92,5 +95,6 @@ export async function getStatus(
     breaker: breaker.state,
     breakerReason: breaker.reason ?? null,
     breakerOpenedAt: breaker.openedAt ? new Date(breaker.openedAt).toISOString() : null,
+    rateLimitedUntil: pausedUntil === undefined ? null : new Date(pausedUntil).toISOString(),
   };
 }

@@ -94,7 +94,9 @@ export async function waitForSweep(
         2,
       );
     }
-    if (state === 'failed' && !p.sweep) {
+    // A failed job ends the wait, whatever its row says (a run that died may have left it
+    // `running`): it will not move again.
+    if (state === 'failed' && !(p.sweep?.finishedAt && p.ended < p.queued)) {
       return summary(
         sweepId,
         'failed',

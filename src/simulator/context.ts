@@ -3,7 +3,9 @@
  * already routed, authenticated and parsed. Handlers are synchronous, so each one changes the store
  * atomically: get-or-create cannot race with itself.
  */
+import type { Clock } from '../lib/clock.js';
 import type { FaultInjector } from './faults.js';
+import type { Journal } from './journal.js';
 import type { StatsRecorder } from './stats.js';
 import type { WorkspaceStore } from './store.js';
 import type { TokenGrant, TokenIssuer } from './tokens.js';
@@ -14,6 +16,8 @@ export interface SimParts {
   readonly tokens: TokenIssuer;
   readonly stats: StatsRecorder;
   readonly faults: FaultInjector;
+  readonly journal: Journal;
+  readonly clock: Clock;
   readonly organizationId: string;
   readonly clientId: string;
   readonly clientSecret: string;

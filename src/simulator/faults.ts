@@ -31,6 +31,11 @@ export interface FaultSettings {
   readonly onlyRoutes: readonly string[] | undefined;
   /** Let faults hit `POST /api/v1/account/applications/token` too. */
   readonly faultTokenEndpoint: boolean;
+  /**
+   * A GET of a deleted id answers 200 with the object and `tombstone: true` instead of 404 (the
+   * API's schema has the field; API.md does not promise which answer a deleted id gets).
+   */
+  readonly tombstoneOnGet: boolean;
 }
 
 /** The faults as tests drive them. */
@@ -62,6 +67,7 @@ const OFF: FaultSettings = Object.freeze({
   rateLimitPerSecond: 0,
   onlyRoutes: undefined,
   faultTokenEndpoint: false,
+  tombstoneOnGet: false,
 });
 
 /** The settings plus the decisions the server asks of them. */

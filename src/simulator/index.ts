@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../lib/clock.js';
 import { MINUTE } from '../lib/duration.js';
 import type { SimParts } from './context.js';
 import { FaultInjector, type Faults } from './faults.js';
+import { Journal } from './journal.js';
 import { createRequestListener, Sleeps } from './server.js';
 import { type SimStats, StatsRecorder } from './stats.js';
 import { WorkspaceStore } from './store.js';
@@ -18,6 +19,8 @@ import { TokenIssuer } from './tokens.js';
 import { isUuid } from './validate.js';
 
 export type { FaultSettings, Faults } from './faults.js';
+export type { ExpiredCall, MintRecord, MutationRecord } from './journal.js';
+export { Journal } from './journal.js';
 export type { SimStats, SimStatsSnapshot } from './stats.js';
 export type { ListFilter, StorePage, WorkspacePatch } from './store.js';
 export { DEFAULT_NAME, StoreError, WorkspaceStore } from './store.js';
@@ -53,6 +56,8 @@ export interface Simulator {
   readonly store: WorkspaceStore;
   readonly faults: Faults;
   readonly stats: SimStats;
+  /** Every mint, API change, token and expired-token call, in order (see journal.ts). */
+  readonly journal: Journal;
   /** Stops listening and closes every connection, keep-alive ones too; safe to call twice. */
   close(): Promise<void>;
 }
@@ -66,12 +71,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const organizationId = (options.organizationId ?? DEFAULT_ORGANIZATION_ID).toLowerCase();
   if (!isUuid(organizationId))
     throw new RangeError(`organizationId must be a uuid: ${organizationId}`);
-  const tokens = new TokenIssuer(clock);
+  const journal = new Journal();
+  const tokens = new TokenIssuer(clock, (token) => journal.tokens.push(token));
   const parts: SimParts = {
     store: new WorkspaceStore(organizationId, clock),
     tokens,
     stats: new StatsRecorder(),
     faults: new FaultInjector(() => tokens.revokeAll()),
+    journal,
+    clock,
     organizationId,
     clientId: options.clientId ?? 'demo-client-id',
     clientSecret: options.clientSecret ?? 'demo-client-secret',
@@ -96,6 +104,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     store: parts.store,
     faults: parts.faults,
     stats: parts.stats,
+    journal,
     close() {
       closing ??= new Promise<void>((resolve) => {
         sleeps.cancelAll();

@@ -63,6 +63,7 @@ async function serve(
   const mutated = match.route?.mutatesWorkspace && match.id && isUuid(match.id) ? match.id : '';
   stats.begin();
   if (mutated) stats.beginMutation(mutated.toLowerCase());
+  if (match.route && match.route.auth !== 'none') journalExpired(parts, req, routeKey);
   let reply: Reply;
   try {
     if (!match.route) {
@@ -131,6 +132,19 @@ async function serveRoute(
     faultsApply,
   };
   return route.handle(ctx);
+}
+
+/**
+ * Journals a call whose token had expired when it arrived: checked here, before any injected
+ * latency, so a call sent in time and slowed down by the simulator does not count.
+ */
+function journalExpired(parts: SimParts, req: IncomingMessage, route: string): void {
+  const header = req.headers.authorization;
+  if (!header?.startsWith('Bearer ')) return;
+  const expiredAt = parts.tokens.expiredAt(header.slice(7).trim());
+  if (expiredAt !== undefined) {
+    parts.journal.expiredCalls.push({ at: parts.clock.now(), route, expiredAt });
+  }
 }
 
 /** Checks the bearer token against what the route demands, and the organization header. */

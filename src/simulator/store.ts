@@ -55,6 +55,8 @@ export class WorkspaceStore {
   /** Live workspaces only: a tombstone frees its name. */
   readonly #slotByName = new Map<string, number>();
   readonly #live = new Fenwick();
+  /** Workspaces the API answers with another organization's id (a lying or misrouted API). */
+  readonly #foreign = new Map<number, string>();
   readonly #active = new Fenwick();
   readonly #inactive = new Fenwick();
 
@@ -121,6 +123,16 @@ export class WorkspaceStore {
   /** Renames a live workspace; the name must be free among the live ones (or already its own). */
   rename(id: string, name: string): SimWorkspace {
     return this.update(id, { name });
+  }
+
+  /**
+   * From now on the API answers this workspace with another organization's id, as a misrouted
+   * gateway or a lying API would (tests of the organization check).
+   */
+  markForeign(id: string, organizationId: string): void {
+    const slot = this.#slotById.get(id);
+    if (slot === undefined) throw new StoreError('not_found', `no workspace ${id}`);
+    this.#foreign.set(slot, organizationId);
   }
 
   /** Sets a live workspace's status. */
@@ -235,7 +247,7 @@ export class WorkspaceStore {
     return Object.freeze({
       id: this.#ids[slot] as string,
       name: this.#names[slot] as string,
-      organizationId: this.organizationId,
+      organizationId: this.#foreign.get(slot) ?? this.organizationId,
       status: this.#statuses[slot] as WorkspaceStatus,
       cacheEnabled: this.#cache[slot] as boolean | null,
       tombstone: !this.#live.get(slot),

@@ -34,8 +34,12 @@ export class TokenIssuer {
   /** Tokens with a serial at or below this were revoked. */
   #revokedUpTo = 0;
 
-  constructor(clock: Clock) {
+  readonly #onMint: (token: string) => void;
+
+  /** `onMint` sees every token issued (the journal keeps them for leak checks). */
+  constructor(clock: Clock, onMint: (token: string) => void = () => {}) {
     this.#clock = clock;
+    this.#onMint = onMint;
   }
 
   /** A new random token for `grant`, valid for `ttlMs` from now. */
@@ -54,6 +58,7 @@ export class TokenIssuer {
     );
     const token = `${HEADER}.${payload}.${randomBytes(32).toString('base64url')}`;
     this.#issued.set(token, { grant, expiresAt: now + ttlMs, serial });
+    this.#onMint(token);
     return token;
   }
 
@@ -64,6 +69,13 @@ export class TokenIssuer {
       return { ok: false, detail: 'Invalid token' };
     if (this.#clock.now() >= issued.expiresAt) return { ok: false, detail: 'Token expired' };
     return { ok: true, grant: issued.grant };
+  }
+
+  /** When a known, unrevoked token expired, if it has; undefined for a live or refused one. */
+  expiredAt(token: string): number | undefined {
+    const issued = this.#issued.get(token);
+    if (!issued || issued.serial <= this.#revokedUpTo) return undefined;
+    return this.#clock.now() >= issued.expiresAt ? issued.expiresAt : undefined;
   }
 
   /** Every token issued so far is refused from now on; later mints are fine. */

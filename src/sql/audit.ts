@@ -5,8 +5,8 @@ import type { Action, Trigger } from '../core/types.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
+/** An audit row as it starts; its time is the database's (one clock for every daemon). */
 export interface AuditStart {
-  readonly at: Date;
   readonly trigger: Trigger | 'sweep';
   readonly sweepId: string | null;
   readonly jobId: string | null;
@@ -24,9 +24,8 @@ export async function startAudit(db: Queryable, entry: AuditStart): Promise<numb
   const { rows } = await db.query<{ id: string }>(
     `insert into audit (at, trigger, sweep_id, job_id, customer_id, workspace_id, action, before,
                         after, outcome, attempts, destructive)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'started', $10, $11) returning id`,
+     values (now(), $1, $2, $3, $4, $5, $6, $7, $8, 'started', $9, $10) returning id`,
     [
-      entry.at,
       entry.trigger,
       entry.sweepId,
       entry.jobId,
@@ -45,7 +44,7 @@ export async function startAudit(db: Queryable, entry: AuditStart): Promise<numb
 export async function finishAudit(
   db: Queryable,
   id: number,
-  outcome: 'ok' | 'failed' | 'held',
+  outcome: 'ok' | 'failed' | 'held' | 'skipped',
   message: string | null,
   workspaceId?: string | null,
 ): Promise<void> {

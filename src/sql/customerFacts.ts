@@ -59,7 +59,7 @@ export async function openCustomerFacts(
     template: string;
     listingComplete: boolean;
     /**
-     * When the listing began. A customer linked after it was linked by a sync that saw its
+     * When the listing began, on the database's clock (links are stamped with its `now()`). A customer linked after it was linked by a sync that saw its
      * workspace then, newer than anything the listing can say (the listing may well have passed
      * its page before the workspace existed): it is left out, not planned again from stale facts.
      */

@@ -33,6 +33,7 @@ interface LinkRow {
   customer_id: string;
   workspace_id: string;
   workspace_name: string;
+  workspace_status?: string | null;
   deleted_seen_at: Date | null;
   delete_due_at: Date | null;
 }
@@ -43,15 +44,18 @@ export interface SubjectRow {
   readonly link: Link | null;
   /** A held or approved change waits for this customer (a sync then voids what it no longer needs). */
   readonly openHolds: boolean;
+  /** The database's time (ms): every due time and window is measured on this one clock. */
+  readonly now: number;
 }
 
 /** One round trip for what a sync reads before it looks at the workspace. */
 export async function readSubject(db: Queryable, customerId: string): Promise<SubjectRow | null> {
   const { rows } = await db.query<
-    CustomerRow & { [K in keyof LinkRow]: LinkRow[K] | null } & { open_holds: boolean }
+    CustomerRow & { [K in keyof LinkRow]: LinkRow[K] | null } & { open_holds: boolean; now: Date }
   >(
-    `select c.id, c.name, c.status, c.created_at,
-            l.customer_id, l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at,
+    `select c.id, c.name, c.status, c.created_at, now() as now,
+            l.customer_id, l.workspace_id, l.workspace_name, l.workspace_status,
+            l.deleted_seen_at, l.delete_due_at,
             exists (select 1 from holds h
                      where h.customer_id = c.id and h.state in ('held', 'approved')) as open_holds
        from customers c left join customer_links l on l.customer_id = c.id
@@ -65,13 +69,19 @@ export async function readSubject(db: Queryable, customerId: string): Promise<Su
     customer_id !== null && workspace_id !== null && workspace_name !== null
       ? toLink({ ...row, customer_id, workspace_id, workspace_name })
       : null;
-  return { customer: toCustomer(row), link, openHolds: row.open_holds };
+  return { customer: toCustomer(row), link, openHolds: row.open_holds, now: row.now.getTime() };
 }
 
 export const toLink = (row: LinkRow): Link => ({
   customerId: row.customer_id,
   workspaceId: row.workspace_id,
   workspaceName: row.workspace_name,
+  workspaceStatus:
+    row.workspace_status === 'active' ||
+    row.workspace_status === 'inactive' ||
+    row.workspace_status === 'missing'
+      ? row.workspace_status
+      : null,
   deletedSeenAt: row.deleted_seen_at?.getTime() ?? null,
   deleteDueAt: row.delete_due_at?.getTime() ?? null,
 });

@@ -3,6 +3,64 @@ import type pg from 'pg';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
+/** The subject of a hold: a customer, or an orphan's workspace. */
+export interface HoldSubject {
+  readonly customerId: string | null;
+  readonly workspaceId: string | null;
+}
+
+/** The open (held or approved) hold of one subject for one action, if any. */
+export async function openHoldFor(
+  db: Queryable,
+  subject: HoldSubject,
+  action: string,
+): Promise<{ id: number; state: 'held' | 'approved'; sweepId: string | null } | undefined> {
+  const { rows } = await db.query<{
+    id: number;
+    state: 'held' | 'approved';
+    sweepId: string | null;
+  }>(
+    `select id::int, state, sweep_id as "sweepId" from holds
+      where coalesce(customer_id, workspace_id::text) = $1 and action = $2
+        and state in ('held', 'approved')`,
+    [subject.customerId ?? subject.workspaceId, action],
+  );
+  return rows[0];
+}
+
+/** Holds a change for `approve` because the rolling window is full (no sweep). */
+export async function holdForWindow(
+  db: Queryable,
+  subject: HoldSubject,
+  action: string,
+): Promise<number> {
+  const { rows } = await db.query<{ id: number }>(
+    `insert into holds (sweep_id, customer_id, action, workspace_id, created_at)
+     values (null, $1, $2, $3, now()) returning id::int`,
+    [subject.customerId, action, subject.workspaceId],
+  );
+  return Number(rows[0]?.id);
+}
+
+/** A hold a person approved, now carried out. */
+export async function completeHold(db: Queryable, holdId: number): Promise<void> {
+  await db.query(`update holds set state = 'done', decided_at = now() where id = $1`, [holdId]);
+}
+
+/** Voids the subject's open holds for changes it no longer needs (it came back, or it is done). */
+export async function voidStaleHolds(
+  db: Queryable,
+  subject: HoldSubject,
+  stillNeeded: readonly string[],
+): Promise<void> {
+  await db.query(
+    `update holds set state = 'void', decided_at = now()
+      where coalesce(customer_id, workspace_id::text) = $1 and state in ('held', 'approved')
+        and not (action = any($2::text[]))`,
+    [subject.customerId ?? subject.workspaceId, stillNeeded],
+  );
+}
+
 /** One change still waiting for a person. */
 export interface HeldChange {
   holdId: number;
@@ -10,7 +68,8 @@ export interface HeldChange {
   sweepId: string | null;
   /** The customer, or null for an orphan's change (then `workspaceId` names it). */
   customerId: string | null;
-  action: 'deactivate' | 'delete';
+  /** `create` is the re-creation of a workspace that went missing. */
+  action: 'deactivate' | 'delete' | 'create';
   workspaceId: string | null;
   createdAt: Date;
 }
@@ -62,28 +121,37 @@ export async function approvalTargetExists(
 
 /**
  * Marks the target's `held` holds approved (one statement: a hold is approved once however many
- * operators race) and returns the subjects to sync again: the customer id, or `workspace:<id>`
- * for an orphan's hold.
+ * operators race), writes one audit row per approval naming who approved it (same statement, so
+ * an approval is never unrecorded), and returns the subjects to sync again: the customer id, or
+ * `workspace:<id>` for an orphan's hold.
  */
 export async function approveHolds(
   db: Queryable,
   target: ApprovalTarget,
-  at: Date,
+  by: string,
 ): Promise<{ holdId: number; subject: string; action: string }[]> {
   const where =
     target.kind === 'hold'
-      ? 'id = $2'
+      ? 'id = $1'
       : target.kind === 'sweep'
-        ? 'sweep_id = $2'
-        : '$2::text is null';
+        ? 'sweep_id = $1'
+        : '$1::text is null';
   const param =
     target.kind === 'hold' ? target.holdId : target.kind === 'sweep' ? target.sweepId : null;
   const { rows } = await db.query(
-    `update holds set state = 'approved', decided_at = $1
-      where state = 'held' and ${where}
-      returning id::int as "holdId", action,
-                coalesce(customer_id, 'workspace:' || workspace_id::text) as subject`,
-    [at, param],
+    `with approved as (
+       update holds set state = 'approved', decided_at = now()
+        where state = 'held' and ${where}
+        returning id, action, sweep_id, customer_id, workspace_id),
+     audited as (
+       insert into audit (at, trigger, sweep_id, customer_id, workspace_id, action, outcome, message)
+       select now(), 'approve', sweep_id, customer_id, workspace_id, action, 'approved',
+              'hold ' || id || ' approved by ' || $2
+         from approved)
+     select id::int as "holdId", action,
+            coalesce(customer_id, 'workspace:' || workspace_id::text) as subject
+       from approved order by id`,
+    [param, by],
   );
   return rows as { holdId: number; subject: string; action: string }[];
 }

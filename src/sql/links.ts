@@ -1,34 +1,66 @@
 /** Writing links: the customer ↔ workspace id pairing, and a deleted customer's due time. */
 import type pg from 'pg';
 
+import type { MISSING, WorkspaceStatus } from '../core/types.js';
 import { PermanentError } from '../lib/errors.js';
 import { linkedCustomerOf } from './customers.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
 /**
- * Stores the link the moment the workspace id is known. The unique workspace id makes a second
- * customer's link to the same workspace fail here, visibly, whatever raced to it.
+ * Runs `fn` in a transaction holding the workspace's own lock: linking a workspace and deleting
+ * or deactivating it as an orphan both take it, so an orphan's "unlinked?" check and its API call
+ * cannot straddle an adoption.
+ */
+export async function withWorkspaceLock<T>(
+  pool: pg.Pool,
+  workspaceId: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query(`select pg_advisory_xact_lock(hashtextextended('workspace:' || $1, 0))`, [
+      workspaceId,
+    ]);
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Stores the link the moment the workspace id is known, under the workspace's lock. The unique
+ * workspace id makes a second customer's link to the same workspace fail here, visibly, whatever
+ * raced to it.
  */
 export async function storeLink(
-  db: Queryable,
+  pool: pg.Pool,
   customerId: string,
   workspaceId: string,
   workspaceName: string,
-  now: Date,
+  workspaceStatus: WorkspaceStatus | null,
 ): Promise<void> {
   try {
-    await db.query(
-      `insert into customer_links (customer_id, workspace_id, workspace_name, linked_at)
-       values ($1, $2, $3, $4)
-       on conflict (customer_id) do update
-         set workspace_id = excluded.workspace_id, workspace_name = excluded.workspace_name,
-             linked_at = excluded.linked_at, deleted_seen_at = null, delete_due_at = null`,
-      [customerId, workspaceId, workspaceName, now],
+    await withWorkspaceLock(pool, workspaceId, (client) =>
+      client.query(
+        `insert into customer_links (customer_id, workspace_id, workspace_name, workspace_status, linked_at)
+         values ($1, $2, $3, $4, now())
+         on conflict (customer_id) do update
+           set workspace_id = excluded.workspace_id, workspace_name = excluded.workspace_name,
+               workspace_status = excluded.workspace_status, linked_at = excluded.linked_at,
+               deleted_seen_at = null, delete_due_at = null`,
+        [customerId, workspaceId, workspaceName, workspaceStatus],
+      ),
     );
   } catch (error) {
     if ((error as { constraint?: string }).constraint === 'customer_links_workspace_id_key') {
-      const owner = await linkedCustomerOf(db, workspaceId);
+      const owner = await linkedCustomerOf(pool, workspaceId);
       throw new PermanentError(
         `workspace ${workspaceId} ("${workspaceName}") is already linked to customer ${owner ?? 'another customer'}`,
       );
@@ -37,15 +69,21 @@ export async function storeLink(
   }
 }
 
-export async function setLinkedName(
+/**
+ * Records the linked workspace's state as an API answer showed it (or `missing`), so the next
+ * sync of a customer in step with it makes no call.
+ */
+export async function setLinkedState(
   db: Queryable,
   customerId: string,
-  name: string,
+  workspaceId: string,
+  state: { name?: string; status: WorkspaceStatus | typeof MISSING },
 ): Promise<void> {
-  await db.query('update customer_links set workspace_name = $2 where customer_id = $1', [
-    customerId,
-    name,
-  ]);
+  await db.query(
+    `update customer_links set workspace_name = coalesce($3, workspace_name), workspace_status = $4
+      where customer_id = $1 and workspace_id = $2`,
+    [customerId, workspaceId, state.name ?? null, state.status],
+  );
 }
 
 export async function removeLink(db: Queryable, customerId: string): Promise<void> {
@@ -54,23 +92,24 @@ export async function removeLink(db: Queryable, customerId: string): Promise<voi
 
 /**
  * Records when a customer was first seen deleted and when its workspace's delete falls due (the
- * grace in force now). Idempotent: a later sighting keeps the first due time. Returns the due time.
+ * grace in force now), on the database's clock. Idempotent: a later sighting keeps the first due
+ * time. Returns both times.
  */
 export async function markDeletedSeen(
   db: Queryable,
   customerId: string,
-  now: Date,
   graceMs: number,
-): Promise<Date | null> {
-  const { rows } = await db.query<{ delete_due_at: Date }>(
+): Promise<{ seenAt: Date; dueAt: Date } | null> {
+  const { rows } = await db.query<{ deleted_seen_at: Date; delete_due_at: Date }>(
     `update customer_links
-        set deleted_seen_at = coalesce(deleted_seen_at, $2),
-            delete_due_at = coalesce(delete_due_at, $2::timestamptz + make_interval(secs => $3::double precision / 1000))
+        set deleted_seen_at = coalesce(deleted_seen_at, now()),
+            delete_due_at = coalesce(delete_due_at, now() + make_interval(secs => $2::double precision / 1000))
       where customer_id = $1
-      returning delete_due_at`,
-    [customerId, now, graceMs],
+      returning deleted_seen_at, delete_due_at`,
+    [customerId, graceMs],
   );
-  return rows[0]?.delete_due_at ?? null;
+  const row = rows[0];
+  return row ? { seenAt: row.deleted_seen_at, dueAt: row.delete_due_at } : null;
 }
 
 /** A customer that came back from `deleted` loses its due time. */
@@ -83,14 +122,14 @@ export async function clearDeletedSeen(db: Queryable, customerId: string): Promi
 }
 
 /** The same as {@link markDeletedSeen} for every deleted customer at once (the sweep's start). */
-export async function markAllDeletedSeen(db: Queryable, now: Date, graceMs: number): Promise<void> {
+export async function markAllDeletedSeen(db: Queryable, graceMs: number): Promise<void> {
   await db.query(
     `update customer_links l
-        set deleted_seen_at = $1,
-            delete_due_at = $1::timestamptz + make_interval(secs => $2::double precision / 1000)
+        set deleted_seen_at = now(),
+            delete_due_at = now() + make_interval(secs => $1::double precision / 1000)
        from customers c
       where c.id = l.customer_id and c.status = 'deleted' and l.deleted_seen_at is null`,
-    [now, graceMs],
+    [graceMs],
   );
   await db.query(
     `update customer_links l set deleted_seen_at = null, delete_due_at = null

@@ -18,7 +18,7 @@ export interface OrphanRow {
 export async function listOrphans(db: Queryable, limit = 1000): Promise<OrphanRow[]> {
   const { rows } = await db.query(
     `select workspace_id as "workspaceId", name, status, sweep_id as "sweepId", seen_at as "seenAt"
-       from orphans where name <> $1 order by name, workspace_id limit $2`,
+       from orphans where lower(name) <> $1 order by name, workspace_id limit $2`,
     [DEFAULT_WORKSPACE_NAME, limit],
   );
   return rows as OrphanRow[];

@@ -65,7 +65,7 @@ export async function stageWorkspaces(
 }
 
 /**
- * Indexes the staged listing for planning: unique by workspace id, and by name. A cursor that
+ * Indexes the staged listing for planning: unique by workspace id, and by name (hashed). A cursor that
  * repeated an item leaves a duplicate, which is removed first (the unique index refuses it).
  */
 export async function indexStaging(db: Queryable, table: string): Promise<void> {
@@ -79,7 +79,9 @@ export async function indexStaging(db: Queryable, table: string): Promise<void> 
     );
     await db.query(`create unique index ${table}_id on ${table} (workspace_id)`);
   }
-  await db.query(`create index ${table}_name on ${table} (name)`);
+  // A hash index, not a btree: a btree entry cannot hold a name over ~2,700 bytes (any length the
+  // API allows must not fail a sweep), and names are only ever looked up by equality.
+  await db.query(`create index ${table}_name on ${table} using hash (name)`);
   await db.query(`analyze ${table}`);
 }
 

@@ -18,7 +18,7 @@ export async function orphansOf(
 ): Promise<WorkspaceState[]> {
   const { rows } = await db.query<{ id: string; name: string; status: 'active' | 'inactive' }>(
     `select sw.workspace_id as id, sw.name, sw.status from ${listing} sw
-      where sw.name <> $4 and ($2::uuid is null or sw.workspace_id > $2)
+      where lower(sw.name) <> $4 and ($2::uuid is null or sw.workspace_id > $2)
         and not exists (select 1 from customer_links l where l.workspace_id = sw.workspace_id)
         and not exists (select 1 from sweep_changes sc
                          where sc.sweep_id = $1 and sc.action = 'adopt' and sc.workspace_id = sw.workspace_id)
@@ -42,7 +42,7 @@ export async function replaceOrphans(
     await client.query(
       `insert into orphans (workspace_id, name, status, sweep_id, seen_at)
        select sw.workspace_id, sw.name, sw.status, $1, $2 from ${listing} sw
-        where sw.name <> $3
+        where lower(sw.name) <> $3
           and not exists (select 1 from customer_links l where l.workspace_id = sw.workspace_id)
           and not exists (select 1 from sweep_changes sc
                            where sc.sweep_id = $1 and sc.action = 'adopt' and sc.workspace_id = sw.workspace_id)`,
@@ -92,20 +92,42 @@ export async function linkedCount(db: Queryable, listing: string): Promise<numbe
   return rows[0]?.n ?? 0;
 }
 
-/** Marks the sweep's destructive changes held and records a hold for each. */
-export async function holdDestructive(db: Queryable, sweepId: string, at: Date): Promise<number> {
-  await db.query(
-    `update sweep_changes set held = true where sweep_id = $1 and action in ('deactivate', 'delete')`,
-    [sweepId],
-  );
-  const { rowCount } = await db.query(
-    `insert into holds (sweep_id, customer_id, action, workspace_id, created_at)
-     select sweep_id, customer_id, action, workspace_id, $2 from sweep_changes
-      where sweep_id = $1 and held
-     on conflict do nothing`,
-    [sweepId, at],
-  );
-  return rowCount ?? 0;
+/** The changes that pass the destructive gate, in SQL (`isDestructive` in the planner). */
+export const GATED_CHANGE_SQL = `(action in ('deactivate', 'delete') or (action = 'create' and from_state = 'missing'))`;
+
+/**
+ * Commits the sweep's hold decision in one transaction: with `held`, its gated changes are marked
+ * held and a hold recorded for each. Only once `decided_at` is set do other triggers treat the
+ * sweep's planned changes as admitted. Returns how many holds were recorded.
+ */
+export async function decideHolds(pool: pg.Pool, sweepId: string, held: boolean): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    let holds = 0;
+    if (held) {
+      await client.query(
+        `update sweep_changes set held = true where sweep_id = $1 and ${GATED_CHANGE_SQL}`,
+        [sweepId],
+      );
+      const { rowCount } = await client.query(
+        `insert into holds (sweep_id, customer_id, action, workspace_id, created_at)
+         select sweep_id, customer_id, action, workspace_id, now() from sweep_changes
+          where sweep_id = $1 and held
+         on conflict do nothing`,
+        [sweepId],
+      );
+      holds = rowCount ?? 0;
+    }
+    await client.query('update sweeps set decided_at = now() where id = $1', [sweepId]);
+    await client.query('commit');
+    return holds;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /**
@@ -138,22 +160,72 @@ export async function nextSubjectsToQueue(
 }
 
 /**
+ * What the sweep's listing said of the workspace a create or adopt it planned will find by name:
+ * a create from a complete listing finds a new workspace (`active`, and setting its status
+ * destroys nothing); an adoption finds the one listed, with the status it had. Null: nothing known.
+ */
+export async function plannedFind(
+  db: Queryable,
+  sweepId: string,
+  customerId: string,
+): Promise<{ fresh: boolean; status: 'active' | 'inactive' } | null> {
+  const { rows } = await db.query<{ action: string; from_state: string | null; complete: boolean }>(
+    `select sc.action, sc.from_state, coalesce(s.listing_complete, false) as complete
+       from sweep_changes sc join sweeps s on s.id = sc.sweep_id
+      where sc.sweep_id = $1 and sc.customer_id = $2 and sc.action in ('create', 'adopt')
+      limit 1`,
+    [sweepId, customerId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  if (row.action === 'create') {
+    return row.from_state === null && row.complete ? { fresh: true, status: 'active' } : null;
+  }
+  const status = row.from_state;
+  return status === 'active' || status === 'inactive' ? { fresh: false, status } : null;
+}
+
+/**
+ * Refreshes the links' last-known state from this listing, for every link it disagrees with
+ * (a complete listing also marks the links whose workspace it did not show as `missing`). Links
+ * made after the listing began are left alone: their state is newer than the listing.
+ */
+export async function refreshLinkStates(
+  db: Queryable,
+  listing: string,
+  listingComplete: boolean,
+  listedSince: Date,
+): Promise<void> {
+  await db.query(
+    `update customer_links l set workspace_name = sw.name, workspace_status = sw.status
+       from ${listing} sw
+      where sw.workspace_id = l.workspace_id and l.linked_at < $1
+        and (l.workspace_name, l.workspace_status) is distinct from (sw.name, sw.status)`,
+    [listedSince],
+  );
+  if (!listingComplete) return;
+  await db.query(
+    `update customer_links l set workspace_status = 'missing'
+      where l.linked_at < $1 and l.workspace_status is distinct from 'missing'
+        and not exists (select 1 from ${listing} sw where sw.workspace_id = l.workspace_id)`,
+    [listedSince],
+  );
+}
+
+/**
  * Starts the sweep's row. A sweep retaken after its daemon died starts over under the same id:
  * its row is reset and what it had planned is dropped (its staging is replaced when it lists).
  */
-export async function createSweepRow(
-  db: Queryable,
-  id: string,
-  trigger: string,
-  at: Date,
-): Promise<void> {
+export async function createSweepRow(db: Queryable, id: string, trigger: string): Promise<void> {
   await db.query('delete from sweep_changes where sweep_id = $1', [id]);
+  // Started on the database's clock: the destructive window is measured on it.
   await db.query(
-    `insert into sweeps (id, trigger, started_at) values ($1, $2, $3)
+    `insert into sweeps (id, trigger, started_at) values ($1, $2, now())
      on conflict (id) do update
        set started_at = excluded.started_at, listed_at = null, finished_at = null,
-           outcome = 'running', counts = '{}', error = null`,
-    [id, trigger, at],
+           outcome = 'running', counts = '{}', error = null, listing_complete = null,
+           decided_at = null`,
+    [id, trigger],
   );
 }
 
@@ -166,11 +238,13 @@ export async function updateSweepRow(
     outcome?: string;
     counts?: Record<string, number>;
     error?: string | null;
+    listingComplete?: boolean;
   },
 ): Promise<void> {
   await db.query(
     `update sweeps set listed_at = coalesce($2, listed_at), finished_at = coalesce($3, finished_at),
-            outcome = coalesce($4, outcome), counts = coalesce($5, counts), error = coalesce($6, error)
+            outcome = coalesce($4, outcome), counts = coalesce($5, counts), error = coalesce($6, error),
+            listing_complete = coalesce($7, listing_complete)
       where id = $1`,
     [
       id,
@@ -179,6 +253,27 @@ export async function updateSweepRow(
       fields.outcome ?? null,
       fields.counts ? JSON.stringify(fields.counts) : null,
       fields.error ?? null,
+      fields.listingComplete ?? null,
     ],
   );
+}
+
+/**
+ * Marks failed every sweep still `running` but `current`: called by the sweep lease's new holder,
+ * when no other sweep can be alive (a live one renews its lease), so those were left by dead or
+ * stopped daemons.
+ */
+export async function failAbandonedSweeps(
+  db: Queryable,
+  current: string,
+  at: Date,
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `update sweeps set outcome = 'failed', finished_at = $2,
+            error = 'abandoned: its daemon stopped before finishing (the next sweep took the lock)'
+      where outcome = 'running' and id <> $1
+      returning id`,
+    [current, at],
+  );
+  return rows.map((r) => r.id);
 }

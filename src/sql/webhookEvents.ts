@@ -2,7 +2,7 @@
 import type pg from 'pg';
 
 import { DAY } from '../lib/duration.js';
-import type { WebhookEvent } from '../webhooks/types.js';
+import type { CustomerEvent as WebhookEvent } from '../core/events.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
@@ -34,6 +34,51 @@ export async function insertWebhookEvent(
     ],
   );
   return rowCount === 1;
+}
+
+/** One recorded event, by its key: what a queued sync is marked against. */
+export interface EventKey {
+  readonly source: string;
+  readonly eventId: string;
+}
+
+/** An applied event whose sync was not queued yet. */
+export interface UnqueuedEvent extends EventKey {
+  readonly customerId: string;
+}
+
+/**
+ * Up to `limit` applied events received before `receivedBefore` whose sync was never queued,
+ * oldest first. Served by the partial index `webhook_events_unqueued_idx`, which holds only
+ * those rows: cheap when there are none.
+ */
+export async function unqueuedWebhookEvents(
+  db: Queryable,
+  receivedBefore: Date,
+  limit: number,
+): Promise<UnqueuedEvent[]> {
+  const { rows } = await db.query<{ source: string; event_id: string; customer_id: string }>(
+    `select source, event_id, customer_id from webhook_events
+     where result = 'applied' and queued_at is null and received_at < $1
+     order by received_at limit $2`,
+    [receivedBefore, limit],
+  );
+  return rows.map((r) => ({ source: r.source, eventId: r.event_id, customerId: r.customer_id }));
+}
+
+/** Marks events' syncs as queued at `at` (the first mark stands). */
+export async function markWebhookEventsQueued(
+  db: Queryable,
+  keys: readonly EventKey[],
+  at: Date,
+): Promise<void> {
+  if (keys.length === 0) return;
+  await db.query(
+    `update webhook_events e set queued_at = $3
+     from unnest($1::text[], $2::text[]) as k(source, event_id)
+     where e.source = k.source and e.event_id = k.event_id and e.queued_at is null`,
+    [keys.map((k) => k.source), keys.map((k) => k.eventId), at],
+  );
 }
 
 /** Rows deleted per statement, so pruning never holds many locks at once. */

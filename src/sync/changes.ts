@@ -1,48 +1,62 @@
 /**
- * Carrying out one change: the audit row (through the destructive gate for deactivations and
- * deletes), the Agent Engine call, the link update, the audit outcome. This is where a workspace
+ * Carrying out one change: the audit row (through the destructive gate for the changes that
+ * need it), the Agent Engine call, the link update, the audit outcome. This is where a workspace
  * is created, adopted, renamed, activated, deactivated and deleted.
  */
-import type { Change, Customer } from '../core/types.js';
+import { isDestructive } from '../core/planner.js';
+import {
+  type Change,
+  type Customer,
+  isDefaultName,
+  MISSING,
+  type WorkspaceState,
+} from '../core/types.js';
 import { PermanentError, toError } from '../lib/errors.js';
-import { type AuditStart, finishAudit, startAudit } from '../sql/audit.js';
-import { removeLink, setLinkedName, storeLink } from '../sql/links.js';
-import { admitDestructive, completeHold } from './destructive.js';
-import type { SyncDeps, SyncRun } from './syncSubject.js';
+import { finishAudit, startAudit } from '../sql/audit.js';
+import { completeHold } from '../sql/holds.js';
+import { linkedCustomerOf } from '../sql/customers.js';
+import { removeLink, setLinkedState, storeLink, withWorkspaceLock } from '../sql/links.js';
+import { admitDestructive } from './destructive.js';
+import { auditEntry, type SyncDeps, type SyncRun } from './syncTypes.js';
 
 export interface Outcome {
   readonly held: boolean;
   readonly workspaceId: string | null;
+  /** After a create or adopt: the workspace found under the name. */
+  readonly found?: WorkspaceState;
+  /** The API call was not made: an orphan got linked meanwhile. */
+  readonly skipped?: boolean;
+  /** The API answered that the workspace is gone (404 or tombstone): decide again. */
+  readonly gone?: boolean;
 }
 
-/** Carries out one change: audit row, API call, link update, audit outcome. */
+type CallResult = Omit<Outcome, 'held'>;
+
+export interface PerformOptions {
+  /** Through the destructive gate; default the planner's {@link isDestructive}. */
+  readonly gated?: boolean;
+  /**
+   * After a create or adopt, the found workspace's status when a sweep's listing already told
+   * it (then no GET is spent on it).
+   */
+  readonly knownStatus?: WorkspaceState['status'];
+}
+
+/** Carries out one change: audit row (through the gate if needed), API call, link, outcome. */
 export async function perform(
   deps: SyncDeps,
   run: SyncRun,
   customer: Customer | null,
   change: Change,
+  options: PerformOptions = {},
 ): Promise<Outcome> {
-  const { pool, clock } = deps;
-  const entry: AuditStart = {
-    at: new Date(clock.now()),
-    trigger: run.trigger,
-    sweepId: run.sweepId ?? null,
-    jobId: run.jobId,
-    customerId: customer?.id ?? null,
-    workspaceId: change.workspaceId,
-    action: change.action,
-    before: change.from,
-    after: change.to,
-    attempts: run.attempt,
-    destructive: change.action === 'deactivate' || change.action === 'delete',
-  };
+  const { pool } = deps;
+  const gated = options.gated ?? isDestructive(change);
+  const entry = auditEntry(run, customer?.id ?? null, change, gated);
   let approvedHold: number | null = null;
   let auditId: number;
-  if (entry.destructive) {
-    const admission = await admitDestructive(pool, deps.limits, {
-      ...entry,
-      action: change.action as 'deactivate' | 'delete',
-    });
+  if (gated) {
+    const admission = await admitDestructive(pool, deps.limits, entry);
     if (!admission.admitted) {
       run.logger.warn(
         { action: change.action, holdId: admission.holdId, sweepId: admission.sweepId },
@@ -56,28 +70,39 @@ export async function perform(
     auditId = await startAudit(pool, entry);
   }
   try {
-    const workspaceId = await call(deps, run, customer, change);
-    await finishAudit(pool, auditId, 'ok', null, workspaceId);
-    if (approvedHold !== null) await completeHold(pool, approvedHold, new Date(clock.now()));
-    run.logger.info(
-      { action: change.action, workspaceId, from: change.from, to: change.to },
-      'change applied',
+    const result = await call(deps, run, customer, change, options.knownStatus);
+    await finishAudit(
+      pool,
+      auditId,
+      result.skipped || result.gone ? 'skipped' : 'ok',
+      result.skipped
+        ? 'the workspace was linked to a customer meanwhile: left alone'
+        : result.gone
+          ? 'the workspace is gone (404 or tombstone)'
+          : null,
+      result.workspaceId,
     );
-    return { held: false, workspaceId };
+    if (approvedHold !== null) await completeHold(pool, approvedHold);
+    run.logger.info(
+      { action: change.action, workspaceId: result.workspaceId, from: change.from, to: change.to },
+      result.skipped ? 'change skipped' : 'change applied',
+    );
+    return { held: false, ...result };
   } catch (error) {
     await finishAudit(pool, auditId, 'failed', toError(error).message).catch(() => {});
     throw error;
   }
 }
 
-/** The API call(s) of one change; returns the workspace id it concerned. */
+/** The API call of one change (a create: mint + info, and a GET only for an unknown status). */
 async function call(
   deps: SyncDeps,
   run: SyncRun,
   customer: Customer | null,
   change: Change,
-): Promise<string | null> {
-  const { pool, engine, clock } = deps;
+  knownStatus: WorkspaceState['status'] | undefined,
+): Promise<CallResult> {
+  const { pool, engine } = deps;
   const id = change.workspaceId;
   switch (change.action) {
     case 'create':
@@ -87,19 +112,29 @@ async function call(
       // Get-or-create by name. The id is stored at once: a crash after this point is harmless,
       // since the same name gives the same workspace next time.
       const ws = await engine.createWorkspace(change.to, run.signal);
-      await storeLink(pool, customer.id, ws.id, change.to, new Date(clock.now()));
-      const current = await engine.getWorkspace(ws.id, run.signal);
-      const wanted = customer.status === 'inactive' ? 'inactive' : 'active';
-      if (current && current.status !== wanted) {
-        await engine.updateWorkspace(ws.id, { status: wanted }, run.signal);
+      if (isDefaultName(ws.name)) {
+        throw new PermanentError(
+          `workspace ${ws.id} is named "${ws.name}", like the organization's default workspace: not linked`,
+        );
       }
-      return ws.id;
+      await storeLink(pool, customer.id, ws.id, change.to, knownStatus ?? null);
+      // Its status may need changing: the caller does that as a change of its own, through the
+      // gate (an existing workspace found by name is adopted, not exempted).
+      if (knownStatus) return { workspaceId: ws.id, found: { ...ws, status: knownStatus } };
+      const current = await engine.getWorkspace(ws.id, run.signal);
+      if (!current) {
+        await setLinkedState(pool, customer.id, ws.id, { status: MISSING });
+        return { workspaceId: ws.id, gone: true };
+      }
+      await setLinkedState(pool, customer.id, ws.id, current);
+      return { workspaceId: ws.id, found: current };
     }
     case 'rename': {
       if (!id || !customer || !change.to)
         throw new PermanentError('rename needs a linked workspace');
+      let answer;
       try {
-        await engine.updateWorkspace(id, { name: change.to }, run.signal);
+        answer = await engine.updateWorkspace(id, { name: change.to }, run.signal);
       } catch (error) {
         const status = (error as { status?: number }).status;
         if (status === 400 || status === 409 || status === 422) {
@@ -110,22 +145,48 @@ async function call(
         }
         throw error;
       }
-      await setLinkedName(pool, customer.id, change.to);
-      return id;
+      return remember(deps, customer, id, answer);
     }
     case 'activate':
-    case 'deactivate':
+    case 'deactivate': {
       if (!id) throw new PermanentError(`${change.action} needs a workspace`);
-      await engine.updateWorkspace(
-        id,
-        { status: change.action === 'activate' ? 'active' : 'inactive' },
-        run.signal,
-      );
-      return id;
+      const status = change.action === 'activate' ? 'active' : 'inactive';
+      if (!customer) return orphanCall(deps, id, () => engine.updateWorkspace(id, { status }));
+      return remember(deps, customer, id, await engine.updateWorkspace(id, { status }, run.signal));
+    }
     case 'delete':
       if (!id) throw new PermanentError('delete needs a workspace');
-      await engine.deleteWorkspace(id, run.signal);
-      if (customer) await removeLink(pool, customer.id);
-      return id;
+      if (!customer) return orphanCall(deps, id, () => engine.deleteWorkspace(id, run.signal));
+      // Already gone (a 404 or a tombstone): only the link is left to drop.
+      if (change.from !== MISSING) await engine.deleteWorkspace(id, run.signal);
+      await removeLink(pool, customer.id);
+      return { workspaceId: id };
   }
+}
+
+/** Records what a PUT answered as the link's last-known state; no answer: the workspace is gone. */
+async function remember(
+  deps: SyncDeps,
+  customer: Customer,
+  workspaceId: string,
+  answer: WorkspaceState | undefined,
+): Promise<CallResult> {
+  await setLinkedState(deps.pool, customer.id, workspaceId, answer ?? { status: MISSING });
+  return answer ? { workspaceId } : { workspaceId, gone: true };
+}
+
+/**
+ * An orphan's API call, under the lock linking takes, after checking again that nobody linked the
+ * workspace since the orphan was found.
+ */
+async function orphanCall(
+  deps: SyncDeps,
+  workspaceId: string,
+  act: () => Promise<unknown>,
+): Promise<CallResult> {
+  return withWorkspaceLock(deps.pool, workspaceId, async (client) => {
+    if (await linkedCustomerOf(client, workspaceId)) return { workspaceId, skipped: true };
+    await act();
+    return { workspaceId };
+  });
 }

@@ -3,6 +3,11 @@
  * changed id on `customer_sync_changed`; this listener gathers them for a moment and queues their
  * syncs in bulk. If the connection drops it reconnects; anything missed meanwhile is found by the
  * next sweep, which remains the backstop.
+ *
+ * Memory is bounded: at most `maxPending` distinct ids wait, and they are queued one batch of
+ * `batchSize` at a time. A burst beyond that (a bulk UPDATE of the whole table) is not worth
+ * queueing id by id: the ids past the bound are dropped and one sweep is asked for instead
+ * (`onOverflow`), which finds every difference whatever the burst was.
  */
 import pg from 'pg';
 
@@ -26,10 +31,20 @@ export function listenForChanges(options: {
   logger: Logger;
   /** How long ids are gathered before one bulk enqueue. */
   flushEveryMs?: number;
+  /** The most distinct ids waiting to be queued; past it, a sweep is asked for. */
+  maxPending?: number;
+  /** The most ids queued in one enqueue. */
+  batchSize?: number;
+  /** Asks for a sweep when ids had to be dropped; called once per overflow. */
+  onOverflow?: () => Promise<void>;
 }): NotificationListener {
   const { logger, syncQueue } = options;
   const flushEveryMs = options.flushEveryMs ?? 50;
+  const maxPending = options.maxPending ?? 10_000;
+  const batchSize = options.batchSize ?? 1_000;
   const pending = new Set<string>();
+  let dropped = 0;
+  let flushing: Promise<void> | undefined;
   let client: pg.Client | undefined;
   let closed = false;
   let listening = false;
@@ -39,19 +54,50 @@ export function listenForChanges(options: {
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
-  const flush = async () => {
+  /** Queues what is pending, one batch at a time; a second caller waits for the first. */
+  const flush = async (): Promise<void> => {
     flushTimer = undefined;
-    const ids = [...pending];
-    pending.clear();
-    if (ids.length === 0) return;
-    try {
-      await syncQueue.enqueue(ids, 'notify');
-    } catch (error) {
-      logger.warn(
-        { err: toError(error).message, count: ids.length },
-        'could not queue syncs for direct writes; the next sweep will',
-      );
+    flushing ??= drain().finally(() => (flushing = undefined));
+    return flushing;
+  };
+
+  const drain = async () => {
+    while (pending.size > 0 || dropped > 0) {
+      const ids: string[] = [];
+      for (const id of pending) {
+        if (ids.length >= batchSize) break;
+        ids.push(id);
+        pending.delete(id);
+      }
+      if (dropped > 0) await overflowed();
+      if (ids.length === 0) continue;
+      try {
+        await syncQueue.enqueue(ids, 'notify');
+      } catch (error) {
+        logger.warn(
+          { err: toError(error).message, count: ids.length },
+          'could not queue syncs for direct writes; the next sweep will',
+        );
+      }
     }
+  };
+
+  const overflowed = async () => {
+    const count = dropped;
+    dropped = 0;
+    logger.warn(
+      { dropped: count, maxPending },
+      'burst of direct writes beyond the listener bound: asking for a sweep instead',
+    );
+    await options.onOverflow?.().catch((error: unknown) => {
+      logger.warn({ err: toError(error).message }, 'could not queue the sweep; the next one will');
+    });
+  };
+
+  const onId = (id: string) => {
+    if (pending.size < maxPending || pending.has(id)) pending.add(id);
+    else dropped += 1;
+    flushTimer ??= setTimeout(() => void flush(), flushEveryMs);
   };
 
   const connect = async () => {
@@ -62,15 +108,20 @@ export function listenForChanges(options: {
     });
     next.on('notification', (message) => {
       if (message.channel !== CHANNEL || !message.payload) return;
-      pending.add(message.payload);
-      flushTimer ??= setTimeout(() => void flush(), flushEveryMs);
+      onId(message.payload);
     });
-    next.on('error', (error) => {
+    // A server that shuts down (restart, failover) may only close the socket: pg then emits
+    // 'end' without an 'error', and a listener waiting for 'error' would stay deaf for good.
+    const lost = (why: string) => {
+      if (closed || (client !== next && client !== undefined)) return;
+      client = undefined;
       listening = false;
-      logger.warn({ err: error.message }, 'change listener lost its connection; reconnecting');
+      logger.warn({ err: why }, 'change listener lost its connection; reconnecting');
       next.end().catch(() => {});
       schedule();
-    });
+    };
+    next.on('error', (error) => lost(error.message));
+    next.on('end', () => lost('connection ended'));
     try {
       await next.connect();
       await next.query(`LISTEN ${CHANNEL}`);

@@ -8,10 +8,12 @@
  *   direct writes, a few named customers) go ahead of backfills (sweeps, `enqueue --all`,
  *   `retry-failed`), see {@link laneOf}; both share the one API rate limit.
  * - `sweep`: full sweeps, one at a time across all daemons (global concurrency 1, and a Postgres
- *   advisory lock inside the sweep itself).
+ *   lease inside the sweep itself, `sweepLease.ts`).
  * - `due`: delayed reminders (a deleted customer's delete falls due) that, when they fire, queue
  *   an ordinary deduplicated sync, so they never run beside one.
  */
+import { createHash } from 'node:crypto';
+
 import { type Job, type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -31,8 +33,25 @@ export interface SyncJobData {
   readonly sweepId?: string;
 }
 
+/**
+ * The sweep id of a sweep job: the one `sweep` chose, else one derived from the job's id, so a
+ * scheduled sweep retaken after its daemon died runs again under the same id and starts by
+ * clearing what the dead run left behind.
+ */
+export function sweepIdOf(job: {
+  readonly id?: string | undefined;
+  readonly data: SweepJobData;
+}): string {
+  if (job.data.sweepId) return job.data.sweepId;
+  const hex = createHash('sha256')
+    .update(`sweep-job:${job.id ?? ''}`)
+    .digest('hex');
+  // Shaped as a UUID (version 8, "custom"), like every other sweep id.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 export interface SweepJobData {
-  readonly trigger: 'schedule' | 'manual';
+  readonly trigger: 'schedule' | 'manual' | 'overflow';
   /** Set by `sweep` so the CLI can name the sweep before it runs. */
   readonly sweepId?: string;
 }

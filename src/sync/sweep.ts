@@ -26,6 +26,7 @@ import {
 } from '../core/planner.js';
 import type { Change, Conflict, WorkspaceState } from '../core/types.js';
 import type { Clock } from '../lib/clock.js';
+import { SECOND } from '../lib/duration.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { openCustomerFacts } from '../sql/customerFacts.js';
@@ -39,18 +40,19 @@ import {
 } from '../sql/sweepStaging.js';
 import {
   createSweepRow,
-  holdDestructive,
+  decideHolds,
+  failAbandonedSweeps,
   linkedCount,
   nextSubjectsToQueue,
   orphansOf,
   type PlannedRow,
   recordChanges,
+  refreshLinkStates,
   replaceOrphans,
   updateSweepRow,
 } from '../sql/sweeps.js';
+import { takeSweepLease } from './sweepLease.js';
 
-/** An arbitrary constant naming the one-sweep-at-a-time lock. */
-const SWEEP_LOCK = 0x73_77_65_65; // "swee"
 const BATCH = 2000;
 
 export interface SweepDeps {
@@ -60,6 +62,8 @@ export interface SweepDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly syncQueue: SyncQueue;
+  /** How long the sweep lease lasts unrenewed (LOCK_DURATION); default 30 s. */
+  readonly lockDurationMs?: number;
 }
 
 export interface SweepProgress {
@@ -72,7 +76,7 @@ export interface SweepProgress {
 
 export interface SweepOptions {
   readonly id?: string;
-  readonly trigger: 'schedule' | 'manual';
+  readonly trigger: 'schedule' | 'manual' | 'overflow';
   /** Plan only: nothing is held, queued or recorded beyond this call (the `plan` command). */
   readonly dryRun?: boolean;
   readonly onProgress?: (progress: SweepProgress) => void;
@@ -80,6 +84,8 @@ export interface SweepOptions {
   readonly onConflict?: (conflict: Conflict) => void;
   readonly onOrphan?: (orphan: WorkspaceState) => void;
   readonly signal?: AbortSignal;
+  /** How long to wait for another sweep's lock before skipping; default one LOCK_DURATION. */
+  readonly lockWaitMs?: number;
 }
 
 export interface SweepReport {
@@ -92,26 +98,35 @@ export interface SweepReport {
   readonly error?: string;
 }
 
+async function databaseNow(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ now: Date }>('select now() as now');
+  return (rows[0]?.now ?? new Date()).getTime();
+}
+
 export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<SweepReport> {
   const id = options.id ?? randomUUID();
-  const lock = await deps.pool.connect();
+  if (options.dryRun) return sweepLocked(deps, { ...options, id });
+  const lockMs = deps.lockDurationMs ?? 30 * SECOND;
+  const lease = await takeSweepLease(deps.pool, id, lockMs, deps.logger, {
+    waitMs: options.lockWaitMs ?? lockMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (!lease) {
+    deps.logger.info({ sweepId: id }, 'another sweep is running: skipped');
+    return { id, skipped: true, listingComplete: false, held: false, counts: {} };
+  }
   try {
-    if (!options.dryRun) {
-      const { rows } = await lock.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [
-        SWEEP_LOCK,
-      ]);
-      if (!rows[0]?.ok) {
-        deps.logger.info({ sweepId: id }, 'another sweep is running: skipped');
-        return { id, skipped: true, listingComplete: false, held: false, counts: {} };
-      }
+    const abandoned = await failAbandonedSweeps(deps.pool, id, new Date(deps.clock.now()));
+    if (abandoned.length > 0) {
+      deps.logger.warn(
+        { sweeps: abandoned },
+        'marked failed the sweeps a stopped daemon left running',
+      );
     }
-    try {
-      return await sweepLocked(deps, { ...options, id });
-    } finally {
-      if (!options.dryRun) await lock.query('select pg_advisory_unlock($1)', [SWEEP_LOCK]);
-    }
+    const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
+    return await sweepLocked(deps, { ...options, id, signal });
   } finally {
-    lock.release();
+    await lease.release();
   }
 }
 
@@ -126,14 +141,17 @@ async function sweepLocked(
   const progress: SweepProgress = { pages: 0, workspaces: 0, customers: 0, changes: 0, queued: 0 };
   const counts: Record<string, number> = {};
   const bump = (key: string, by = 1) => (counts[key] = (counts[key] ?? 0) + by);
+  /** Changes that pass the destructive gate: deactivations, deletes, re-creations. */
+  let destructive = 0;
   if (!dryRun) {
-    await createSweepRow(pool, id, options.trigger, new Date(started));
+    await createSweepRow(pool, id, options.trigger);
     // Under the sweep lock: what a killed sweep left behind.
     await dropStaleStaging(pool, started);
   }
   let listing: string | undefined;
   try {
     // 1. The listing, staged while the next pages are fetched, then indexed for planning.
+    const listedSince = new Date(await databaseNow(pool));
     listing = await createStaging(pool, id, started);
     let listingError: string | undefined;
     const staging = stagingWriter(pool, listing);
@@ -163,10 +181,11 @@ async function sweepLocked(
     }
     await indexStaging(pool, listing);
     const listingComplete = listingError === undefined;
-    const now = clock.now();
+    // Due times are decided on the database's clock, the one every daemon shares.
+    const now = await databaseNow(pool);
     if (!dryRun) {
-      await updateSweepRow(pool, id, { listedAt: new Date(now) });
-      await markAllDeletedSeen(pool, new Date(now), policy.deleteGraceMs);
+      await updateSweepRow(pool, id, { listedAt: new Date(now), listingComplete });
+      await markAllDeletedSeen(pool, policy.deleteGraceMs);
     }
 
     // 2. Customers, a batch at a time; those already in step never leave Postgres.
@@ -174,13 +193,14 @@ async function sweepLocked(
       listing,
       template: policy.nameTemplate,
       listingComplete,
-      listedFrom: new Date(started),
+      listedFrom: listedSince,
     });
     // Every customer of the pass is read (in Postgres): the count is known before the first batch.
     progress.customers = facts.total;
     options.onProgress?.(progress);
     try {
       for (;;) {
+        options.signal?.throwIfAborted();
         const batch = await facts.next(BATCH);
         if (batch.length === 0) break;
         const planned: PlannedRow[] = [];
@@ -190,6 +210,7 @@ async function sweepLocked(
             if (!listingComplete && isDestructive(change)) continue;
             planned.push(change);
             bump(change.action);
+            if (isDestructive(change)) destructive += 1;
             options.onChange?.(change);
           }
           if (decision.conflict) {
@@ -228,11 +249,13 @@ async function sweepLocked(
           planned.push(change);
           options.onChange?.(change);
           bump(change.action);
+          if (isDestructive(change)) destructive += 1;
         }
       }
       await recordChanges(pool, id, planned);
     }
-    const destructive = (counts.deactivate ?? 0) + (counts.delete ?? 0);
+    // A sweep that lost its lock holds nothing or queues nothing more: another one runs now.
+    options.signal?.throwIfAborted();
     const linked = await linkedCount(pool, listing);
     const held = exceedsDestructiveLimit(destructive, linked, policy);
     counts.workspaces = progress.workspaces;
@@ -250,8 +273,13 @@ async function sweepLocked(
     };
     if (dryRun) return report;
     if (listingComplete) await replaceOrphans(pool, id, listing, new Date(now));
+    // What the listing showed becomes the links' last-known state: the syncs it queues decide
+    // from it and spend no GET.
+    await refreshLinkStates(pool, listing, listingComplete, listedSince);
+    // Committed before anything is queued: until then no trigger treats this plan as admitted.
+    const holds = await decideHolds(pool, id, held);
     if (held) {
-      counts.held = await holdDestructive(pool, id, new Date(now));
+      counts.held = holds;
       log.warn(
         {
           destructive,
@@ -259,12 +287,13 @@ async function sweepLocked(
           limit: policy.maxDestructivePerSweep,
           share: policy.maxDestructiveShare,
         },
-        `sweep would deactivate or delete ${destructive} of ${linked} workspaces: held for approval (approve ${id})`,
+        `sweep would deactivate, delete or re-create ${destructive} of ${linked} workspaces: held for approval (approve ${id})`,
       );
     }
     // 4. Queue the syncs, in bulk.
     let lastId = 0;
     for (;;) {
+      options.signal?.throwIfAborted();
       const next = await nextSubjectsToQueue(pool, id, lastId, BATCH);
       if (next.subjects.length === 0 && next.lastId === lastId) break;
       lastId = next.lastId;

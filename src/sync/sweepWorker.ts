@@ -1,5 +1,4 @@
 /** Workers for the sweep queue (one sweep at a time) and the due-reminder queue. */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { type Job, Worker } from 'bullmq';
@@ -7,7 +6,7 @@ import type { Redis } from 'ioredis';
 
 import type { SyncQueue } from '../core/ports.js';
 import type { Logger } from '../lib/logger.js';
-import { DUE_QUEUE, type DueJobData, SWEEP_QUEUE, type SweepJobData } from './queues.js';
+import { DUE_QUEUE, type DueJobData, SWEEP_QUEUE, type SweepJobData, sweepIdOf } from './queues.js';
 import { runSweep, type SweepDeps, type SweepReport } from './sweep.js';
 
 export function createSweepWorker(options: {
@@ -22,6 +21,8 @@ export function createSweepWorker(options: {
    * an Agent Engine organization do not all list it at the same instant. Manual sweeps never wait.
    */
   jitterMs?: number;
+  /** A stopped or killed daemon's sweep job is retaken after this (LOCK_DURATION). */
+  lockDurationMs?: number;
 }): Worker<SweepJobData, SweepReport> {
   const { deps, logger } = options;
   const worker = new Worker<SweepJobData, SweepReport>(
@@ -38,7 +39,7 @@ export function createSweepWorker(options: {
       let lastReport = 0;
       let lastPhase = 0;
       const report = await runSweep(deps, {
-        id: job.data.sweepId ?? randomUUID(),
+        id: sweepIdOf(job),
         trigger: job.data.trigger,
         ...(signal ? { signal } : {}),
         onProgress: (progress) => {
@@ -57,7 +58,14 @@ export function createSweepWorker(options: {
       options.onSwept?.(report, deps.clock.now() - started);
       return report;
     },
-    { connection: options.connection, prefix: options.prefix, concurrency: 1, autorun: false },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: 1,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: options.lockDurationMs ?? 30_000,
+      autorun: false,
+    },
   );
   worker.on('error', (error) => logger.warn({ err: error }, 'sweep worker error'));
   worker.on('failed', (job, error) => {

@@ -3,50 +3,32 @@
  *
  * Level-triggered (DESIGN.md §2): it names a subject, not an action. It re-reads the customer row
  * and the workspace by id, decides with the planner's one decision, acts, and records. A stale or
- * repeated job therefore does the right thing or nothing.
+ * repeated job therefore does the right thing or nothing. Time is the database's: due times and
+ * windows are measured on the one clock every daemon shares.
  */
-import type pg from 'pg';
-
-import type { AgentEngine, Workspace } from '../agent-engine/types.js';
+import type { Workspace } from '../agent-engine/types.js';
 import { workspaceName } from '../core/names.js';
 import {
   type CustomerFacts,
   type Decision,
   decideCustomer,
   decideOrphan,
-  type Policy,
+  isDestructive,
+  statusChange,
 } from '../core/planner.js';
-import type { Change, Customer, Link, Trigger, WorkspaceState } from '../core/types.js';
-import type { Clock } from '../lib/clock.js';
+import type { Change, Customer, Link, WorkspaceState } from '../core/types.js';
+import { MISSING } from '../core/types.js';
 import { PermanentError } from '../lib/errors.js';
-import type { Logger } from '../lib/logger.js';
 import { finishAudit, startAudit } from '../sql/audit.js';
 import { firstClaimantOf, linkedCustomerOf, readSubject } from '../sql/customers.js';
-import { clearDeletedSeen, markDeletedSeen, removeLink } from '../sql/links.js';
-import { perform } from './changes.js';
-import { type DestructiveLimits, voidStaleHolds } from './destructive.js';
+import { voidStaleHolds } from '../sql/holds.js';
+import { clearDeletedSeen, markDeletedSeen, setLinkedState } from '../sql/links.js';
+import { plannedFind } from '../sql/sweeps.js';
+import { type Outcome, perform } from './changes.js';
 import { ORPHAN_PREFIX } from './queues.js';
+import { auditEntry, type SyncDeps, type SyncRun } from './syncTypes.js';
 
-export interface SyncDeps {
-  readonly pool: pg.Pool;
-  readonly engine: AgentEngine;
-  readonly policy: Policy;
-  readonly limits: DestructiveLimits;
-  readonly clock: Clock;
-  /** Asks for another look at a customer at a later time (a deleted customer's due delete). */
-  readonly recheckAt: (customerId: string, at: number) => Promise<void>;
-}
-
-export interface SyncRun {
-  readonly subject: string;
-  readonly trigger: Trigger;
-  /** The sweep that asked, for the audit. */
-  readonly sweepId?: string;
-  readonly jobId: string | null;
-  readonly attempt: number;
-  readonly logger: Logger;
-  readonly signal?: AbortSignal;
-}
+export type { SyncDeps, SyncRun } from './syncTypes.js';
 
 /** What a sync did: the changes carried out, and those held for approval. */
 export interface SyncResult {
@@ -70,32 +52,55 @@ const stateOf = (ws: Workspace): WorkspaceState => ({
 export interface Inspection {
   readonly customer: Customer;
   readonly link: Link | null;
-  /** The workspace as the API shows it now (undefined: no link, or the API says 404). */
-  readonly workspace: Workspace | undefined;
+  /**
+   * The linked workspace: as the API showed it just now (`live`, or when the link's last-known
+   * state was unknown or `missing`), else as last known; undefined when there is no link or it is
+   * gone.
+   */
+  readonly workspace: WorkspaceState | undefined;
+  /** The workspace as the API answered, when this inspection read it. */
+  readonly answered: Workspace | undefined;
   readonly facts: CustomerFacts;
   readonly decision: Decision;
   /** Held or approved changes wait for this customer. */
   readonly openHolds: boolean;
+  /** The database's time of the reading (ms). */
+  readonly now: number;
 }
 
 /**
- * Reads the customer, its link and its workspace (GET by id), and decides. With `record`, first
- * notes a deleted customer's due time (or clears it when it came back), as a sync does.
+ * Reads the customer and its link, and decides. The workspace is read by id (GET) only with
+ * `live` (explain) or when the link's last-known state cannot say (unknown, or a listing did not
+ * show it): a customer in step with its link costs no call. With `record`, it also notes a
+ * deleted customer's due time (or clears it when it came back) and what the GET showed, as a sync
+ * does.
  */
 export async function inspectCustomer(
-  deps: Pick<SyncDeps, 'pool' | 'engine' | 'policy' | 'clock'>,
+  deps: Pick<SyncDeps, 'pool' | 'engine' | 'policy'>,
   customerId: string,
-  options: { record: boolean; signal?: AbortSignal },
+  options: {
+    record: boolean;
+    live?: boolean;
+    /**
+     * Read the workspace by id before deciding anything destructive from the link's last-known
+     * state (every trigger but a sweep, whose listing has just refreshed that state).
+     */
+    confirmDestructive?: boolean;
+    signal?: AbortSignal;
+  },
 ): Promise<Inspection | null> {
-  const { pool, engine, policy, clock } = deps;
+  const { pool, engine, policy } = deps;
   const row = await readSubject(pool, customerId);
   if (!row) return null;
-  const { customer, openHolds } = row;
+  const { customer, openHolds, now } = row;
   let { link } = row;
-  const now = clock.now();
   if (link && customer.status === 'deleted' && link.deleteDueAt === null && options.record) {
-    const due = await markDeletedSeen(pool, customer.id, new Date(now), policy.deleteGraceMs);
-    link = { ...link, deletedSeenAt: now, deleteDueAt: due?.getTime() ?? now };
+    const seen = await markDeletedSeen(pool, customer.id, policy.deleteGraceMs);
+    link = {
+      ...link,
+      deletedSeenAt: seen?.seenAt.getTime() ?? now,
+      deleteDueAt: seen?.dueAt.getTime() ?? now,
+    };
   } else if (
     link &&
     customer.status !== 'deleted' &&
@@ -105,80 +110,159 @@ export async function inspectCustomer(
     await clearDeletedSeen(pool, customer.id);
     link = { ...link, deletedSeenAt: null, deleteDueAt: null };
   }
-  const workspace = link ? await engine.getWorkspace(link.workspaceId, options.signal) : undefined;
-  const linked = link ? (workspace ? stateOf(workspace) : 'missing') : null;
-  const desired = workspaceName(policy.nameTemplate, customer);
-  const needsName =
-    customer.status !== 'deleted' &&
-    (linked === null || linked === 'missing' || linked.name !== desired);
-  const nameOwner = needsName
-    ? ((await firstClaimantOf(pool, policy.nameTemplate, desired)) ?? customer.id)
-    : customer.id;
-  // `named` stays unknown here: get-or-create by name finds the workspace, and the unique link
-  // refuses one that belongs to someone else.
-  const facts: CustomerFacts = { customer, link, linked, named: null, nameOwner };
-  const decision = decideCustomer(facts, policy, now);
-  return { customer, link, workspace, facts, decision, openHolds };
+  const known = link?.workspaceStatus;
+  const lastKnown: WorkspaceState | undefined =
+    link && known && known !== MISSING
+      ? { id: link.workspaceId, name: link.workspaceName, status: known }
+      : undefined;
+  const decideWith = async (workspace: WorkspaceState | undefined) => {
+    const linked = link ? (workspace ?? 'missing') : null;
+    const desired = workspaceName(policy.nameTemplate, customer);
+    const needsName =
+      customer.status !== 'deleted' &&
+      (linked === null || linked === 'missing' || linked.name !== desired);
+    const nameOwner = needsName
+      ? ((await firstClaimantOf(pool, policy.nameTemplate, desired)) ?? customer.id)
+      : customer.id;
+    // `named` stays unknown here: get-or-create by name finds the workspace, and the unique link
+    // refuses one that belongs to someone else.
+    const facts: CustomerFacts = { customer, link, linked, named: null, nameOwner };
+    return { facts, decision: decideCustomer(facts, policy, now) };
+  };
+  const readNow = async () => {
+    const got = link ? await engine.getWorkspace(link.workspaceId, options.signal) : undefined;
+    if (link && options.record) {
+      await setLinkedState(
+        pool,
+        customer.id,
+        link.workspaceId,
+        got ? stateOf(got) : { status: MISSING },
+      );
+    }
+    return got;
+  };
+  let answered: Workspace | undefined;
+  let workspace = lastKnown;
+  if (link && (options.live || !lastKnown)) {
+    answered = await readNow();
+    workspace = answered ? stateOf(answered) : undefined;
+  }
+  let { facts, decision } = await decideWith(workspace);
+  if (
+    options.confirmDestructive &&
+    link &&
+    answered === undefined &&
+    workspace !== undefined &&
+    decision.changes.some((c) => isDestructive(c))
+  ) {
+    answered = await readNow();
+    workspace = answered ? stateOf(answered) : undefined;
+    ({ facts, decision } = await decideWith(workspace));
+  }
+  return { customer, link, workspace, answered, facts, decision, openHolds, now };
 }
 
 async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
-  const { pool, clock } = deps;
+  const result = { done: [] as Change['action'][], held: [] as Change['action'][] };
+  // A PUT that answers "gone" means the last-known state was wrong: decide once more, now that
+  // the link says `missing` (and a GET confirms it).
+  for (let round = 0; round < 2; round++) {
+    if (!(await syncRound(deps, run, result))) break;
+  }
+  return result;
+}
+
+/** One look at the customer, and its changes. Returns true when it should look again. */
+async function syncRound(
+  deps: SyncDeps,
+  run: SyncRun,
+  result: { done: Change['action'][]; held: Change['action'][] },
+): Promise<boolean> {
   const seen = await inspectCustomer(deps, run.subject, {
     record: true,
+    confirmDestructive: run.trigger !== 'sweep',
     ...(run.signal ? { signal: run.signal } : {}),
   });
   // No row: its link went with it (cascade) and its workspace is now an orphan.
-  if (!seen) return { done: [], held: [] };
-  const { customer, link, decision } = seen;
-  const linked = seen.workspace ? stateOf(seen.workspace) : seen.facts.linked;
-  const now = clock.now();
-
+  if (!seen) return false;
+  const { customer, link, decision, now } = seen;
   if (seen.openHolds) {
-    await voidStaleHolds(
-      pool,
-      { customerId: customer.id, workspaceId: null },
-      decision.changes.map((c) => c.action),
-      new Date(now),
-    );
+    const needed: string[] = decision.changes.map((c) => c.action);
+    // A workspace about to be found by name may need deactivating: its hold stays.
+    const finds = needed.includes('create') || needed.includes('adopt');
+    if (finds && customer.status === 'inactive') needed.push('deactivate');
+    await voidStaleHolds(deps.pool, { customerId: customer.id, workspaceId: null }, needed);
   }
   if (decision.conflict) {
     await auditFailure(deps, run, customer.id, link?.workspaceId ?? null, decision.conflict.reason);
-    throw new PermanentError(decision.conflict.reason);
   }
-  if (linked === 'missing' && customer.status === 'deleted' && link) {
-    await removeLink(pool, customer.id);
-  }
-
-  const result: { done: Change['action'][]; held: Change['action'][] } = { done: [], held: [] };
-  let workspaceId = seen.workspace?.id ?? null;
-  for (const change of decision.changes) {
-    const outcome = await perform(deps, run, customer, {
-      ...change,
-      workspaceId: change.workspaceId ?? workspaceId,
-    });
-    if (outcome.workspaceId) workspaceId = outcome.workspaceId;
+  const note = (change: Change, outcome: Outcome) =>
     (outcome.held ? result.held : result.done).push(change.action);
+  // One blocked change does not block the others: a permanent failure (a rename refused by a
+  // name clash) is raised after the rest are done; a retryable one retries them all.
+  let blocked: Error | null = decision.conflict
+    ? new PermanentError(decision.conflict.reason)
+    : null;
+  let workspaceId = seen.workspace?.id ?? null;
+  for (const planned of decision.changes) {
+    const change = { ...planned, workspaceId: planned.workspaceId ?? workspaceId };
+    let outcome: Outcome;
+    try {
+      const find = isFind(change) ? await foundBySweep(deps, run, change) : null;
+      outcome = await perform(
+        deps,
+        run,
+        customer,
+        change,
+        find ? { knownStatus: find.status } : {},
+      );
+      if (outcome.gone) return true;
+      note(change, outcome);
+      if (outcome.workspaceId) workspaceId = outcome.workspaceId;
+      const follow = outcome.found ? statusChange(customer, outcome.found) : null;
+      if (follow) {
+        const followed = await perform(deps, run, customer, follow, { gated: !find?.fresh });
+        if (followed.gone) return true;
+        note(follow, followed);
+      }
+    } catch (error) {
+      if (!(error instanceof PermanentError)) throw error;
+      blocked ??= error;
+    }
   }
+  if (blocked) throw blocked;
   const dueAt = link?.deleteDueAt;
   if (customer.status === 'deleted' && dueAt && dueAt > now && seen.workspace) {
-    await deps.recheckAt(customer.id, dueAt);
+    await deps.recheckAt(customer.id, dueAt, now);
   }
-  return result;
+  return false;
+}
+
+const isFind = (change: Change) => change.action === 'create' || change.action === 'adopt';
+
+/**
+ * What the sweep that asked already knows of the workspace a create or adopt will find by name
+ * (see {@link plannedFind}); null for other triggers, which read it once after the find.
+ */
+async function foundBySweep(
+  deps: SyncDeps,
+  run: SyncRun,
+  change: Change,
+): Promise<{ fresh: boolean; status: 'active' | 'inactive' } | null> {
+  if (run.trigger !== 'sweep' || !run.sweepId || !change.customerId) return null;
+  return plannedFind(deps.pool, run.sweepId, change.customerId);
 }
 
 async function syncOrphan(deps: SyncDeps, run: SyncRun, workspaceId: string): Promise<SyncResult> {
   const ws = await deps.engine.getWorkspace(workspaceId, run.signal);
   if (!ws || (await linkedCustomerOf(deps.pool, workspaceId))) return { done: [], held: [] };
   const change = decideOrphan(stateOf(ws), deps.policy);
-  await voidStaleHolds(
-    deps.pool,
-    { customerId: null, workspaceId },
-    change ? [change.action] : [],
-    new Date(deps.clock.now()),
-  );
+  await voidStaleHolds(deps.pool, { customerId: null, workspaceId }, change ? [change.action] : []);
   if (!change) return { done: [], held: [] };
+  // The change re-checks the link under the workspace's lock right before its call.
   const outcome = await perform(deps, run, null, change);
-  return outcome.held ? { done: [], held: [change.action] } : { done: [change.action], held: [] };
+  if (outcome.held) return { done: [], held: [change.action] };
+  return outcome.skipped ? { done: [], held: [] } : { done: [change.action], held: [] };
 }
 
 async function auditFailure(
@@ -188,18 +272,9 @@ async function auditFailure(
   workspaceId: string | null,
   message: string,
 ): Promise<void> {
-  const id = await startAudit(deps.pool, {
-    at: new Date(deps.clock.now()),
-    trigger: run.trigger,
-    sweepId: run.sweepId ?? null,
-    jobId: run.jobId,
-    customerId,
-    workspaceId,
-    action: 'create',
-    before: null,
-    after: null,
-    attempts: run.attempt,
-    destructive: false,
-  });
+  const id = await startAudit(
+    deps.pool,
+    auditEntry(run, customerId, { action: 'create', workspaceId, from: null, to: null }, false),
+  );
   await finishAudit(deps.pool, id, 'failed', message);
 }

@@ -2,10 +2,12 @@
  * The job wrapper: the one place where failure types become BullMQ behaviour (HOUSE_STYLE §4).
  *
  * - retryable → rethrown: BullMQ retries with exponential backoff and jitter;
- * - retryable with a Retry-After (429) → the whole queue pauses for it (`queue.rateLimit`), and
- *   the job goes back to waiting without spending an attempt;
+ * - retryable with a Retry-After (429, capped at MAX_RETRY_AFTER) → the whole queue pauses for it
+ *   (`queue.rateLimit`), and the job goes back to waiting without spending an attempt; the Agent
+ *   Engine client has already paused every daemon's calls (the shared rate limiter);
  * - permanent → `UnrecoverableError`: no retry, recorded for `status`;
- * - auth (after a fresh token) → the breaker counts it; once open, the queue pauses and probes.
+ * - auth (after a fresh token) → the breaker counts it; once open, the queue pauses and probes;
+ * - anything retryable while Postgres does not answer → the queue pauses, no attempt is spent.
  *
  * Out of attempts or permanent, the failure is written to `sync_state` so it stays visible.
  */
@@ -13,6 +15,7 @@ import { type Job, type Queue, RateLimitError, UnrecoverableError, Worker } from
 import type { Redis } from 'ioredis';
 
 import type { Clock } from '../lib/clock.js';
+import { SECOND } from '../lib/duration.js';
 import { AuthError, classify, RetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { recordSync } from '../sql/syncState.js';
@@ -38,6 +41,18 @@ export interface SyncWorkerOptions {
   readonly clock: Clock;
   readonly lockDurationMs?: number;
   readonly events?: SyncEvents;
+}
+
+/** How long the queue waits before trying again while Postgres does not answer. */
+const DATABASE_DOWN_PAUSE_MS = 2 * SECOND;
+
+async function answers(pool: SyncDeps['pool']): Promise<boolean> {
+  try {
+    await pool.query('select 1');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function createSyncWorker(options: SyncWorkerOptions): Worker<SyncJobData, SyncResult> {
@@ -102,6 +117,13 @@ export function createSyncWorker(options: SyncWorkerOptions): Worker<SyncJobData
         return new RateLimitError();
       }
     }
+    // Postgres down (a restart, a failover): every sync fails the same way until it is back, so
+    // no attempt is spent; the whole queue waits and tries again, however long the outage.
+    if (failure.kind === 'retryable' && !(await answers(deps.pool))) {
+      log.warn('Postgres unreachable: pausing the queue; the sync keeps its attempts');
+      await queue.rateLimit(DATABASE_DOWN_PAUSE_MS);
+      return new RateLimitError();
+    }
     if (failure instanceof RetryableError && failure.retryAfterMs !== undefined) {
       log.warn(
         { retryAfterMs: failure.retryAfterMs },
@@ -132,6 +154,9 @@ export function createSyncWorker(options: SyncWorkerOptions): Worker<SyncJobData
     lockDuration: options.lockDurationMs ?? 30_000,
     // Look for stalled jobs (a killed daemon's) as often as a lock can expire.
     stalledInterval: options.lockDurationMs ?? 30_000,
+    // Never binds (a million jobs a second); it is what makes `queue.rateLimit()` (the 429 and
+    // breaker pauses above) stop every daemon's worker: BullMQ ignores it without a limiter.
+    limiter: { max: 1_000_000, duration: 1000 },
     autorun: false,
   });
   worker.on('error', (error) => logger.warn({ err: error }, 'sync worker error'));

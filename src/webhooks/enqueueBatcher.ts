@@ -4,23 +4,35 @@
  * round trip, instead of one each). An idle daemon enqueues at once, so a lone event waits for
  * nothing extra; a busy one pays one round trip per batch, not per event.
  *
- * Each caller still resolves only once its own customer is queued, and rejects with the error of
- * its batch, so an acknowledged event keeps meaning "committed, and queued unless we said so".
+ * After a batch is queued, its events are marked queued in Postgres (one update per batch), so
+ * the periodic pass and redeliveries leave them alone. Each caller still resolves only once its
+ * own customer is queued (and marked, unless marking failed: then the event is merely queued
+ * again later), and rejects with the error of its batch. A batch that hangs (Redis hung) holds
+ * the next one back; the callers' own bound (src/webhooks/ingest.ts) keeps the answers prompt.
  */
 import type { SyncQueue } from '../core/ports.js';
+import type { EventKey } from '../sql/webhookEvents.js';
 
 interface Waiter {
   resolve(): void;
   reject(error: unknown): void;
 }
 
-/** Enqueues one customer's `webhook` sync, batched with whatever else is waiting. */
-export type WebhookEnqueue = (customerId: string) => Promise<void>;
+interface Entry {
+  readonly waiters: Waiter[];
+  readonly events: EventKey[];
+}
 
-export function batchedWebhookEnqueue(queue: SyncQueue): WebhookEnqueue {
+/** Enqueues one customer's `webhook` sync, batched with whatever else is waiting. */
+export type WebhookEnqueue = (customerId: string, event?: EventKey) => Promise<void>;
+
+/** Records that these events' syncs are queued. */
+export type MarkQueued = (events: readonly EventKey[]) => Promise<void>;
+
+export function batchedWebhookEnqueue(queue: SyncQueue, markQueued?: MarkQueued): WebhookEnqueue {
   // Keyed by customer: the sync job is deduplicated by customer anyway, so one id per batch is
   // the same as several adds of it in a row.
-  let pending = new Map<string, Waiter[]>();
+  let pending = new Map<string, Entry>();
   let inFlight = false;
 
   const flush = async (): Promise<void> => {
@@ -28,21 +40,25 @@ export function batchedWebhookEnqueue(queue: SyncQueue): WebhookEnqueue {
     while (pending.size > 0) {
       const batch = pending;
       pending = new Map();
+      const entries = [...batch.values()];
       try {
         await queue.enqueue([...batch.keys()], 'webhook');
-        for (const waiters of batch.values()) for (const w of waiters) w.resolve();
       } catch (error) {
-        for (const waiters of batch.values()) for (const w of waiters) w.reject(error);
+        for (const entry of entries) for (const w of entry.waiters) w.reject(error);
+        continue;
       }
+      await markQueued?.(entries.flatMap((e) => e.events)).catch(() => {});
+      for (const entry of entries) for (const w of entry.waiters) w.resolve();
     }
     inFlight = false;
   };
 
-  return (customerId) =>
+  return (customerId, event) =>
     new Promise<void>((resolve, reject) => {
-      const waiters = pending.get(customerId);
-      if (waiters) waiters.push({ resolve, reject });
-      else pending.set(customerId, [{ resolve, reject }]);
+      const entry = pending.get(customerId) ?? { waiters: [], events: [] };
+      pending.set(customerId, entry);
+      entry.waiters.push({ resolve, reject });
+      if (event) entry.events.push(event);
       if (!inFlight) void flush();
     });
 }

@@ -1,9 +1,11 @@
 /**
- * The webhook routes: `POST /webhooks/billing` (Standard Webhooks) and `POST /webhooks/stripe`.
+ * The webhook routes: `POST /webhooks/billing` (Standard Webhooks), `/stripe`, and one per billing
+ * system (`/paddle`, `/chargebee`, `/lago`, `/orb`, `/polar`; see senders.ts).
  * Every delivery goes the same way: secret configured (else 503) → body within 256 KiB (413) →
- * signature on the raw bytes (401) → JSON (400) → shape (422) → ingest (503 if Postgres is
- * unreachable) → 200 `{"status": …}`. Each refusal is a short `{"error": …}`, writes nothing, and
- * is counted as `rejected_<reason>`. Bodies and signature headers are never logged.
+ * signature on the raw bytes (401) → JSON (400) → shape (422) → event time at most 5 minutes
+ * ahead of the signed time (400) → ingest (503 if Postgres is unreachable) → 200
+ * `{"status": …}`. Each refusal is a short `{"error": …}`, writes nothing, and is counted as
+ * `rejected_<reason>`. Bodies and signature headers are never logged.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -13,16 +15,15 @@ import type { Config } from '../config.js';
 import type { SyncQueue } from '../core/ports.js';
 import type { Db } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
-import { classify } from '../lib/errors.js';
+import { classify, toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics, WebhookRejection, WebhookSource } from '../metrics.js';
-import { parseBillingEvent } from './billing.js';
+import { type EventKey, markWebhookEventsQueued } from '../sql/webhookEvents.js';
 import { batchedWebhookEnqueue } from './enqueueBatcher.js';
 import { type Ingested, ingestWebhookEvent } from './ingest.js';
-import { parseStripeEvent } from './stripe.js';
-import type { ParsedEvent, Verdict, WebhookEvent } from './types.js';
-import { createStandardVerifier, single } from './verifyStandard.js';
-import { verifyStripeSignature } from './verifyStripe.js';
+import { sendersOf } from './senders.js';
+import type { Sender, WebhookEvent } from './types.js';
+import { SIGNATURE_TOLERANCE_SECONDS } from './verifyStandard.js';
 
 /** The largest body accepted; larger ones are answered 413 before they are read to the end. */
 export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
@@ -35,41 +36,6 @@ export interface WebhookDeps {
   readonly syncQueue: SyncQueue;
   readonly metrics: Metrics;
   readonly clock: Clock;
-}
-
-/** What differs between senders: how a delivery is verified and how its body is read. */
-interface Sender {
-  readonly source: WebhookSource;
-  readonly path: string;
-  /** Undefined when no secret is configured: the route answers 503. */
-  readonly verify:
-    ((raw: Buffer, headers: IncomingHttpHeaders, nowMs: number) => Verdict) | undefined;
-  readonly parse: (json: unknown, headers: IncomingHttpHeaders) => ParsedEvent;
-}
-
-function sendersOf(config: Config): Sender[] {
-  const billing = config.billingWebhookSecrets.length
-    ? createStandardVerifier(config.billingWebhookSecrets)
-    : undefined;
-  const stripeSecret = config.stripeWebhookSecret;
-  return [
-    {
-      source: 'billing',
-      path: '/webhooks/billing',
-      verify: billing,
-      // Verified, so the header is there: it is the event id, the same on every retry.
-      parse: (json, headers) => parseBillingEvent(json, single(headers['webhook-id']) ?? ''),
-    },
-    {
-      source: 'stripe',
-      path: '/webhooks/stripe',
-      verify: stripeSecret
-        ? (raw, headers, now) =>
-            verifyStripeSignature(raw, headers['stripe-signature'], stripeSecret, now)
-        : undefined,
-      parse: (json) => parseStripeEvent(json),
-    },
-  ];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -101,9 +67,24 @@ function readDelivery(
     return { status: 400, reason: 'not_json', message: 'body is not JSON' };
   }
   const parsed = sender.parse(json, headers);
-  return parsed.ok
-    ? { event: parsed.event }
-    : { status: 422, reason: 'invalid', message: parsed.error };
+  if (!parsed.ok) return { status: 422, reason: 'invalid', message: parsed.error };
+  // Postgres text cannot hold NUL: refused here for every sender, not failed as a 500 at insert.
+  const withNul = (['eventId', 'type', 'customerId'] as const).find((k) =>
+    parsed.event[k]?.includes('\u0000'),
+  );
+  if (withNul) {
+    return { status: 422, reason: 'invalid', message: `${withNul}: must not contain NUL` };
+  }
+  // An event "from the future" would make every later event of its customer stale.
+  const { signedAtMs } = verdict;
+  if (
+    signedAtMs !== undefined &&
+    parsed.event.occurredAt.getTime() - signedAtMs > SIGNATURE_TOLERANCE_SECONDS * 1000
+  ) {
+    const message = 'event timestamp is more than 5 minutes ahead of the signature timestamp';
+    return { status: 400, reason: 'future_timestamp', message };
+  }
+  return { event: parsed.event };
 }
 
 /** Why ingest failed, as an answer: the sender retries both, and nothing was acknowledged. */
@@ -129,10 +110,19 @@ function refusalFor(error: unknown): Refusal & { cause: string } {
  * its content type (signatures are over the bytes, not over a re-serialised parse).
  */
 export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Promise<void> {
-  const senders = sendersOf(deps.config);
+  const senders = sendersOf(deps.config, deps.clock);
   const log = deps.logger.child({ component: 'webhooks' });
   // Built once, not per request: the batcher must be shared by every delivery to batch them.
-  const ingestDeps = { ...deps, logger: log, enqueue: batchedWebhookEnqueue(deps.syncQueue) };
+  const markQueued = (events: readonly EventKey[]) =>
+    markWebhookEventsQueued(deps.db.$client, events, new Date(deps.clock.now())).catch(
+      (error: unknown) =>
+        log.warn({ err: toError(error).message }, 'could not mark webhook syncs queued'),
+    );
+  const ingestDeps = {
+    ...deps,
+    logger: log,
+    enqueue: batchedWebhookEnqueue(deps.syncQueue, markQueued),
+  };
 
   const refuse = (reply: FastifyReply, source: WebhookSource | undefined, refusal: Refusal) => {
     const outcome = `rejected_${refusal.reason}` as const;
@@ -183,6 +173,12 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
       done(null, body),
     );
+    // The body is read as bytes whatever it claims to be; a media type Fastify cannot parse
+    // ("garbage", "a, b") would otherwise be refused 415 before the signature is even checked.
+    app.addHook('onRequest', (request, _reply, done) => {
+      request.headers['content-type'] = 'application/octet-stream';
+      done();
+    });
     // Errors raised before the handler runs: body too large, malformed framing or media type.
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const source = senders.find((s) => s.path === request.routeOptions.url)?.source;

@@ -1,13 +1,16 @@
 /**
- * Standard Webhooks verification (https://www.standardwebhooks.com): the signature is
+ * Standard Webhooks verification (https://www.standardwebhooks.com), under the `webhook-*` or the
+ * `svix-*` header names: the signature is
  * `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, several may be sent space-separated, and the
  * timestamp must be within ±5 minutes.
  *
- * The `standardwebhooks` library computes the signature; the timestamp is checked here against the
- * injected clock, because the library's own `verify()` reads `Date.now()` and so cannot be tested
- * at a set time (HOUSE_STYLE §5). Signatures are compared in constant time.
+ * The `standardwebhooks` library checks the secrets at start; the HMAC is computed here, over the
+ * raw bytes (the library's `sign()` decodes a Buffer as UTF-8 first, so a body that is not UTF-8
+ * could not verify), and the timestamp is checked against the injected clock, because the
+ * library's own `verify()` reads `Date.now()` and so cannot be tested at a set time
+ * (HOUSE_STYLE §5). Signatures are compared in constant time.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 import { Webhook } from 'standardwebhooks';
@@ -29,11 +32,13 @@ export type StandardVerifier = (
  * on a secret the library cannot decode, so a bad one stops the program at start.
  */
 export function createStandardVerifier(secrets: readonly string[]): StandardVerifier {
-  const hooks = secrets.map((secret) => new Webhook(secret));
+  // `new Webhook` throws on a secret it cannot decode; the key is the base64 after `whsec_`.
+  const keys = secrets.map((secret) => {
+    new Webhook(secret);
+    return Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  });
   return (raw, headers, nowMs) => {
-    const id = single(headers['webhook-id']);
-    const timestamp = single(headers['webhook-timestamp']);
-    const signatures = single(headers['webhook-signature']);
+    const { id, timestamp, signatures } = standardHeaders(headers);
     if (!id || !timestamp || !signatures) return { ok: false, reason: 'missing webhook headers' };
     if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'invalid webhook-timestamp' };
     const seconds = Number(timestamp);
@@ -44,13 +49,31 @@ export function createStandardVerifier(secrets: readonly string[]): StandardVeri
       .split(' ')
       .filter((s) => s.startsWith('v1,'))
       .map((s) => Buffer.from(s.slice(3)));
-    for (const hook of hooks) {
-      const expected = Buffer.from(hook.sign(id, new Date(seconds * 1000), raw).slice(3));
+    for (const key of keys) {
+      const hmac = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(raw);
+      const expected = Buffer.from(hmac.digest('base64'));
       if (offered.some((sig) => sig.length === expected.length && timingSafeEqual(sig, expected))) {
-        return { ok: true };
+        return { ok: true, signedAtMs: seconds * 1000 };
       }
     }
     return { ok: false, reason: 'no matching signature' };
+  };
+}
+
+/**
+ * The three headers, as `webhook-*` or as Svix-powered senders name them (`svix-*`): the same
+ * scheme under Svix's original names. A set is taken whole from one family, never mixed.
+ */
+export function standardHeaders(headers: IncomingHttpHeaders): {
+  id: string | undefined;
+  timestamp: string | undefined;
+  signatures: string | undefined;
+} {
+  const prefix = headers['webhook-id'] !== undefined ? 'webhook' : 'svix';
+  return {
+    id: single(headers[`${prefix}-id`]),
+    timestamp: single(headers[`${prefix}-timestamp`]),
+    signatures: single(headers[`${prefix}-signature`]),
   };
 }
 

@@ -38,5 +38,5 @@ export function verifyStripeSignature(
   if (Math.abs(nowMs / 1000 - Number(timestamp)) > SIGNATURE_TOLERANCE_SECONDS) {
     return { ok: false, reason: 'timestamp outside tolerance' };
   }
-  return { ok: true };
+  return { ok: true, signedAtMs: Number(timestamp) * 1000 };
 }

@@ -34,10 +34,18 @@ export async function cli(env: Readonly<Record<string, string>>, args: string[])
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Runs `node --import tsx src/cli/main.ts …` as a child process (what `npm run cli` does). */
-export function spawnCli(env: Readonly<Record<string, string>>, args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
+/**
+ * Runs `node --import tsx src/cli/main.ts …` as a child process (what `npm run cli` does). The
+ * promise also tells what the child has written to stderr so far, for tests that wait on it.
+ */
+export function spawnCli(
+  env: Readonly<Record<string, string>>,
+  args: string[],
+): Promise<CliRun> & { stderrSoFar(): string } {
+  let err = '';
+  let child: ReturnType<typeof execFile> | undefined;
+  const run = new Promise<CliRun>((resolve) => {
+    child = execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', ...args],
       {
@@ -51,4 +59,6 @@ export function spawnCli(env: Readonly<Record<string, string>>, args: string[]):
       },
     );
   });
+  child?.stderr?.on('data', (chunk: Buffer | string) => (err += chunk.toString()));
+  return Object.assign(run, { stderrSoFar: () => err });
 }

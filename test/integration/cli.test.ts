@@ -157,8 +157,8 @@ describe('cli', () => {
   it('sweep --wait (not a TTY) prints lines and ends with the summary; status shows the result', async () => {
     const waiting = spawnCli(h.env, ['sweep', '--wait']);
     // No worker yet: the CLI says so on stderr while it waits; then a daemon starts.
-    await waitFor(async () => (await h.app().queues.sweep.getJobCounts('waiting')).waiting === 1, {
-      what: 'the sweep job',
+    await waitFor(() => /no daemon is consuming the sweep queue/.test(waiting.stderrSoFar()), {
+      what: 'the CLI to say no daemon consumes the sweep queue',
     });
     await h.startDaemon();
     const run = await waiting;
@@ -217,6 +217,11 @@ describe('cli', () => {
     expect(run.stderr).toContain('unknown customer ids, not queued: cus_ghost');
     expect(run.stdout).toContain('queued 2 customer syncs');
     expect((await cli(h.env, ['enqueue', 'cus_c', 'cus_a'])).code).toBe(0);
+    await waitForIdle(h.app());
+    // In step with what their links last saw, they cost no call: the rename made behind our back
+    // (above) is the next sweep's to find.
+    expect(h.sim.store.list().some((w) => w.name === 'Charlie (old)')).toBe(true);
+    await cli(h.env, ['sweep', '--wait']);
     await waitForIdle(h.app());
     const ws = h.sim.store.list().find((w) => w.name === 'Charlie');
     expect(ws?.status).toBe('inactive');

@@ -27,7 +27,7 @@ describe('a sweep overlapping the syncs of the one before', () => {
     const app = h.app();
     // c_early: linked before the sweep, its workspace gone behind our back: the sweep must act.
     const gone = h.sim.store.create('Linked Before');
-    await storeLink(app.pool, 'c_early', gone.id, 'Linked Before', new Date(Date.now() - 60_000));
+    await storeLink(app.pool, 'c_early', gone.id, 'Linked Before', 'active');
     h.sim.store.delete(gone.id);
     const engine = app.engine();
     const harness = h;
@@ -38,7 +38,7 @@ describe('a sweep overlapping the syncs of the one before', () => {
       listWorkspaces: async function* (options) {
         yield* engine.listWorkspaces(options);
         const made = harness.sim.store.create('Linked During');
-        await storeLink(app.pool, 'c_late', made.id, 'Linked During', new Date());
+        await storeLink(app.pool, 'c_late', made.id, 'Linked During', 'active');
       },
     };
     const report = await runSweep(

@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import type { App } from '../../src/app.js';
 import { DAY, MINUTE } from '../../src/lib/duration.js';
 import {
   createStaging,
@@ -14,8 +13,8 @@ import {
   stageWorkspaces,
 } from '../../src/sql/sweepStaging.js';
 import { runSweep } from '../../src/sync/sweep.js';
-import { sweepProgress } from '../../src/sql/sweepProgress.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
+import { sweepAndWait } from '../support/sweeps.js';
 import { waitFor } from '../support/wait.js';
 
 let h: Harness | undefined;
@@ -23,19 +22,6 @@ afterEach(async () => {
   await h?.close();
   h = undefined;
 });
-
-/** Queues a sweep on the running daemon and waits until it and all its syncs have ended. */
-async function sweepAndWait(app: App, timeoutMs = 90_000) {
-  const sweepId = randomUUID();
-  await app.queues.sweep.add('sweep', { trigger: 'manual', sweepId }, { jobId: sweepId });
-  return waitFor(
-    async () => {
-      const p = await sweepProgress(app.pool, sweepId);
-      return p.sweep?.finishedAt && p.ended >= p.queued ? p : undefined;
-    },
-    { timeoutMs, what: `sweep ${sweepId}`, intervalMs: 100 },
-  );
-}
 
 /** The remote state, keyed by workspace name. */
 function remote(harness: Harness) {

@@ -1,5 +1,5 @@
 /**
- * `customer_sync_ingest` (migration 0002) through `recordEvent`, against a real database: one
+ * `customer_sync_ingest` (migration 0005, first 0002) through `recordEvent`, against a real database: one
  * round trip that keeps the rules of src/webhooks/ingest.ts. Checked here at the table level:
  * a duplicate leaves no trace whatever it would have done, the NOTIFY trigger stays quiet for an
  * applied event only, `updated_at` is the given now, and the mark moves only when applied.
@@ -60,13 +60,21 @@ describe('customer_sync_ingest', () => {
     expect(customers).toEqual([{ id: 'cus_1', name: 'Acme', status: 'inactive', updated_at: NOW }]);
     expect(events).toEqual([{ source: 'billing', event_id: e.eventId, result: 'applied' }]);
     expect(marks).toEqual([
-      { customer_id: 'cus_1', last_event_at: at(1), last_event_id: e.eventId },
+      {
+        customer_id: 'cus_1',
+        last_event_at: at(1),
+        last_event_id: e.eventId,
+        name_event_at: at(1),
+        status_event_at: at(1),
+      },
     ]);
   });
 
   it('a duplicate id writes nothing, whether it would have been applied, stale or ignored', async () => {
     const first = ev('cus_1', { name: 'Acme' }, at(5));
     await recordEvent(database.pool, first, NOW);
+    // Its sync was queued (else the duplicate says so: see the next test).
+    await database.pool.query('update webhook_events set queued_at = $1', [NOW]);
     const before = await snapshot();
     const later = new Date(NOW.getTime() + 60_000);
     for (const again of [
@@ -78,6 +86,41 @@ describe('customer_sync_ingest', () => {
       expect(await recordEvent(database.pool, again, later)).toEqual({ outcome: 'duplicate' });
     }
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('a duplicate of an applied event whose sync was never queued says so, and only then', async () => {
+    const applied = ev('cus_1', { name: 'Acme' }, at(5));
+    await recordEvent(database.pool, applied, NOW);
+    const again = { ...applied, occurredAt: at(6) };
+    expect(await recordEvent(database.pool, again, NOW)).toEqual({
+      outcome: 'duplicate',
+      unqueued: true,
+    });
+    await database.pool.query('update webhook_events set queued_at = $1', [NOW]);
+    expect(await recordEvent(database.pool, again, NOW)).toEqual({ outcome: 'duplicate' });
+    const stale = ev('cus_1', { name: 'Old' }, at(1));
+    await recordEvent(database.pool, stale, NOW);
+    expect(await recordEvent(database.pool, stale, NOW)).toEqual({ outcome: 'duplicate' });
+  });
+
+  it('per field: a field is set only by an event not older than the last that set it', async () => {
+    await recordEvent(database.pool, ev('cus_1', { name: 'A', status: 'active' }, at(1)), NOW);
+    await recordEvent(database.pool, ev('cus_1', { status: 'inactive' }, at(9)), NOW);
+    const rename = ev('cus_1', { name: 'B', status: 'active' }, at(5));
+    expect(await recordEvent(database.pool, rename, NOW)).toEqual({ outcome: 'applied' });
+    const { customers, marks } = await snapshot();
+    expect(customers.map((c) => [c.name, c.status])).toEqual([['B', 'inactive']]);
+    expect(marks).toEqual([
+      expect.objectContaining({
+        last_event_at: at(9),
+        name_event_at: at(5),
+        status_event_at: at(9),
+      }),
+    ]);
+    // A row created by an event takes its status from it (active): an older status is stale.
+    await recordEvent(database.pool, ev('cus_2', { name: 'New' }, at(5)), NOW);
+    const older = ev('cus_2', { status: 'inactive' }, at(4));
+    expect(await recordEvent(database.pool, older, NOW)).toEqual({ outcome: 'stale' });
   });
 
   it('strictly older is stale and recorded as such; equal timestamps: the later delivery wins', async () => {
@@ -136,8 +179,8 @@ describe('customer_sync_ingest', () => {
     expect(marks[0]?.last_event_at).toEqual(at(19));
   });
 
-  it('the migration can run again (CREATE OR REPLACE)', async () => {
-    const file = new URL('../../migrations/0002_webhook_ingest_function.sql', import.meta.url);
+  it('the migration can run again', async () => {
+    const file = new URL('../../migrations/0005_webhook_fields_and_queued.sql', import.meta.url);
     await database.pool.query(readFileSync(file, 'utf8'));
     await database.pool.query(readFileSync(file, 'utf8'));
     const e = ev('cus_1', { name: 'Acme' }, at(1));

@@ -60,7 +60,7 @@ describe('POST /webhooks/stripe', () => {
     ];
     for (const [i, [type, name, status]] of steps.entries()) {
       // Fixtures carry their own `created`; space them out so each is newer than the last.
-      const body = { ...fixture(`stripe/${type}`), created: 1_800_000_000 + i };
+      const body = { ...fixture(`stripe/${type}`), created: T - 100 + i };
       expect((await send(body)).json, type).toEqual({ status: 'applied' });
       expect(await customers()).toEqual([{ id: CUSTOMER, name, status }]);
     }
@@ -101,9 +101,9 @@ describe('POST /webhooks/stripe', () => {
   });
 
   it('equal `created` seconds: the later delivery wins', async () => {
-    const created = { ...fixture('stripe/customer.created'), created: 1_800_000_000 };
-    const paused = { ...fixture('stripe/customer.subscription.paused'), created: 1_800_000_000 };
-    const resumed = { ...fixture('stripe/customer.subscription.resumed'), created: 1_800_000_000 };
+    const created = { ...fixture('stripe/customer.created'), created: T - 60 };
+    const paused = { ...fixture('stripe/customer.subscription.paused'), created: T - 60 };
+    const resumed = { ...fixture('stripe/customer.subscription.resumed'), created: T - 60 };
     await send(created);
     await send(resumed);
     expect((await send(paused)).json).toEqual({ status: 'applied' });

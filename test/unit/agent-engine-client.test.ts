@@ -127,7 +127,9 @@ describe('tokens', () => {
 
   it('a configured organization wins over the token response', async () => {
     const t = setup({ organizationId: 'configured-org' });
-    t.answer('GET', '/api/v1/workspaces/a', [{ status: 200, body: workspace('a') }]);
+    t.answer('GET', '/api/v1/workspaces/a', [
+      { status: 200, body: { ...workspace('a'), organization_id: 'configured-org' } },
+    ]);
     await t.client.getWorkspace('a');
     expect(t.seen[0]?.headers['x-organization-id']).toBe('configured-org');
   });
@@ -196,7 +198,7 @@ describe('tokens', () => {
 });
 
 describe('answers and failures', () => {
-  it('404 on get is undefined; a malformed 200 is a PermanentError naming the route', async () => {
+  it('404 on get is undefined; a 200 of the wrong shape is a PermanentError naming the route', async () => {
     const t = setup();
     t.answer('GET', '/api/v1/workspaces/gone', [{ status: 404, body: { detail: 'Not found' } }]);
     t.answer('GET', '/api/v1/workspaces/odd', [
@@ -208,7 +210,25 @@ describe('answers and failures', () => {
     expect(odd).toBeInstanceOf(PermanentError);
     expect(odd.message).toMatch(/^GET \/workspaces\/\{id\} → 200: unexpected answer: status: /);
     expect(odd.message).toContain('tombstone');
-    await expect(t.client.getWorkspace('html')).rejects.toBeInstanceOf(PermanentError);
+    // Not JSON at all (a proxy's page, a cut body) may cure itself: retryable (see hostile answers).
+    await expect(t.client.getWorkspace('html')).rejects.toBeInstanceOf(RetryableError);
+  });
+
+  it('a tombstone is gone like a 404; another organization’s workspace is refused', async () => {
+    const t = setup();
+    t.answer('GET', '/api/v1/workspaces/dead', [
+      { status: 200, body: { ...workspace('dead'), tombstone: true } },
+    ]);
+    t.answer('GET', '/api/v1/workspaces/theirs', [
+      {
+        status: 200,
+        body: { ...workspace('theirs'), organization_id: '22222222-2222-4222-8222-222222222222' },
+      },
+    ]);
+    await expect(t.client.getWorkspace('dead')).resolves.toBeUndefined();
+    const error = (await t.client.getWorkspace('theirs').catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toMatch(/belongs to organization 22222222/);
   });
 
   it('a permanent 422 is thrown at once with a readable message', async () => {
@@ -324,6 +344,26 @@ describe('listWorkspaces', () => {
     expect(t.seen[1]?.path).toBe('/api/v1/workspaces?limit=100&cursor=eyJvZmZzZXQiOjEwMH0%3D');
   });
 
+  it('leaves out tombstones and workspaces of another organization', async () => {
+    const t = setup();
+    t.answer('GET', '/api/v1/workspaces', [
+      {
+        status: 200,
+        body: {
+          data: [
+            workspace('a'),
+            { ...workspace('dead'), tombstone: true },
+            { ...workspace('theirs'), organization_id: '22222222-2222-4222-8222-222222222222' },
+          ],
+          next: null,
+        },
+      },
+    ]);
+    const ids: string[] = [];
+    for await (const p of t.client.listWorkspaces()) ids.push(...p.map((w) => w.id));
+    expect(ids).toEqual(['a']);
+  });
+
   it('refuses a next link to another host, before sending the token there', async () => {
     const t = setup();
     t.answer('GET', '/api/v1/workspaces', [
@@ -390,9 +430,35 @@ describe('createWorkspace', () => {
 });
 
 describe('rate limiter', () => {
+  it('a 429 pauses the shared limiter for its Retry-After, capped at retryAfterCapMs', async () => {
+    const paused: number[] = [];
+    const t = setup({
+      retry: { retryAfterCapMs: 90_000 },
+      rateLimiter: {
+        acquire: () => Promise.resolve(),
+        pause: (ms) => Promise.resolve(void paused.push(ms)),
+        pausedUntil: () => Promise.resolve(undefined),
+      },
+    });
+    t.answer('GET', '/api/v1/workspaces/a', [{ status: 429, headers: { 'retry-after': '86400' } }]);
+    t.answer('GET', '/api/v1/workspaces/b', [{ status: 503, headers: { 'retry-after': '60' } }]);
+    const error = (await t.client.getWorkspace('a').catch((e: unknown) => e)) as RetryableError;
+    expect(error.retryAfterMs).toBe(90_000);
+    expect(paused).toEqual([90_000]);
+    // A 503's Retry-After is about that call: nobody else is paused.
+    await t.client.getWorkspace('b').catch(() => {});
+    expect(paused).toEqual([90_000]);
+  });
+
   it('is awaited before every API call, token mints included', async () => {
     let acquired = 0;
-    const t = setup({ rateLimiter: { acquire: () => Promise.resolve(void (acquired += 1)) } });
+    const t = setup({
+      rateLimiter: {
+        acquire: () => Promise.resolve(void (acquired += 1)),
+        pause: () => Promise.resolve(),
+        pausedUntil: () => Promise.resolve(undefined),
+      },
+    });
     t.answer('GET', '/api/v1/workspaces/a', [
       { status: 503 },
       { status: 200, body: workspace('a') },
@@ -401,5 +467,121 @@ describe('rate limiter', () => {
     expect(t.mints()).toBe(1);
     // One mint and two attempts: the API counts all three against its limit.
     expect(acquired).toBe(3);
+  });
+});
+
+/**
+ * Answers of the wrong shape: each is a clear failure of the kind retrying can or cannot cure,
+ * never a crash (a TypeError) and never a value read from a body that did not say it.
+ */
+describe('hostile answers', () => {
+  const ID = '22222222-2222-4222-8222-222222222222';
+  const path = `/api/v1/workspaces/${ID}`;
+  const bodyOf = (status: number, body: string) => [{ status, body }];
+
+  it.each([
+    ['an empty 200', '', RetryableError],
+    ['truncated JSON', JSON.stringify(workspace(ID)).slice(0, 40), RetryableError],
+    ['an HTML page with 200', '<html><body>Bad gateway</body></html>', RetryableError],
+    ['a JSON null', 'null', PermanentError],
+    ['an array', '[]', PermanentError],
+    ['missing fields', JSON.stringify({ id: ID, name: 'x' }), PermanentError],
+    [
+      'wrong types',
+      JSON.stringify({ ...workspace(ID), tombstone: 'no', status: 1 }),
+      PermanentError,
+    ],
+    [
+      'another workspace',
+      JSON.stringify(workspace('33333333-3333-4333-8333-333333333333')),
+      PermanentError,
+    ],
+  ])('%s on get fails as the right kind, naming the route', async (_what, body, kind) => {
+    const t = setup({ retry: { attempts: 1 } });
+    t.answer('GET', path, bodyOf(200, body));
+    const error = (await t.client.getWorkspace(ID).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(kind);
+    expect(error.message).toMatch(/^GET \/workspaces\/\{id\} → 200: /);
+  });
+
+  it('an HTML error page on a 502 is retryable, quoted short, and the retry is taken', async () => {
+    const t = setup();
+    const html = `<html><head><title>502</title></head><body>${'x'.repeat(5000)}</body></html>`;
+    t.answer('GET', path, [
+      { status: 502, body: html },
+      { status: 200, body: workspace(ID) },
+    ]);
+    await expect(t.client.getWorkspace(ID)).resolves.toMatchObject({ id: ID });
+    const t2 = setup({ retry: { attempts: 1 } });
+    t2.answer('GET', path, [{ status: 502, body: html }]);
+    const error = (await t2.client.getWorkspace(ID).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error.message.length).toBeLessThan(300);
+  });
+
+  it('an update answered with another workspace is refused', async () => {
+    const t = setup();
+    t.answer('PUT', path, [
+      { status: 200, body: workspace('44444444-4444-4444-8444-444444444444') },
+    ]);
+    await expect(t.client.updateWorkspace(ID, { name: 'N' })).rejects.toBeInstanceOf(
+      PermanentError,
+    );
+  });
+
+  it('a scoped token for a workspace of another name is never used as this one', async () => {
+    const t = setup();
+    t.answer('POST', '/api/v1/account/applications/scoped-token', [
+      { status: 200, body: { token: 'scoped-xyz-123' } },
+    ]);
+    t.answer('GET', '/api/v1/account/applications/scoped-token/info', [
+      { status: 200, body: { organization_id: ORG, workspace_id: ID, workspace_name: 'Other' } },
+    ]);
+    const error = (await t.client.createWorkspace('Acme').catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).not.toContain('scoped-xyz-123');
+  });
+
+  const listAll = async (t: ReturnType<typeof setup>) => {
+    const ids: string[] = [];
+    const error = await (async () => {
+      for await (const p of t.client.listWorkspaces()) ids.push(...p.map((w) => w.id));
+    })().catch((e: unknown) => e);
+    return { ids, error };
+  };
+
+  it.each([
+    [
+      'a page of 10,000 items (asked for 100)',
+      () => ({
+        data: Array.from({ length: 10_000 }, (_, i) => workspace(`w${i}`)),
+        next: null,
+      }),
+      PermanentError,
+    ],
+    ['a page without data', () => ({ next: null }), PermanentError],
+    ['a page whose data is not a list', () => ({ data: { id: 'a' }, next: null }), PermanentError],
+    ['a next that is not a string', () => ({ data: [workspace('b')], next: 42 }), PermanentError],
+    [
+      'a next to another host',
+      () => ({ data: [workspace('b')], next: 'http://evil.test/api/v1/workspaces?cursor=2' }),
+      PermanentError,
+    ],
+    ['an empty 200', () => '', RetryableError],
+    ['truncated JSON', () => '{"data": [', RetryableError],
+  ])('a listing whose second page is %s fails, never ends quietly', async (_what, second, kind) => {
+    const t = setup({ retry: { attempts: 1 } });
+    const body = second();
+    t.answer('GET', '/api/v1/workspaces', [
+      {
+        status: 200,
+        body: { data: [workspace('a')], next: `${ORIGIN}/api/v1/workspaces?cursor=2` },
+      },
+      { status: 200, body: typeof body === 'string' ? body : JSON.stringify(body) },
+    ]);
+    const { ids, error } = await listAll(t);
+    expect(error).toBeInstanceOf(kind);
+    expect(ids[0]).toBe('a');
+    expect(ids.length).toBeLessThanOrEqual(2);
   });
 });

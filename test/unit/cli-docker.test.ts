@@ -83,7 +83,20 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(env)).toContain('DATABASE_URL');
     const config = loadConfig({ ...env, HOST: '0.0.0.0', PORT: '8080' });
     expect(config.agentEngineUrl).toBe('http://simulator:8787');
-    expect(config.billingWebhookSecrets).toHaveLength(1);
+  });
+
+  it('starts no webhook route with a secret written in this repository (unset: the route answers 503)', () => {
+    // Whatever compose would fill in with nothing set must not be a usable webhook secret.
+    for (const [, key, value] of compose.matchAll(/^ +([A-Z_]*WEBHOOK[A-Z_]*): (.*)$/gm)) {
+      expect(interpolate(value ?? ''), key).not.toMatch(/whsec_|\w{16,}/);
+    }
+    const env: Record<string, string> = {};
+    for (const [, key, value] of compose.matchAll(/^ {4}([A-Z_]+): (.+)$/gm)) {
+      env[key ?? ''] = interpolate(value ?? '').replace(/^'(.*)'$/, '$1');
+    }
+    const config = loadConfig({ ...env, HOST: '0.0.0.0', PORT: '8080' });
+    expect(config.billingWebhookSecrets).toEqual([]);
+    expect(config.stripeWebhookSecret).toBeUndefined();
   });
 });
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, loadConfig, requireCredentials } from '../../src/config.js';
+import { generateKeyPairSync } from 'node:crypto';
+
+import { ConfigError, loadConfig, requireCredentials, secretsOf } from '../../src/config.js';
 import { DAY, MINUTE, SECOND } from '../../src/lib/duration.js';
 
 describe('loadConfig', () => {
@@ -76,6 +78,91 @@ describe('loadConfig', () => {
     }
   });
 
+  /**
+   * Every variable, set to garbage: one line that names it, and never a secret's value. A new
+   * variable without a row here fails the completeness check below.
+   */
+  const GARBAGE: Record<string, string[]> = {
+    DATABASE_URL: ['not a url', 'http://db:5432/x', 'mysql://x'],
+    REDIS_URL: ['localhost:6379', 'postgres://x', ''.padEnd(3, '?')],
+    QUEUE_PREFIX: ['has space', 'a/b', 'ü'],
+    AGENT_ENGINE_URL: ['api.airbyte.ai', 'ftp://x', 'https://'],
+    AGENT_ENGINE_CLIENT_ID: ['has space', 'line\nbreak', 'tab\tx'],
+    AGENT_ENGINE_CLIENT_SECRET: ['s3cr3t with space', 'line\nbreak'],
+    AGENT_ENGINE_ORGANIZATION_ID: ['org id', 'x\ny'],
+    BILLING_WEBHOOK_SECRET: ['hunter2', 'whsec_!', 'whsec_short', 'whsec_$$$$$$$$$$'],
+    STRIPE_WEBHOOK_SECRET: ['whsec_abc def', 'x\ny'],
+    PADDLE_WEBHOOK_SECRET: ['pdl ntfset', 'x\ny'],
+    CHARGEBEE_WEBHOOK_USERNAME: ['user:name', 'only-the-username'],
+    CHARGEBEE_WEBHOOK_PASSWORD: ['only-the-password'],
+    LAGO_WEBHOOK_SECRET: ['two words'],
+    LAGO_WEBHOOK_PUBLIC_KEY: [
+      'not a key',
+      '-----BEGIN PUBLIC KEY-----\nxx\n-----END PUBLIC KEY-----',
+    ],
+    ORB_WEBHOOK_SECRET: ['two words'],
+    POLAR_WEBHOOK_SECRET: ['two words'],
+    BILLING_CUSTOMER_ID_KEY: ['customer id', 'x\ny'],
+    PORT: ['http', '-1', '65536', '80.5', '1e3'],
+    HOST: ['not a host!', 'a b', '$(reboot)'],
+    SWEEP_EVERY: ['soon', '0', '500ms', '15', '-1m', '1w'],
+    WORKSPACE_NAME_TEMPLATE: ['no placeholder', 'Team {nmae}', '{name} {other}'],
+    DELETE_GRACE: ['7 days', 'never', '-1d', 'd'],
+    MAX_DESTRUCTIVE_PER_SWEEP: ['-1', 'ten', '1.5', '99999999999'],
+    MAX_DESTRUCTIVE_SHARE: ['10', '0%', '101%', '-5%', 'half'],
+    ORPHANS: ['default', 'DELETE!', 'keep'],
+    API_RATE_LIMIT: ['10', '0/s', '10/h', 'fast', '-1/s'],
+    LOG_LEVEL: ['loud', 'INFO ', 'verbose'],
+    SYNC_ATTEMPTS: ['0', '101', 'many', '-2'],
+    SYNC_BACKOFF: ['0', 'fast', '1'],
+    WORKER_CONCURRENCY: ['-1', '257', 'all'],
+    TOKEN_REFRESH_SKEW: ['soon', '-1s'],
+    REQUEST_TIMEOUT: ['50ms', '0', 'forever'],
+    MAX_RETRY_AFTER: ['0', '500ms', 'forever', '5 minutes'],
+    RETENTION: ['forever', '0', '30m', '90'],
+    LOCK_DURATION: ['0', '100ms', 'long'],
+    SHUTDOWN_TIMEOUT: ['later', '-1s'],
+    DASHBOARD_TOKEN: ['two words', 'x\ny'],
+  };
+
+  it('has a garbage row for every variable it reads', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const source = await readFile(new URL('../../src/config.ts', import.meta.url), 'utf8');
+    const read = new Set(
+      [...source.matchAll(/\b(?:read|optional|optionalWord)\(\s*env,\s*'([A-Z_]+)'/g)].map(
+        (m) => m[1],
+      ),
+    );
+    expect(read.size).toBeGreaterThan(25);
+    expect([...read].sort()).toEqual(Object.keys(GARBAGE).sort());
+  });
+
+  it.each(
+    Object.entries(GARBAGE).flatMap(([name, values]) => values.map((value) => [name, value])),
+  )('stops on %s=%j with one line that names it', (name, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    // One line, starting with the variable (or the pair it belongs to), saying what was expected.
+    expect(message).toContain(name);
+    expect(message).toMatch(/^[A-Z_]+[= ]/);
+    expect(message).toMatch(/(is|are) (invalid|required): expected \S/);
+    expect(message).not.toContain('\n');
+    if (/SECRET|TOKEN|PASSWORD|PUBLIC_KEY/.test(name)) expect(message).not.toContain(value);
+  });
+
+  it('accepts the new durations', () => {
+    const config = loadConfig({ MAX_RETRY_AFTER: '90s', RETENTION: '30d' });
+    expect(config.maxRetryAfterMs).toBe(90 * SECOND);
+    expect(config.retentionMs).toBe(30 * DAY);
+    expect(loadConfig({})).toMatchObject({ maxRetryAfterMs: 5 * MINUTE, retentionMs: 90 * DAY });
+  });
+
   it('never echoes a secret in its error', () => {
     expect(() => loadConfig({ BILLING_WEBHOOK_SECRET: 'hunter2-not-a-whsec' })).toThrow(
       /BILLING_WEBHOOK_SECRET is invalid: expected whsec_<base64>/,
@@ -94,5 +181,56 @@ describe('loadConfig', () => {
         loadConfig({ AGENT_ENGINE_CLIENT_ID: 'a', AGENT_ENGINE_CLIENT_SECRET: 'b' }),
       ),
     ).toEqual({ clientId: 'a', clientSecret: 'b' });
+  });
+
+  describe("the billing systems' variables", () => {
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
+
+    it('reads each, all unset by default; every secret is scrubbed from logs', () => {
+      expect(loadConfig({})).toMatchObject({
+        paddleWebhookSecret: undefined,
+        chargebeeWebhookAuth: undefined,
+        lagoWebhookSecret: undefined,
+        lagoWebhookPublicKey: undefined,
+        orbWebhookSecret: undefined,
+        polarWebhookSecret: undefined,
+        billingCustomerIdKey: undefined,
+      });
+      const config = loadConfig({
+        PADDLE_WEBHOOK_SECRET: 'pdl_1',
+        CHARGEBEE_WEBHOOK_USERNAME: 'cb',
+        CHARGEBEE_WEBHOOK_PASSWORD: 'cb:pw',
+        LAGO_WEBHOOK_SECRET: 'lago_1',
+        LAGO_WEBHOOK_PUBLIC_KEY: Buffer.from(pem).toString('base64'),
+        ORB_WEBHOOK_SECRET: 'orb_1',
+        POLAR_WEBHOOK_SECRET: 'polar_1',
+        BILLING_CUSTOMER_ID_KEY: 'account_id',
+      });
+      expect(config.chargebeeWebhookAuth).toEqual({ username: 'cb', password: 'cb:pw' });
+      // Lago's API gives the key as base64 of the PEM; it is kept as the PEM.
+      expect(config.lagoWebhookPublicKey).toBe(pem.trim());
+      expect(loadConfig({ LAGO_WEBHOOK_PUBLIC_KEY: pem }).lagoWebhookPublicKey).toBe(pem.trim());
+      expect(config.billingCustomerIdKey).toBe('account_id');
+      expect(secretsOf(config)).toEqual(
+        expect.arrayContaining(['pdl_1', 'cb:pw', 'lago_1', 'orb_1', 'polar_1']),
+      );
+    });
+
+    it.each([
+      [{ CHARGEBEE_WEBHOOK_USERNAME: 'cb' }, 'CHARGEBEE_WEBHOOK_USERNAME and'],
+      [{ CHARGEBEE_WEBHOOK_PASSWORD: 'hunter2' }, 'CHARGEBEE_WEBHOOK_USERNAME and'],
+      [{ LAGO_WEBHOOK_PUBLIC_KEY: 'hunter2' }, 'LAGO_WEBHOOK_PUBLIC_KEY is invalid'],
+    ])('rejects %j with one line that names it and echoes nothing', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+      try {
+        loadConfig(env);
+      } catch (error) {
+        expect((error as Error).message).not.toContain('hunter2');
+        expect((error as Error).message).not.toContain('\n');
+      }
+    });
   });
 });

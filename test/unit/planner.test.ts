@@ -209,7 +209,7 @@ describe('plan: examples', () => {
       }),
     );
     expect(p.changes).toEqual([
-      { customerId: 'c1', action: 'create', workspaceId: null, from: null, to: 'Now Named' },
+      { customerId: 'c1', action: 'create', workspaceId: null, from: 'missing', to: 'Now Named' },
     ]);
   });
 
@@ -318,6 +318,7 @@ function apply(state: PlanInput, p: Plan): PlanInput {
         break;
       case 'delete':
         workspaces.delete(id!);
+        if (change.customerId) links.delete(change.customerId);
         break;
     }
   }

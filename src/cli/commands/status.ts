@@ -34,6 +34,9 @@ export function renderStatus(s: StatusReport, now = Date.now()): string[] {
   const q = s.queue;
   const lines = [
     `Breaker: ${s.breaker}${s.breaker === 'open' ? ` since ${formatTime(s.breakerOpenedAt, now)} — ${s.breakerReason ?? ''}` : ''}`,
+    s.rateLimitedUntil
+      ? `Agent Engine: rate limited (429) until ${s.rateLimitedUntil}: every daemon waits`
+      : 'Agent Engine: calls flow (no rate-limit pause)',
     `Sync queue: ${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.prioritized} prioritized, ${q.failed} failed, ${q.completed} completed (kept)${q.paused ? ' — PAUSED' : ''}`,
     '',
     `Last sweeps (${s.sweeps.length}):`,

@@ -63,6 +63,7 @@ export function scopedToken(ctx: RequestContext): Reply {
   if (!workspace) {
     workspace = sim.store.create(name, 'active');
     sim.stats.workspacesCreated++;
+    sim.journal.mints.push({ at: sim.clock.now(), workspaceId: workspace.id, name });
   }
   const token = sim.tokens.mint(
     { kind: 'scoped', workspaceId: workspace.id },
@@ -79,7 +80,7 @@ export function scopedTokenInfo(ctx: RequestContext): Reply {
   const workspace = ctx.sim.store.get(ctx.grant.workspaceId);
   if (!workspace) return WORKSPACE_NOT_FOUND;
   return ok({
-    organization_id: ctx.sim.organizationId,
+    organization_id: workspace.organizationId,
     workspace_id: workspace.id,
     workspace_name: workspace.name,
   });

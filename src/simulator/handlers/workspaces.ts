@@ -1,6 +1,7 @@
 /**
  * The workspace routes other than the list: stats, get, partial update, delete. Unknown and
- * tombstoned ids answer 404 alike, as the real API does.
+ * tombstoned ids answer 404 alike, as the real API does, unless the `tombstoneOnGet` fault makes a
+ * GET answer a deleted id with its object and `tombstone: true`.
  */
 import type { WorkspaceStatus } from '../../core/types.js';
 import {
@@ -25,7 +26,9 @@ export function workspaceStats(ctx: RequestContext): Reply {
 
 /** `GET /api/v1/workspaces/{id}`. */
 export function getWorkspace(ctx: RequestContext): Reply {
-  const workspace = ctx.sim.store.get(idOf(ctx));
+  const workspace = ctx.sim.faults.settings.tombstoneOnGet
+    ? ctx.sim.store.getIncludingDeleted(idOf(ctx))
+    : ctx.sim.store.get(idOf(ctx));
   return workspace ? workspaceReply(workspace) : WORKSPACE_NOT_FOUND;
 }
 
@@ -36,7 +39,10 @@ export function updateWorkspace(ctx: RequestContext): Reply {
   const parsed = parsePatch(body);
   if (Array.isArray(parsed)) return invalid(parsed);
   try {
-    return workspaceReply(ctx.sim.store.update(idOf(ctx), parsed));
+    const before = ctx.sim.store.get(idOf(ctx));
+    const after = ctx.sim.store.update(idOf(ctx), parsed);
+    if (before) journalUpdate(ctx, before, after);
+    return workspaceReply(after);
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
     if (error.code === 'not_found') return WORKSPACE_NOT_FOUND;
@@ -60,7 +66,17 @@ export function updateWorkspace(ctx: RequestContext): Reply {
 export function deleteWorkspace(ctx: RequestContext): Reply {
   let deleted: { id: string; deletedAt: string };
   try {
+    const before = ctx.sim.store.get(idOf(ctx));
     deleted = ctx.sim.store.delete(idOf(ctx));
+    if (before) {
+      const from = { name: before.name, status: before.status };
+      ctx.sim.journal.mutations.push({
+        kind: 'delete',
+        at: ctx.sim.clock.now(),
+        workspaceId: before.id,
+        from,
+      });
+    }
   } catch (error) {
     if (error instanceof StoreError && error.code === 'not_found') return WORKSPACE_NOT_FOUND;
     throw error;
@@ -68,6 +84,21 @@ export function deleteWorkspace(ctx: RequestContext): Reply {
   // The real API's delete can outlast the gateway: the caller sees 504 but the work is done.
   if (ctx.faultsApply && ctx.sim.faults.deleteTimesOut()) return faultReply(504);
   return ok({ id: deleted.id, deleted_at: deleted.deletedAt });
+}
+
+/** Journals what an update changed (nothing when it changed neither name nor status). */
+function journalUpdate(ctx: RequestContext, before: SimWorkspace, after: SimWorkspace): void {
+  const renamed = after.name !== before.name;
+  const restatused = after.status !== before.status;
+  if (!renamed && !restatused) return;
+  ctx.sim.journal.mutations.push({
+    kind: 'update',
+    at: ctx.sim.clock.now(),
+    workspaceId: after.id,
+    from: { name: before.name, status: before.status },
+    ...(renamed ? { name: after.name } : {}),
+    ...(restatused ? { status: after.status } : {}),
+  });
 }
 
 function workspaceReply(workspace: SimWorkspace): Reply {

@@ -1,0 +1,42 @@
+/**
+ * The shape of the tree, checked by `npm run lint` (dependency-cruiser): no import cycles, type-only
+ * imports included, and the layers point one way.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-cycles',
+      severity: 'error',
+      comment: 'An import cycle (type-only imports count) ties two modules into one.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'core-is-pure',
+      severity: 'error',
+      comment: 'The planner and its types import only core/ and lib/: no I/O.',
+      from: { path: '^src/core/' },
+      to: { path: '^src/', pathNot: '^src/(core|lib)/' },
+    },
+    {
+      name: 'sql-is-a-leaf',
+      severity: 'error',
+      comment: 'Queries know nothing of webhooks, metrics or the sync engine that calls them.',
+      from: { path: '^src/sql/' },
+      to: { path: '^src/(webhooks/|sync/|metrics\\.ts)' },
+    },
+    {
+      name: 'product-apart-from-tools',
+      severity: 'error',
+      comment: 'The shipped product never imports the simulator or the demo.',
+      from: { path: '^src/', pathNot: '^src/(simulator|demo)/' },
+      to: { path: '^src/(simulator|demo)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};

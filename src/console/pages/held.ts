@@ -1,0 +1,137 @@
+/**
+ * Held changes, grouped by what held them (a sweep, or the rolling window outside sweeps), with
+ * why; approving one, a sweep's or all of them goes through a confirmation page first.
+ */
+import type { Policy } from '../../core/planner.js';
+import { formatDuration } from '../../lib/duration.js';
+import type { HeldChange } from '../../sql/holds.js';
+import type { SweepRow } from '../../sql/sweepProgress.js';
+import { type Html, html } from '../html.js';
+import { CONSOLE_PATH, type PageContext, csrfField, customerLink, page, time } from '../layout.js';
+
+export interface HeldData {
+  readonly held: readonly HeldChange[];
+  /** The sweeps that held them, by id. */
+  readonly sweeps: ReadonlyMap<string, SweepRow>;
+  /** Customer names, by id. */
+  readonly names: ReadonlyMap<string, string>;
+  readonly policy: Pick<Policy, 'maxDestructivePerSweep' | 'maxDestructiveShare'>;
+  readonly windowMs: number;
+}
+
+/** A target as the forms carry it: `hold:12`, `sweep:<id>` or `all`. */
+export type TargetParam = string;
+
+const approveLink = (target: TargetParam, label: string, primary = false) =>
+  html`<a
+    class="button${primary ? ' primary' : ''}"
+    href="${CONSOLE_PATH}/held/approve?target=${encodeURIComponent(target)}"
+    >${label}</a
+  >`;
+
+export function heldPage(
+  ctx: PageContext,
+  data: HeldData,
+  notice?: { kind: 'notice' | 'error'; text: string },
+): Html {
+  const groups = new Map<string | null, HeldChange[]>();
+  for (const h of data.held) groups.set(h.sweepId, [...(groups.get(h.sweepId) ?? []), h]);
+  const body = html`<h1>Held changes</h1>
+    ${
+      data.held.length === 0
+        ? html`<p>Nothing is held: no deactivation or delete waits for approval.</p>`
+        : html`<div class="actions">
+            <span>${data.held.length} changes wait for approval.</span
+            >${approveLink('all', 'Approve all…', true)}
+          </div>`
+    }
+    ${[...groups].map(([sweepId, holds]) => group(sweepId, holds, data))}`;
+  return page(ctx, 'held', 'Held changes', body, notice);
+}
+
+function group(sweepId: string | null, holds: HeldChange[], data: HeldData): Html {
+  const sweep = sweepId === null ? undefined : data.sweeps.get(sweepId);
+  return html`<section class="hold-group">
+    <h2>
+      ${sweepId === null ? 'Held by the rolling window (outside a sweep)' : html`Held by sweep <span class="mono">${sweepId}</span>`}
+    </h2>
+    <p class="muted">${why(sweepId, sweep, data)}</p>
+    ${sweepId === null ? '' : html`<div class="actions">${approveLink(`sweep:${sweepId}`, "Approve this sweep's changes…")}</div>`}
+    ${holdTable(holds, data.names, true)}
+  </section>`;
+}
+
+function why(sweepId: string | null, sweep: SweepRow | undefined, data: HeldData): string {
+  const limit = `more than MAX_DESTRUCTIVE_PER_SWEEP=${data.policy.maxDestructivePerSweep} and more than MAX_DESTRUCTIVE_SHARE=${Math.round(data.policy.maxDestructiveShare * 100)}% of the linked workspaces`;
+  if (sweepId === null)
+    return `A webhook, a direct write or an enqueue asked for these while the deactivations, deletes and re-creations of the last ${formatDuration(data.windowMs)} (SWEEP_EVERY) were already past the limit: ${limit}.`;
+  if (!sweep)
+    return `The sweep planned more deactivations, deletes and re-creations than the limit: ${limit}.`;
+  const c = sweep.counts;
+  return `This ${sweep.trigger} sweep, started ${sweep.startedAt.toISOString()}, planned more deactivations, deletes and re-creations than the limit for its ${c.linked ?? '?'} linked workspaces (${limit}), so it held those (${c.held ?? '?'}) and made the rest of its changes.`;
+}
+
+/** The holds as a table; with `actions`, each row links to its own approval. */
+export function holdTable(
+  holds: readonly HeldChange[],
+  names: ReadonlyMap<string, string>,
+  actions: boolean,
+): Html {
+  return html`<table class="holds">
+    <tr>
+      <th class="num">hold</th>
+      <th>customer</th>
+      <th>action</th>
+      <th>workspace</th>
+      <th>held since</th>
+      ${actions ? html`<th></th>` : ''}
+    </tr>
+    ${holds.map(
+      (h) =>
+        html`<tr data-hold="${h.holdId}" data-customer="${h.customerId ?? ''}">
+          <td class="num">${h.holdId}</td>
+          <td>
+            ${h.customerId === null ? html`<span class="muted">orphan</span>` : customerLink(h.customerId, names.get(h.customerId))}
+          </td>
+          <td><span class="pill ${h.action === 'delete' ? 'bad' : 'warn'}">${h.action}</span></td>
+          <td class="mono">${h.workspaceId ?? '—'}</td>
+          <td>${time(h.createdAt)}</td>
+          ${actions ? html`<td>${approveLink(`hold:${h.holdId}`, 'Approve…')}</td>` : ''}
+        </tr>`,
+    )}
+  </table>`;
+}
+
+/** The confirmation step: what exactly would be approved, and the one button that does it. */
+export function confirmApprovalPage(
+  ctx: PageContext,
+  target: TargetParam,
+  description: string,
+  holds: readonly HeldChange[],
+  names: ReadonlyMap<string, string>,
+): Html {
+  const body = html`<h1>Approve ${description}?</h1>
+    ${
+      holds.length === 0
+        ? html`<p>
+            Nothing is held there any more. <a href="${CONSOLE_PATH}/held">Back to held changes</a>
+          </p>`
+        : html`<div class="confirm">
+            <p>
+              ${holds.length === 1 ? 'This change' : `These ${holds.length} changes`} will be
+              released: each customer is synced again, the sync re-checks that the change is still
+              wanted, and then makes it on the Agent Engine. The audit records that
+              <strong>${ctx.user}</strong> approved ${holds.length === 1 ? 'it' : 'them'}.
+            </p>
+            ${holdTable(holds, names, false)}
+            <form method="post" action="${CONSOLE_PATH}/held/approve" class="actions">
+              ${csrfField(ctx)}<input type="hidden" name="target" value="${target}" />
+              <button type="submit" class="danger">
+                Approve ${holds.length} ${holds.length === 1 ? 'change' : 'changes'}
+              </button>
+              <a class="button" href="${CONSOLE_PATH}/held">Cancel</a>
+            </form>
+          </div>`
+    }`;
+  return page(ctx, 'held', 'Approve held changes', body);
+}

@@ -1,0 +1,93 @@
+/** Held changes: the list, the confirmation step, and the approval (as `approve`). */
+import type { FastifyInstance } from 'fastify';
+
+import { approve } from '../../ops/approve.js';
+import { NotFoundError } from '../../ops/errors.js';
+import { customerNames } from '../../sql/fleet.js';
+import { type ApprovalTarget, heldChanges } from '../../sql/holds.js';
+import { getSweep, type SweepRow } from '../../sql/sweepProgress.js';
+import { approvedBy } from '../auth.js';
+import { confirmApprovalPage, type HeldData, heldPage } from '../pages/held.js';
+import {
+  countParam,
+  type Form,
+  LIST_LIMIT,
+  type Query,
+  type RouteDeps,
+  seeOther,
+  send,
+} from './respond.js';
+
+/** `hold:12`, `sweep:<id>` or `all`, as the forms carry it. */
+export function parseTarget(value: string | undefined): ApprovalTarget | null {
+  if (value === 'all') return { kind: 'all' };
+  const hold = /^hold:(\d{1,15})$/.exec(value ?? '');
+  if (hold) return { kind: 'hold', holdId: Number(hold[1]) };
+  const sweep = /^sweep:(.{1,200})$/.exec(value ?? '');
+  return sweep ? { kind: 'sweep', sweepId: sweep[1]! } : null;
+}
+
+/** The holds, the sweeps that held them, and their customers' names. */
+async function heldData({ app, options }: RouteDeps): Promise<HeldData> {
+  const held = await heldChanges(app.pool, LIST_LIMIT);
+  const ids = [...new Set(held.flatMap((h) => (h.sweepId ? [h.sweepId] : [])))];
+  const rows = await Promise.all(ids.map((id) => getSweep(app.pool, id)));
+  const sweeps = new Map(rows.flatMap((s): [string, SweepRow][] => (s ? [[s.id, s]] : [])));
+  const names = await customerNames(
+    app.pool,
+    held.flatMap((h) => (h.customerId ? [h.customerId] : [])),
+  );
+  return { held, sweeps, names, policy: app.policy, windowMs: options.windowMs };
+}
+
+export function heldRoutes(scope: FastifyInstance, deps: RouteDeps): void {
+  const { app, contextOf } = deps;
+  scope.get('/held', async (request, reply) => {
+    const q = request.query as Query;
+    const approved = countParam(q.approved);
+    const notice =
+      approved === null
+        ? undefined
+        : {
+            kind: 'notice' as const,
+            text: `Approved ${approved} ${approved === 1 ? 'change' : 'changes'}; queued ${countParam(q.queued) ?? 0} syncs.`,
+          };
+    return send(reply, heldPage(await contextOf(request, reply), await heldData(deps), notice));
+  });
+
+  scope.get('/held/approve', async (request, reply) => {
+    const param = (request.query as Query).target;
+    const target = parseTarget(param);
+    if (!target || !param) throw new NotFoundError('no such held change');
+    const { held, names } = await heldData(deps);
+    const holds = held.filter((h) =>
+      target.kind === 'all'
+        ? true
+        : target.kind === 'hold'
+          ? h.holdId === target.holdId
+          : h.sweepId === target.sweepId,
+    );
+    const description =
+      target.kind === 'all'
+        ? 'every held change'
+        : target.kind === 'hold'
+          ? `hold ${target.holdId}`
+          : `the changes sweep ${target.sweepId} held`;
+    return send(
+      reply,
+      confirmApprovalPage(await contextOf(request, reply), param, description, holds, names),
+    );
+  });
+
+  scope.post('/held/approve', async (request, reply) => {
+    const target = parseTarget((request.body as Form).target);
+    if (!target) throw new NotFoundError('no such held change');
+    const ctx = await contextOf(request, reply);
+    const result = await approve(app, target, { by: approvedBy(ctx.user) });
+    request.log.info(
+      { target, approved: result.approved.length, by: ctx.user },
+      'console approval',
+    );
+    return seeOther(reply, `/held?approved=${result.approved.length}&queued=${result.queued}`);
+  });
+}

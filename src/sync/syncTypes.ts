@@ -1,0 +1,55 @@
+/** What a sync needs (its ports) and what one run of it is (its job). */
+import type pg from 'pg';
+
+import type { AgentEngine } from '../agent-engine/types.js';
+import type { Policy } from '../core/planner.js';
+import type { Change, Trigger } from '../core/types.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { AuditStart } from '../sql/audit.js';
+import type { DestructiveLimits } from './destructive.js';
+
+export interface SyncDeps {
+  readonly pool: pg.Pool;
+  readonly engine: AgentEngine;
+  readonly policy: Policy;
+  readonly limits: DestructiveLimits;
+  readonly clock: Clock;
+  /**
+   * Asks for another look at a customer at a later time (a deleted customer's due delete); `at`
+   * and `now` are the database's times.
+   */
+  readonly recheckAt: (customerId: string, at: number, now: number) => Promise<void>;
+}
+
+export interface SyncRun {
+  readonly subject: string;
+  readonly trigger: Trigger;
+  /** The sweep that asked, for the audit. */
+  readonly sweepId?: string;
+  readonly jobId: string | null;
+  readonly attempt: number;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+}
+
+/** The audit row of one change (or of a conflict, as a failed `create`) made by this run. */
+export function auditEntry(
+  run: SyncRun,
+  customerId: string | null,
+  change: Pick<Change, 'action' | 'workspaceId' | 'from' | 'to'>,
+  destructive: boolean,
+): AuditStart {
+  return {
+    trigger: run.trigger,
+    sweepId: run.sweepId ?? null,
+    jobId: run.jobId,
+    customerId,
+    workspaceId: change.workspaceId,
+    action: change.action,
+    before: change.from,
+    after: change.to,
+    attempts: run.attempt,
+    destructive,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The change listener's memory is bounded: a burst of 50,000 NOTIFYs (a bulk UPDATE) is queued one
+ * batch at a time, at most `maxPending` ids wait, and what did not fit asks for one sweep instead.
+ * A burst within the bound is queued id for id.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { Trigger } from '../../src/core/types.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { CHANNEL, listenForChanges } from '../../src/sync/notifications.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { waitFor } from '../support/wait.js';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+/** A sync queue that records each enqueue and how many ran at once; each takes a few ms. */
+function recordingQueue() {
+  const batches: string[][] = [];
+  let running = 0;
+  let maxRunning = 0;
+  return {
+    batches,
+    maxRunning: () => maxRunning,
+    async enqueue(ids: readonly string[], _trigger: Trigger) {
+      running += 1;
+      maxRunning = Math.max(maxRunning, running);
+      await new Promise((r) => setTimeout(r, 5));
+      batches.push([...ids]);
+      running -= 1;
+    },
+  };
+}
+
+async function burst(from: number, count: number): Promise<void> {
+  // One transaction: every notification is delivered at once, at commit.
+  await database.pool.query(
+    `select pg_notify($1, 'c' || i) from generate_series($2::int, $3::int) i`,
+    [CHANNEL, from, from + count - 1],
+  );
+}
+
+describe('the change listener', () => {
+  it('queues a burst in bounded batches, and past its bound asks for one sweep instead', async () => {
+    const queue = recordingQueue();
+    let sweeps = 0;
+    const listener = listenForChanges({
+      databaseUrl: database.url,
+      syncQueue: queue,
+      logger: createLogger({ level: 'silent' }),
+      onOverflow: async () => void (sweeps += 1),
+    });
+    try {
+      await listener.ready;
+      // Within the bound: every id, exactly once, in batches of at most 1,000.
+      await burst(1, 5000);
+      await waitFor(() => queue.batches.flat().length >= 5000, { what: '5,000 ids queued' });
+      expect(new Set(queue.batches.flat()).size).toBe(5000);
+      expect(Math.max(...queue.batches.map((b) => b.length))).toBeLessThanOrEqual(1000);
+      expect(sweeps).toBe(0);
+
+      // 50,000 at once: at most 10,000 wait, the rest fall back to one sweep.
+      queue.batches.length = 0;
+      await burst(100_000, 50_000);
+      await waitFor(() => sweeps > 0 && queue.batches.flat().length >= 10_000, {
+        what: 'the bounded part queued and a sweep asked for',
+      });
+      await listener.close();
+      const queued = queue.batches.flat();
+      expect(queued.length).toBeGreaterThanOrEqual(10_000);
+      expect(queued.length).toBeLessThan(50_000);
+      expect(new Set(queued).size).toBe(queued.length);
+      expect(sweeps).toBe(1);
+      expect(Math.max(...queue.batches.map((b) => b.length))).toBeLessThanOrEqual(1000);
+      expect(queue.maxRunning()).toBe(1);
+    } finally {
+      await listener.close();
+    }
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Each billing system's signed events through a running daemon, all the way to the workspace on
+ * the simulator: a created customer gets an active workspace, a paused or ended subscription makes
+ * it inactive.
+ */
+import { request } from 'undici';
+import { afterEach, expect, it } from 'vitest';
+
+import {
+  chargebeeAuth,
+  type Headers,
+  lagoKeys,
+  polarSigningSecret,
+  signLagoHmac,
+  signOrb,
+  signPaddle,
+  signSvix,
+} from '../fixtures/billingSystems.js';
+import { fixture, newBillingSecret, type Payload } from '../fixtures/webhookKit.js';
+import { type Harness, startHarness } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
+
+const BILLING = newBillingSecret();
+const PADDLE = 'pdl_ntfset_e2e_secret_3Rv';
+const CB = { user: 'cb-e2e', pass: 'cb-e2e-pass-8Yh' };
+const LAGO = 'lago_e2e_hmac_6Fj';
+const ORB = 'orb_e2e_secret_2Gw';
+const POLAR = 'polar_whs_e2e_secret_5Nc';
+
+type Sign = (raw: string) => Headers;
+const ROUTES: [route: string, sign: Sign, created: Payload, inactive: Payload, name: string][] = [
+  [
+    'paddle',
+    (raw) => signPaddle(PADDLE, raw, Math.floor(Date.now() / 1000)),
+    fixture('paddle/customer.created'),
+    fixture('paddle/subscription.paused'),
+    'Sam Miller',
+  ],
+  [
+    'chargebee',
+    () => chargebeeAuth(CB.user, CB.pass),
+    fixture('chargebee/customer_created'),
+    fixture('chargebee/subscription_paused'),
+    'Acme Corp',
+  ],
+  [
+    'lago',
+    (raw) => signLagoHmac(LAGO, raw),
+    fixture('lago/customer.created'),
+    fixture('lago/subscription.terminated'),
+    'Globex',
+  ],
+  [
+    'orb',
+    (raw) => signOrb(ORB, raw, Date.now()),
+    fixture('orb/customer.created'),
+    fixture('orb/subscription.ended'),
+    'Initech',
+  ],
+  [
+    'polar',
+    (raw) => signSvix(polarSigningSecret(POLAR), raw, { atMs: Date.now() }),
+    fixture('polar/customer.created'),
+    fixture('polar/subscription.revoked'),
+    'Umbrella',
+  ],
+  [
+    'billing',
+    (raw) => signSvix(BILLING, raw, { atMs: Date.now(), names: 'svix' }),
+    { ...fixture('billing/customer.created'), data: { id: 'cus_svix', name: 'Svix Sender Co' } },
+    { ...fixture('billing/customer.deactivated'), data: { id: 'cus_svix' } },
+    'Svix Sender Co',
+  ],
+];
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+it('every billing system: created → active workspace; paused or ended → inactive', async () => {
+  h = await startHarness({
+    env: {
+      BILLING_WEBHOOK_SECRET: BILLING,
+      PADDLE_WEBHOOK_SECRET: PADDLE,
+      CHARGEBEE_WEBHOOK_USERNAME: CB.user,
+      CHARGEBEE_WEBHOOK_PASSWORD: CB.pass,
+      LAGO_WEBHOOK_SECRET: LAGO,
+      LAGO_WEBHOOK_PUBLIC_KEY: lagoKeys().publicKeyBase64,
+      ORB_WEBHOOK_SECRET: ORB,
+      POLAR_WEBHOOK_SECRET: POLAR,
+    },
+  });
+  const daemon = await h.startDaemon();
+  const send = async (route: string, sign: Sign, payload: Payload) => {
+    const body = JSON.stringify(payload);
+    const answer = await request(`${daemon.url}/webhooks/${route}`, {
+      method: 'POST',
+      headers: sign(body),
+      body,
+    });
+    return { status: answer.statusCode, json: await answer.body.json() };
+  };
+  for (const [route, sign, created, inactive, name] of ROUTES) {
+    expect(await send(route, sign, created), route).toEqual({
+      status: 200,
+      json: { status: 'applied' },
+    });
+    const ws = await waitFor(() => h!.sim.store.findByName(name), {
+      timeoutMs: 5_000,
+      what: `${route}'s workspace`,
+    });
+    expect(ws.status).toBe('active');
+    expect(await send(route, sign, inactive), route).toEqual({
+      status: 200,
+      json: { status: 'applied' },
+    });
+    await waitFor(() => h!.sim.store.get(ws.id)?.status === 'inactive', {
+      timeoutMs: 5_000,
+      what: `${route}'s deactivation`,
+    });
+  }
+  expect(h.sim.stats.snapshot().workspacesCreated).toBe(ROUTES.length);
+});
