@@ -126,8 +126,11 @@ export function createCaller(options: CallerOptions): Caller {
    * in one window. A mint, when one is needed, takes its own slot.
    */
   async function once(req: CallRequest<unknown>): Promise<AttemptAnswer & { usedToken: string }> {
-    const app = req.bearer ? undefined : await tokens.get(req.signal);
+    let app = req.bearer ? undefined : await tokens.get(req.signal);
     await rateLimiter?.acquire(req.signal);
+    // The slot can come after the token went stale (a long wait, a shared 429 pause): a call must
+    // never leave with an expired token when a fresh one can be had.
+    if (app && !tokens.isFresh(app)) app = await tokens.get(req.signal);
     const usedToken = req.bearer ?? (app?.token as string);
     const headers: Record<string, string> = { authorization: `Bearer ${usedToken}` };
     const organizationId = options.organizationId ?? app?.organizationId ?? tokens.organizationId;

@@ -70,6 +70,12 @@ export class TokenSource {
     return abortable(this.#inflight, signal);
   }
 
+  /** Whether `token` is still the cached one and not yet due for refresh. */
+  isFresh(token: AppToken): boolean {
+    const current = this.#current;
+    return current?.token === token.token && this.#options.clock.now() < current.refreshAt;
+  }
+
   /**
    * Forgets `token` after the API refused it (401), so the next `get` mints. A token that was
    * already replaced is ignored: fifty calls refused at once cause one mint, not fifty.

@@ -150,6 +150,36 @@ describe('tokens', () => {
     expect(t.mints()).toBe(2);
   });
 
+  it('a call whose rate-limit slot came after its token went stale leaves with a fresh one', async () => {
+    const clock = new ManualClock(0);
+    let calls = 0;
+    // The second call's slot comes 10 minutes late (a long shared pause): past the refresh time.
+    const rateLimiter = {
+      acquire: async () => {
+        calls += 1;
+        if (calls === 3) clock.advance(10 * 60_000);
+      },
+      pause: async () => {},
+      pausedUntil: async () => undefined,
+    };
+    const t = setup({ clock, refreshSkewMs: 60_000, rateLimiter }, 900);
+    t.pool
+      .intercept({ path: (p) => p.startsWith('/api/v1/workspaces/'), method: 'GET' })
+      .reply((opts) => ({
+        statusCode: 200,
+        data: JSON.stringify({
+          ...workspace('x'),
+          name: String((opts.headers as Record<string, string>).authorization),
+        }),
+      }))
+      .persist();
+    expect((await t.client.getWorkspace('x'))?.name).toBe('Bearer app-token-1-xxxxxxxx');
+    // 840 s into the 900 s token is its refresh time: the slot comes at 900 s.
+    clock.advance(5 * 60_000);
+    expect((await t.client.getWorkspace('x'))?.name).toBe('Bearer app-token-2-xxxxxxxx');
+    expect(t.mints()).toBe(2);
+  });
+
   it('on a 401 invalidates, mints once and retries the call once', async () => {
     const t = setup();
     t.answer('GET', '/api/v1/workspaces/a', [
