@@ -213,6 +213,11 @@ export async function refreshLinkStates(
   );
 }
 
+/** Forgets what a dry run (`plan`) recorded while it planned. */
+export async function dropPlannedChanges(db: Queryable, sweepId: string): Promise<void> {
+  await db.query('delete from sweep_changes where sweep_id = $1', [sweepId]);
+}
+
 /**
  * Starts the sweep's row. A sweep retaken after its daemon died starts over under the same id:
  * its row is reset and what it had planned is dropped (its staging is replaced when it lists).

@@ -1,0 +1,222 @@
+/**
+ * The sweep's phases, each over one small run context ({@link SweepRun}):
+ *
+ * 1. {@link stageListing}: page the workspace list into the run's own staging table.
+ * 2. {@link planCustomers}: each customer's facts in SQL, a batch at a time, decided by the
+ *    planner's one decision; changes recorded.
+ * 3. {@link planOrphans}: workspaces linked to no customer, acted on from a complete listing only.
+ * 4. {@link holdAndQueue}: the links' last-known state refreshed, the hold decision committed,
+ *    then the syncs queued in bulk.
+ */
+import {
+  decideCustomer,
+  decideOrphan,
+  exceedsDestructiveLimit,
+  isDestructive,
+} from '../core/planner.js';
+import type { Change } from '../core/types.js';
+import { toError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { openCustomerFacts } from '../sql/customerFacts.js';
+import { createStaging, indexStaging, stagingWriter } from '../sql/sweepStaging.js';
+import {
+  decideHolds,
+  linkedCount,
+  nextSubjectsToQueue,
+  orphansOf,
+  type PlannedRow,
+  recordChanges,
+  refreshLinkStates,
+  replaceOrphans,
+} from '../sql/sweeps.js';
+import type { SweepDeps, SweepOptions, SweepProgress } from './sweepTypes.js';
+
+const BATCH = 2000;
+
+/** What every phase of one sweep shares. */
+export interface SweepRun {
+  readonly deps: SweepDeps;
+  readonly options: SweepOptions & { readonly id: string };
+  readonly log: Logger;
+  readonly progress: SweepProgress;
+  /** Changes by action, and the sweep's other figures, as its row records them. */
+  readonly counts: Record<string, number>;
+  /** Changes that pass the destructive gate: deactivations, deletes, re-creations. */
+  destructive: number;
+}
+
+/** The staged listing, once paged to its end or to its first failure. */
+export interface Listing {
+  /** The staging table's name (built by `sql/sweepStaging.ts`, never from input). */
+  readonly table: string;
+  /** Read to its end: only then is anything destructive or any orphan acted on. */
+  readonly complete: boolean;
+  readonly error?: string;
+  /** When the listing began, on the database's clock. */
+  readonly since: Date;
+}
+
+const bump = (run: SweepRun, key: string, by = 1) =>
+  (run.counts[key] = (run.counts[key] ?? 0) + by);
+
+/** Notes a planned change: counted, reported, and counted as destructive when it is. */
+function note(run: SweepRun, change: Change): void {
+  bump(run, change.action);
+  if (isDestructive(change)) run.destructive += 1;
+  run.options.onChange?.(change);
+}
+
+/** 1. Pages the list into the run's staging table, staged while the next pages are fetched. */
+export async function stageListing(
+  run: SweepRun,
+  startedMs: number,
+  since: Date,
+): Promise<Listing> {
+  const { deps, options, progress } = run;
+  const table = await createStaging(deps.pool, options.id, startedMs);
+  let error: string | undefined;
+  const staging = stagingWriter(deps.pool, table);
+  try {
+    for await (const page of deps.engine.listWorkspaces(
+      options.signal ? { signal: options.signal } : {},
+    )) {
+      await staging.add(page);
+      progress.pages += 1;
+      progress.workspaces += page.length;
+      options.onProgress?.(progress);
+    }
+  } catch (e) {
+    error = toError(e).message;
+  }
+  try {
+    // Also after a failed page: what was listed before it is staged, as it always was.
+    await staging.finish();
+  } catch (e) {
+    error ??= toError(e).message;
+  }
+  if (error !== undefined) {
+    run.log.warn(
+      { err: error },
+      'workspace listing failed part-way: nothing will be deleted or deactivated',
+    );
+  }
+  await indexStaging(deps.pool, table);
+  return { table, complete: error === undefined, since, ...(error ? { error } : {}) };
+}
+
+/** 2. Decides every customer not already in step, a batch at a time, and records the changes. */
+export async function planCustomers(run: SweepRun, listing: Listing, now: number): Promise<void> {
+  const { deps, options, progress } = run;
+  const facts = await openCustomerFacts(deps.pool, {
+    listing: listing.table,
+    template: deps.policy.nameTemplate,
+    listingComplete: listing.complete,
+    listedFrom: listing.since,
+  });
+  // Every customer of the pass is read (in Postgres): the count is known before the first batch.
+  progress.customers = facts.total;
+  options.onProgress?.(progress);
+  try {
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const batch = await facts.next(BATCH);
+      if (batch.length === 0) break;
+      const planned: PlannedRow[] = [];
+      for (const customerFacts of batch) {
+        const decision = decideCustomer(customerFacts, deps.policy, now);
+        for (const change of decision.changes) {
+          if (!listing.complete && isDestructive(change)) continue;
+          planned.push(change);
+          note(run, change);
+        }
+        if (decision.conflict) {
+          bump(run, 'conflicts');
+          options.onConflict?.(decision.conflict);
+          const { customerId, name } = decision.conflict;
+          planned.push({ customerId, action: 'conflict', workspaceId: null, from: null, to: name });
+        }
+      }
+      progress.changes += planned.length;
+      await recordChanges(deps.pool, options.id, planned);
+      options.onProgress?.(progress);
+    }
+  } finally {
+    await facts.close();
+  }
+}
+
+/** 3. Reports the orphans, and plans the orphan policy's changes from a complete listing. */
+export async function planOrphans(run: SweepRun, listing: Listing): Promise<void> {
+  const { deps, options } = run;
+  let after: string | null = null;
+  for (;;) {
+    const orphans = await orphansOf(deps.pool, options.id, listing.table, after, BATCH);
+    if (orphans.length === 0) break;
+    after = orphans[orphans.length - 1]?.id ?? after;
+    bump(run, 'orphans', orphans.length);
+    const planned: Change[] = [];
+    for (const orphan of orphans) {
+      options.onOrphan?.(orphan);
+      const change = listing.complete ? decideOrphan(orphan, deps.policy) : null;
+      if (change) {
+        planned.push(change);
+        note(run, change);
+      }
+    }
+    await recordChanges(deps.pool, options.id, planned);
+  }
+}
+
+/** Whether the plan's destructive changes exceed the mass-change limit; records the figures. */
+export async function judge(run: SweepRun, listing: Listing): Promise<boolean> {
+  const { deps, counts, progress } = run;
+  const linked = await linkedCount(deps.pool, listing.table);
+  counts.workspaces = progress.workspaces;
+  counts.customers = progress.customers;
+  counts.pages = progress.pages;
+  counts.linked = linked;
+  return exceedsDestructiveLimit(run.destructive, linked, deps.policy);
+}
+
+/**
+ * 4. Makes the plan count: the orphan report, the links' last-known state, the hold decision
+ * (committed before anything is queued: until then no trigger treats this plan as admitted),
+ * then the syncs, in bulk.
+ */
+export async function holdAndQueue(
+  run: SweepRun,
+  listing: Listing,
+  held: boolean,
+  now: number,
+): Promise<void> {
+  const { deps, options, progress, counts } = run;
+  const { pool, policy } = deps;
+  if (listing.complete) await replaceOrphans(pool, options.id, listing.table, new Date(now));
+  // What the listing showed becomes the links' last-known state: the syncs it queues decide
+  // from it and spend no GET.
+  await refreshLinkStates(pool, listing.table, listing.complete, listing.since);
+  const holds = await decideHolds(pool, options.id, held);
+  if (held) {
+    counts.held = holds;
+    run.log.warn(
+      {
+        destructive: run.destructive,
+        linked: counts.linked,
+        limit: policy.maxDestructivePerSweep,
+        share: policy.maxDestructiveShare,
+      },
+      `sweep would deactivate, delete or re-create ${run.destructive} of ${counts.linked ?? 0} workspaces: held for approval (approve ${options.id})`,
+    );
+  }
+  let lastId = 0;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const next = await nextSubjectsToQueue(pool, options.id, lastId, BATCH);
+    if (next.subjects.length === 0 && next.lastId === lastId) break;
+    lastId = next.lastId;
+    await deps.syncQueue.enqueue(next.subjects, 'sweep', options.id);
+    progress.queued += next.subjects.length;
+    options.onProgress?.(progress);
+  }
+  counts.queued = progress.queued;
+}

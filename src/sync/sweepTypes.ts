@@ -1,0 +1,52 @@
+/** What a sweep needs (its ports), what it is asked, and what it reports. */
+import type pg from 'pg';
+
+import type { AgentEngine } from '../agent-engine/types.js';
+import type { SyncQueue } from '../core/ports.js';
+import type { Policy } from '../core/planner.js';
+import type { Change, Conflict, WorkspaceState } from '../core/types.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+
+export interface SweepDeps {
+  readonly pool: pg.Pool;
+  readonly engine: AgentEngine;
+  readonly policy: Policy;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly syncQueue: SyncQueue;
+  /** How long the sweep lease lasts unrenewed (LOCK_DURATION); default 30 s. */
+  readonly lockDurationMs?: number;
+}
+
+export interface SweepProgress {
+  pages: number;
+  workspaces: number;
+  customers: number;
+  changes: number;
+  queued: number;
+}
+
+export interface SweepOptions {
+  readonly id?: string;
+  readonly trigger: 'schedule' | 'manual' | 'overflow';
+  /** Plan only: nothing is held, queued or recorded beyond this call (the `plan` command). */
+  readonly dryRun?: boolean;
+  readonly onProgress?: (progress: SweepProgress) => void;
+  readonly onChange?: (change: Change) => void;
+  readonly onConflict?: (conflict: Conflict) => void;
+  readonly onOrphan?: (orphan: WorkspaceState) => void;
+  readonly signal?: AbortSignal;
+  /** How long to wait for another sweep's lock before skipping; default one LOCK_DURATION. */
+  readonly lockWaitMs?: number;
+}
+
+export interface SweepReport {
+  readonly id: string;
+  /** Another sweep held the lock: this one did nothing. */
+  readonly skipped: boolean;
+  readonly listingComplete: boolean;
+  readonly held: boolean;
+  readonly counts: Record<string, number>;
+  readonly error?: string;
+}
