@@ -6,7 +6,7 @@ import type { App } from '../app.js';
 import type { CustomerStatus } from '../core/types.js';
 import { countCustomers, customerIdsAfter, existingCustomerIds } from '../sql/subjects.js';
 
-type EnqueueApp = Pick<App, 'pool' | 'syncQueue'>;
+type EnqueueApp = Pick<App, 'pool' | 'source' | 'syncQueue'>;
 
 /** Customers per round trip to Postgres and to Redis. */
 export const ENQUEUE_BATCH = 500;
@@ -34,7 +34,7 @@ export async function enqueueCustomers(
   let queued = 0;
   for (let i = 0; i < unique.length; i += ENQUEUE_BATCH) {
     const batch = unique.slice(i, i + ENQUEUE_BATCH);
-    const existing = await existingCustomerIds(app.pool, batch);
+    const existing = await existingCustomerIds(app.pool, app.source, batch);
     const known = batch.filter((id) => existing.has(id));
     unknown.push(...batch.filter((id) => !existing.has(id)));
     if (known.length > 0) await app.syncQueue.enqueue(known, 'enqueue');
@@ -49,11 +49,11 @@ export async function enqueueAll(
   app: EnqueueApp,
   options: { status?: CustomerStatus; onProgress?: (progress: EnqueueProgress) => void } = {},
 ): Promise<EnqueueResult> {
-  const total = await countCustomers(app.pool, options.status);
+  const total = await countCustomers(app.pool, app.source, options.status);
   let after: string | null = null;
   let queued = 0;
   for (;;) {
-    const ids = await customerIdsAfter(app.pool, after, ENQUEUE_BATCH, options.status);
+    const ids = await customerIdsAfter(app.pool, app.source, after, ENQUEUE_BATCH, options.status);
     if (ids.length === 0) break;
     await app.syncQueue.enqueue(ids, 'enqueue');
     queued += ids.length;

@@ -30,11 +30,11 @@ export interface PlanOptions {
 
 /** Plans a sweep without changing anything. */
 export async function planSweep(
-  app: Pick<App, 'sweepDeps' | 'pool'>,
+  app: Pick<App, 'sweepDeps' | 'pool' | 'source'>,
   options: PlanOptions = {},
 ): Promise<PlanResult> {
   const only = options.customerId;
-  if (only !== undefined && !(await getCustomer(app.pool, only))) {
+  if (only !== undefined && !(await getCustomer(app.pool, app.source, only))) {
     throw new NotFoundError(`no customer with id ${JSON.stringify(only)}`);
   }
   const changes: Change[] = [];

@@ -15,6 +15,8 @@ import { randomUUID } from 'node:crypto';
 
 import type pg from 'pg';
 
+import type { CustomerSource } from '../sql/source.js';
+
 import type { AgentEngine } from '../agent-engine/types.js';
 import type { SyncQueue } from '../core/ports.js';
 import {
@@ -57,6 +59,7 @@ const BATCH = 2000;
 
 export interface SweepDeps {
   readonly pool: pg.Pool;
+  readonly source: CustomerSource;
   readonly engine: AgentEngine;
   readonly policy: Policy;
   readonly clock: Clock;
@@ -185,11 +188,11 @@ async function sweepLocked(
     const now = await databaseNow(pool);
     if (!dryRun) {
       await updateSweepRow(pool, id, { listedAt: new Date(now), listingComplete });
-      await markAllDeletedSeen(pool, policy.deleteGraceMs);
+      await markAllDeletedSeen(pool, deps.source, policy.deleteGraceMs);
     }
 
     // 2. Customers, a batch at a time; those already in step never leave Postgres.
-    const facts = await openCustomerFacts(pool, {
+    const facts = await openCustomerFacts(pool, deps.source, {
       listing,
       template: policy.nameTemplate,
       listingComplete,
