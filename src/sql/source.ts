@@ -13,12 +13,7 @@
 import type pg from 'pg';
 
 import { ConfigError } from '../config.js';
-import {
-  isOwnCustomers,
-  quoteRelation,
-  type RelationName,
-  showRelation,
-} from '../lib/sqlNames.js';
+import { isOwnCustomers, quoteRelation, type RelationName, showRelation } from '../lib/sqlNames.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 

@@ -31,7 +31,8 @@ export function customerRoutes(scope: FastifyInstance, { app, contextOf }: Route
       );
     } catch (error) {
       // The customer exists but the API could not be asked: say so rather than fail the page.
-      if (error instanceof NotFoundError || !(await getCustomer(app.pool, app.source, id))) throw error;
+      if (error instanceof NotFoundError || !(await getCustomer(app.pool, app.source, id)))
+        throw error;
       return send(
         reply,
         customerUnavailablePage(ctx, id, error instanceof Error ? error.message : String(error)),
