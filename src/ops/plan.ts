@@ -4,7 +4,7 @@
  */
 import type { App } from '../app.js';
 import type { Change, Conflict } from '../core/types.js';
-import { getCustomer } from '../sql/customers.js';
+import { existingCustomerIds } from '../sql/subjects.js';
 import { runSweep, type SweepProgress } from '../sync/sweep.js';
 import { NotFoundError } from './errors.js';
 
@@ -34,7 +34,7 @@ export async function planSweep(
   options: PlanOptions = {},
 ): Promise<PlanResult> {
   const only = options.customerId;
-  if (only !== undefined && !(await getCustomer(app.pool, app.source, only))) {
+  if (only !== undefined && !(await existingCustomerIds(app.pool, app.source, [only])).has(only)) {
     throw new NotFoundError(`no customer with id ${JSON.stringify(only)}`);
   }
   const changes: Change[] = [];

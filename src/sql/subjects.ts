@@ -6,14 +6,16 @@ import type { CustomerSource } from './source.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
-/** Of `ids`, those that are rows of the source. */
+/** Of `ids`, those that are rows of the source, or linked customers that left it (deleted ones). */
 export async function existingCustomerIds(
   db: Queryable,
   source: CustomerSource,
   ids: readonly string[],
 ): Promise<Set<string>> {
   const { rows } = await db.query<{ id: string }>(
-    `select id from ${await source.relation(db)} c where id = any($1::text[])`,
+    `select id from ${await source.relation(db)} c where id = any($1::text[])
+     union
+     select customer_id from customer_links where customer_id = any($1::text[])`,
     [ids],
   );
   return new Set(rows.map((r) => r.id));
