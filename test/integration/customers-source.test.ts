@@ -235,20 +235,43 @@ describe('CUSTOMERS_SOURCE: an organizations table mapped by a view', () => {
 
   it('our own table too: a deleted row no longer cascades its link away, it is a deleted customer', async () => {
     h = await startHarness();
-    await h.customers([{ id: 'cus_gone', name: 'Gone Co' }]);
+    await h.customers([
+      { id: 'cus_gone', name: 'Gone Co' },
+      { id: 'cus_quiet', name: 'Quiet Co' },
+    ]);
     const app = h.app();
     await h.startDaemon();
     await sweepAndWait(app);
-    const ws = h.sim.store.findByName('Gone Co')!;
+    const store = h.sim.store;
+    const gone = store.findByName('Gone Co')!;
+    const quiet = store.findByName('Quiet Co')!;
+    // Through the change trigger: the sync reads the link without its row.
     await h.database.pool.query(`delete from customers where id = 'cus_gone'`);
-    await waitFor(() => h!.sim.store.get(ws.id)?.status === 'inactive', {
+    await waitFor(() => store.get(gone.id)?.status === 'inactive', {
       timeoutMs: 3_000,
       what: 'deactivation',
     });
+    // With the trigger quiet, only the sweep can find it: the same decision.
+    const client = await h.database.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(`set local customer_sync.quiet = 'on'`);
+      await client.query(`delete from customers where id = 'cus_quiet'`);
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
+    await sweepAndWait(app);
+    expect(store.get(quiet.id)?.status).toBe('inactive');
     const { rows } = await h.database.pool.query(
-      `select delete_due_at > now() + interval '6 days' as later from customer_links
-        where customer_id = 'cus_gone'`,
+      `select customer_id, delete_due_at > now() + interval '6 days' as later from customer_links
+        order by customer_id`,
     );
-    expect(rows).toEqual([{ later: true }]);
+    expect(rows).toEqual([
+      { customer_id: 'cus_gone', later: true },
+      { customer_id: 'cus_quiet', later: true },
+    ]);
+    const { rows: orphans } = await h.database.pool.query('select workspace_id from orphans');
+    expect(orphans).toEqual([]);
   });
 });
