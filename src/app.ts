@@ -4,7 +4,6 @@
  * (released in reverse order, once). The daemon (`daemon.ts`), the CLI, the demo and the tests all
  * start here.
  */
-import { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Dispatcher } from 'undici';
 
@@ -18,6 +17,7 @@ import type { Policy } from './core/planner.js';
 import { createDb, type Db } from './db/pool.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
+import { connectRedis, type RedisClient } from './lib/redisClient.js';
 import { Releasers } from './lib/releasers.js';
 import { type CustomerSource, customerSource } from './sql/source.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -45,7 +45,8 @@ export interface App extends AsyncDisposable {
   readonly clock: Clock;
   readonly pool: pg.Pool;
   readonly db: Db;
-  readonly redis: Redis;
+  /** One server or a Redis Cluster, as `REDIS_URL` says. */
+  readonly redis: RedisClient;
   readonly queues: Queues;
   readonly syncQueue: SyncQueue;
   readonly metrics: Metrics;
@@ -81,7 +82,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const { pool, db } = createDb(config.databaseUrl, { max: 20 });
   releasers.add('postgres pool', () => pool.end());
   // Commands fail fast while Redis is down (a webhook still answers; the sweep finds the rest).
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
+  const redis = connectRedis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
   redis.on('error', () => {});
   releasers.add('redis', () => void redis.disconnect());
   const queues = createQueues(redis, config.queuePrefix);

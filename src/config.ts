@@ -8,6 +8,7 @@ import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 
 import { HOUR, parseDuration, parseRate, type Rate, SECOND } from './lib/duration.js';
+import { hashTag, parseRedisUrl, redactPassword } from './lib/redisClient.js';
 import {
   type NotifyTable,
   parseNotifyTables,
@@ -27,9 +28,9 @@ export interface Config {
   readonly customersSource: RelationName;
   /** Base tables behind the source whose writes wake the daemons; empty: our own table is watched. */
   readonly customersNotifyTables: readonly NotifyTable[];
-  /** Redis for the queue. */
+  /** Redis for the queue: one server, or a Redis Cluster (`redis+cluster://host:port,…`). */
   readonly redisUrl: string;
-  /** BullMQ key prefix; `{braces}` make it a Redis Cluster hash tag. */
+  /** BullMQ key prefix; `{braces}` make it a Redis Cluster hash tag (required on a cluster). */
   readonly queuePrefix: string;
   /** Agent Engine base URL, without `/api/v1`. */
   readonly agentEngineUrl: string;
@@ -145,9 +146,9 @@ function optionalWord(env: Env, name: string, expected: string): string | undefi
   return raw;
 }
 
-/** Secrets are never echoed back, not even in the error that rejects them. */
+/** Secrets are never echoed back, not even in the error that rejects them (nor a URL's password). */
 function quote(name: string, raw: string): string {
-  return /SECRET|TOKEN|PASSWORD/.test(name) ? '<hidden>' : JSON.stringify(raw);
+  return /SECRET|TOKEN|PASSWORD/.test(name) ? '<hidden>' : JSON.stringify(redactPassword(raw));
 }
 
 const urlOf = (protocols: string[]) => (raw: string) => {
@@ -256,8 +257,8 @@ export function loadConfig(env: Env): Config {
       env,
       'REDIS_URL',
       'redis://127.0.0.1:6379',
-      'a redis:// or rediss:// URL',
-      urlOf(['redis:', 'rediss:']),
+      'a redis:// or rediss:// URL, or redis+cluster://host:port,host:port for a Redis Cluster',
+      (raw) => (parseRedisUrl(raw) ? raw : undefined),
     ),
     queuePrefix: read(
       env,
@@ -375,7 +376,19 @@ export function loadConfig(env: Env): Config {
     shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT', '30s', 'a duration like 30s', duration()),
     dashboardToken: optionalWord(env, 'DASHBOARD_TOKEN', 'a token (no spaces)'),
   };
+  assertClusterReady(config);
   return Object.freeze(config);
+}
+
+/**
+ * On a Redis Cluster every key must hash to the prefix's slot (BullMQ's scripts touch many keys
+ * at once, and a script across slots fails with CROSSSLOT): only a hash-tagged prefix does that.
+ */
+function assertClusterReady({ redisUrl, queuePrefix }: Config): void {
+  if (parseRedisUrl(redisUrl)?.kind !== 'cluster' || hashTag(queuePrefix)) return;
+  throw new ConfigError(
+    `QUEUE_PREFIX=${JSON.stringify(queuePrefix)} is invalid with a Redis Cluster REDIS_URL: expected a hash-tagged prefix like {customer-sync}, so every key customer-sync uses hashes to one slot`,
+  );
 }
 
 /** Every secret value in the configuration: the logger scrubs each from every line. */

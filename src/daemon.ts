@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 
 import { type App, type AppOptions, createApp } from './app.js';
 import type { Config } from './config.js';
@@ -16,6 +15,7 @@ import { createHttpServer } from './http/server.js';
 import { MINUTE, SECOND } from './lib/duration.js';
 import { toError } from './lib/errors.js';
 import type { Logger } from './lib/logger.js';
+import { connectRedis, mastersOf } from './lib/redisClient.js';
 import { listenForChanges } from './sync/notifications.js';
 import { runRetention } from './sync/retention.js';
 import { assertSweepSchedule } from './sync/queues.js';
@@ -145,7 +145,7 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
  */
 function startWorkers(app: App, config: Config): () => Promise<void> {
   const { logger, releasers, metrics, queues, clock } = app;
-  const workerRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const workerRedis = connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
   workerRedis.on('error', () => {});
   releasers.add('worker redis', () => void workerRedis.disconnect());
   const syncWorker = createSyncWorker({
@@ -228,18 +228,29 @@ async function readiness(
   return { postgres, redis, workers };
 }
 
-/** BullMQ keeps jobs only in Redis: an evicting Redis silently drops them. */
+/**
+ * BullMQ keeps jobs only in Redis: an evicting Redis silently drops them. On a cluster every
+ * master is asked (each evicts on its own); one that cannot be asked is skipped.
+ */
 async function warnUnlessNoEviction(app: App): Promise<void> {
-  try {
-    const reply = (await app.redis.config('GET', 'maxmemory-policy')) as string[];
-    const policy = reply[1];
-    if (policy && policy !== 'noeviction') {
-      app.logger.warn(
-        { policy },
-        `Redis maxmemory-policy is ${policy}: set it to noeviction, or queued syncs may be evicted`,
-      );
-    }
-  } catch {
-    // CONFIG may be disabled on managed Redis; nothing to check then.
-  }
+  const masters = await mastersOf(app.redis).catch(() => []);
+  const policies = await Promise.all(
+    masters.map(async (node) => {
+      try {
+        const reply = (await node.config('GET', 'maxmemory-policy')) as string[];
+        return reply[1];
+      } catch {
+        // CONFIG may be disabled (managed Redis, and most managed clusters); nothing to check.
+        return undefined;
+      }
+    }),
+  );
+  policies.forEach((policy, i) => {
+    if (!policy || policy === 'noeviction') return;
+    const node = masters[i]?.options;
+    app.logger.warn(
+      { policy, ...(masters.length > 1 ? { node: `${node?.host}:${node?.port}` } : {}) },
+      `Redis maxmemory-policy is ${policy}: set it to noeviction, or queued syncs may be evicted`,
+    );
+  });
 }

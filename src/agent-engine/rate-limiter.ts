@@ -14,8 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { Redis } from 'ioredis';
-
+import type { RedisClient } from '../lib/redisClient.js';
 import { classify } from '../lib/errors.js';
 import { abortedError, sleep } from './retry.js';
 
@@ -135,7 +134,7 @@ const LOCAL_WINDOW_US = 5_000;
  * so an idle limiter leaves nothing behind.
  */
 export class RedisRateLimiter implements RateLimiter {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #key: string;
   readonly #pauseKey: string;
   readonly #intervalUs: number;
@@ -155,7 +154,7 @@ export class RedisRateLimiter implements RateLimiter {
    * `key` is used as is (e.g. `${queuePrefix}:api-rate`), the pause lives at `${key}:pause`;
    * every sharer must pass the same key.
    */
-  constructor(redis: Redis, key: string, limit: RateLimit) {
+  constructor(redis: RedisClient, key: string, limit: RateLimit) {
     assertLimit(limit);
     this.#redis = redis;
     this.#key = key;

@@ -1,10 +1,10 @@
 /** Makes a re-run start clean: the demo's tables emptied and its Redis prefix cleared. */
 import { getTableName, is } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
-import { Redis } from 'ioredis';
 import type pg from 'pg';
 
 import * as schema from '../db/schema.js';
+import { connectRedis } from '../lib/redisClient.js';
 import { deleteKeysUnder } from '../lib/redisKeys.js';
 
 /** Every table of the schema, emptied in one statement. */
@@ -18,7 +18,7 @@ export async function resetTables(pool: pg.Pool): Promise<void> {
 
 /** Deletes every key under `prefix:`. */
 export async function resetPrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+  const redis = connectRedis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
   redis.on('error', () => {});
   await redis.connect();
   try {

@@ -5,6 +5,7 @@
 import type { App } from '../app.js';
 import type { CustomerStatus } from '../core/types.js';
 import { countCustomers, customerIdsAfter, existingCustomerIds } from '../sql/subjects.js';
+import { isReservedId } from '../core/subject.js';
 
 type EnqueueApp = Pick<App, 'pool' | 'source' | 'syncQueue'>;
 
@@ -19,7 +20,10 @@ export interface EnqueueProgress {
 export interface EnqueueResult {
   /** Customers whose sync was queued (or was already waiting: deduplicated). */
   readonly queued: number;
-  /** Ids given that are not customers; nothing was queued for them. */
+  /**
+   * Ids given that are not customers, or that would read as an orphan's key (`workspace:…`,
+   * never synced as a customer); nothing was queued for them.
+   */
   readonly unknown: string[];
 }
 
@@ -35,8 +39,8 @@ export async function enqueueCustomers(
   for (let i = 0; i < unique.length; i += ENQUEUE_BATCH) {
     const batch = unique.slice(i, i + ENQUEUE_BATCH);
     const existing = await existingCustomerIds(app.pool, app.source, batch);
-    const known = batch.filter((id) => existing.has(id));
-    unknown.push(...batch.filter((id) => !existing.has(id)));
+    const known = batch.filter((id) => existing.has(id) && !isReservedId(id));
+    unknown.push(...batch.filter((id) => !existing.has(id) || isReservedId(id)));
     if (known.length > 0) await app.syncQueue.enqueue(known, 'enqueue');
     queued += known.length;
     onProgress?.({ done: i + batch.length, total: unique.length });
@@ -53,11 +57,12 @@ export async function enqueueAll(
   let after: string | null = null;
   let queued = 0;
   for (;;) {
-    const ids = await customerIdsAfter(app.pool, app.source, after, ENQUEUE_BATCH, options.status);
-    if (ids.length === 0) break;
-    await app.syncQueue.enqueue(ids, 'enqueue');
+    const page = await customerIdsAfter(app.pool, app.source, after, ENQUEUE_BATCH, options.status);
+    if (page.length === 0) break;
+    const ids = page.filter((id) => !isReservedId(id));
+    if (ids.length > 0) await app.syncQueue.enqueue(ids, 'enqueue');
     queued += ids.length;
-    after = ids[ids.length - 1] ?? after;
+    after = page[page.length - 1] ?? after;
     // Customers added while this runs can push `done` past the first count.
     options.onProgress?.({ done: queued, total: Math.max(total, queued) });
   }

@@ -2,16 +2,18 @@
  * Before a command does anything: can Postgres and Redis be reached? A clear line naming the
  * service, its address (without the password) and how to start it beats a driver's stack trace.
  */
-import { Redis } from 'ioredis';
 import pg from 'pg';
 
 import { toError } from '../lib/errors.js';
+import { connectRedis, parseRedisUrl, redactPassword } from '../lib/redisClient.js';
 import { unreachable, UnreachableError } from './errors.js';
 
 const TIMEOUT_MS = 3_000;
 
 /** A URL fit to print: the password replaced. */
 export function redact(url: string): string {
+  // A cluster URL lists several nodes, which WHATWG URL cannot parse.
+  if (parseRedisUrl(url)?.kind === 'cluster') return redactPassword(url);
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
@@ -41,9 +43,9 @@ export async function checkPostgres(url: string): Promise<void> {
   }
 }
 
-/** Resolves when Redis answers PING at `url`; else an {@link UnreachableError}. */
+/** Resolves when Redis (or a cluster) answers PING at `url`; else an {@link UnreachableError}. */
 export async function checkRedis(url: string): Promise<void> {
-  const redis = new Redis(url, {
+  const redis = connectRedis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     connectTimeout: TIMEOUT_MS,

@@ -9,6 +9,7 @@ import { nameSql } from '../core/names.js';
 import type { CustomerFacts } from '../core/planner.js';
 import { toError } from '../lib/errors.js';
 import { toCustomer, toLink } from './customers.js';
+import { ORPHAN_PREFIX } from '../core/subject.js';
 import type { CustomerSource } from './source.js';
 
 interface FactsRow {
@@ -110,6 +111,8 @@ export async function openCustomerFacts(
                  left join ${listing} sw on sw.workspace_id = c.workspace_id
                 where not coalesce(c.status <> 'deleted' and sw.name = d.wname
                                    and sw.status = c.status, false)
+                  -- An id that reads as an orphan's job key is never planned as a customer.
+                  and not starts_with(c.id, '${ORPHAN_PREFIX}')
                 offset 0) f
          -- Per remaining customer (offset 0 keeps f apart): an index probe by name, never a hash
          -- of the whole listing.

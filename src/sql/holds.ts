@@ -1,5 +1,6 @@
 /** Held destructive changes: listed by `status`, released by `approve`. */
 import type pg from 'pg';
+import { subjectKeySql } from './subjects.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -149,7 +150,7 @@ export async function approveHolds(
               'hold ' || id || ' approved by ' || $2
          from approved)
      select id::int as "holdId", action,
-            coalesce(customer_id, 'workspace:' || workspace_id::text) as subject
+            ${subjectKeySql('customer_id', 'workspace_id')} as subject
        from approved order by id`,
     [param, by],
   );

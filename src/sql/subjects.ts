@@ -1,10 +1,18 @@
 /** Customer ids for the operator's commands: which exist, all of them in pages, a last sync. */
 import type pg from 'pg';
 
+import { ORPHAN_PREFIX } from '../core/subject.js';
 import type { CustomerStatus } from '../core/types.js';
 import type { CustomerSource } from './source.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
+
+/**
+ * A subject's key in SQL, as `subjectKey` (core/subject.ts) builds it: the customer id, else the
+ * orphan prefix and the workspace id. Column expressions only, never user input.
+ */
+export const subjectKeySql = (customerId: string, workspaceId: string): string =>
+  `coalesce(${customerId}, '${ORPHAN_PREFIX}' || ${workspaceId}::text)`;
 
 /** Of `ids`, those that are rows of the source, or linked customers that left it (deleted ones). */
 export async function existingCustomerIds(

@@ -1,5 +1,6 @@
 /** How far a sweep has got: its row, and how many of the syncs it queued have ended, and how. */
 import type pg from 'pg';
+import { subjectKeySql } from './subjects.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -46,7 +47,7 @@ export async function sweepProgress(db: Queryable, id: string): Promise<SweepPro
   // Conflicts already failed are not queued again, but they are this sweep's failures too.
   const { rows } = await db.query<{ queued: number; ended: number; failed: number; held: number }>(
     `with subjects as (
-       select distinct coalesce(customer_id, 'workspace:' || workspace_id) as subject
+       select distinct ${subjectKeySql('customer_id', 'workspace_id')} as subject
          from sweep_changes where sweep_id = $1 and queued)
      select count(*)::int as queued,
             count(st.subject)::int as ended,

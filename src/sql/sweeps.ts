@@ -5,6 +5,7 @@
 import type pg from 'pg';
 
 import { type Change, DEFAULT_WORKSPACE_NAME, type WorkspaceState } from '../core/types.js';
+import { subjectKeySql } from './subjects.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -149,7 +150,7 @@ export async function nextSubjectsToQueue(
                 select 1 from sync_state st where st.subject = sc.customer_id and st.outcome = 'failed'))
         order by sc.id limit $3)
      update sweep_changes sc set queued = true from picked where sc.id = picked.id
-     returning sc.id, coalesce(sc.customer_id, 'workspace:' || sc.workspace_id) as subject`,
+     returning sc.id, ${subjectKeySql('sc.customer_id', 'sc.workspace_id')} as subject`,
     [sweepId, afterId, limit],
   );
   const ids = rows.map((r) => Number(r.id));

@@ -3,8 +3,8 @@
  * token (revoked credentials), stop mutating, say why once, probe slowly, and close by itself when
  * a call succeeds. Its state lives in Redis so every daemon, and `status`, see the same breaker.
  */
-import type { Redis } from 'ioredis';
 
+import type { RedisClient } from '../lib/redisClient.js';
 import { SECOND } from '../lib/duration.js';
 
 export interface BreakerState {
@@ -21,12 +21,12 @@ export interface BreakerOptions {
 }
 
 export class Breaker {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #key: string;
   readonly threshold: number;
   readonly probeEveryMs: number;
 
-  constructor(redis: Redis, prefix: string, options: BreakerOptions = {}) {
+  constructor(redis: RedisClient, prefix: string, options: BreakerOptions = {}) {
     this.#redis = redis;
     this.#key = `${prefix}:breaker`;
     this.threshold = options.threshold ?? 5;

@@ -14,6 +14,7 @@ import pg from 'pg';
 import type { SyncQueue } from '../core/ports.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { isReservedId } from '../core/subject.js';
 
 export const CHANNEL = 'customer_sync_changed';
 
@@ -108,6 +109,14 @@ export function listenForChanges(options: {
     });
     next.on('notification', (message) => {
       if (message.channel !== CHANNEL || !message.payload) return;
+      // A row whose id reads as an orphan's job key is never synced as a customer.
+      if (isReservedId(message.payload)) {
+        options.logger.warn(
+          { customerId: message.payload },
+          'a customer id starting with "workspace:" is not synced (it would name an orphan)',
+        );
+        return;
+      }
       onId(message.payload);
     });
     // A server that shuts down (restart, failover) may only close the socket: pg then emits

@@ -13,8 +13,8 @@
 import { createHash } from 'node:crypto';
 
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 
+import type { RedisClient } from '../lib/redisClient.js';
 import type { SyncQueue } from '../core/ports.js';
 import type { Trigger } from '../core/types.js';
 
@@ -23,8 +23,9 @@ export const SWEEP_QUEUE = 'sweep';
 export const DUE_QUEUE = 'due';
 export const SWEEP_SCHEDULER_ID = 'scheduled-sweep';
 
-/** A customer's sync, or an orphan workspace's (`workspace:<id>`). */
+/** A customer's sync, or an orphan workspace's. */
 export interface SyncJobData {
+  /** The subject's key (`subjectKey` in core/subject.ts). */
   readonly subject: string;
   readonly trigger: Trigger;
   /** The sweep that queued it, when one did. */
@@ -58,10 +59,6 @@ export interface DueJobData {
   readonly subject: string;
 }
 
-/** Orphan subjects are kept apart from customer ids by this prefix. */
-export const ORPHAN_PREFIX = 'workspace:';
-export const orphanSubject = (workspaceId: string) => `${ORPHAN_PREFIX}${workspaceId}`;
-
 export interface RetryPolicy {
   readonly attempts: number;
   readonly backoffMs: number;
@@ -84,7 +81,7 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: Redis, prefix: string): Queues {
+export function createQueues(connection: RedisClient, prefix: string): Queues {
   const sync = new Queue<SyncJobData>(SYNC_QUEUE, { connection, prefix });
   const sweep = new Queue<SweepJobData>(SWEEP_QUEUE, { connection, prefix });
   const due = new Queue<DueJobData>(DUE_QUEUE, { connection, prefix });

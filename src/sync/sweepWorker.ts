@@ -2,15 +2,15 @@
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { type Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 
+import type { RedisClient } from '../lib/redisClient.js';
 import type { SyncQueue } from '../core/ports.js';
 import type { Logger } from '../lib/logger.js';
 import { DUE_QUEUE, type DueJobData, SWEEP_QUEUE, type SweepJobData, sweepIdOf } from './queues.js';
 import { runSweep, type SweepDeps, type SweepReport } from './sweep.js';
 
 export function createSweepWorker(options: {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   deps: SweepDeps;
   logger: Logger;
@@ -76,7 +76,7 @@ export function createSweepWorker(options: {
 }
 
 export function createDueWorker(options: {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   syncQueue: SyncQueue;
   logger: Logger;

@@ -25,7 +25,6 @@ import { voidStaleHolds } from '../sql/holds.js';
 import { clearDeletedSeen, markDeletedSeen, setLinkedState } from '../sql/links.js';
 import { plannedFind } from '../sql/sweeps.js';
 import { type Outcome, perform } from './changes.js';
-import { ORPHAN_PREFIX } from './queues.js';
 import { auditEntry, type SyncDeps, type SyncRun } from './syncTypes.js';
 
 export type { SyncDeps, SyncRun } from './syncTypes.js';
@@ -37,9 +36,9 @@ export interface SyncResult {
 }
 
 export async function syncSubject(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
-  return run.subject.startsWith(ORPHAN_PREFIX)
-    ? syncOrphan(deps, run, run.subject.slice(ORPHAN_PREFIX.length))
-    : syncCustomer(deps, run);
+  return run.subject.kind === 'orphan'
+    ? syncOrphan(deps, run, run.subject.workspaceId)
+    : syncCustomer(deps, run, run.subject.customerId);
 }
 
 const stateOf = (ws: Workspace): WorkspaceState => ({
@@ -162,12 +161,12 @@ export async function inspectCustomer(
   return { customer, link, workspace, answered, facts, decision, openHolds, now };
 }
 
-async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
+async function syncCustomer(deps: SyncDeps, run: SyncRun, customerId: string): Promise<SyncResult> {
   const result = { done: [] as Change['action'][], held: [] as Change['action'][] };
   // A PUT that answers "gone" means the last-known state was wrong: decide once more, now that
   // the link says `missing` (and a GET confirms it).
   for (let round = 0; round < 2; round++) {
-    if (!(await syncRound(deps, run, result))) break;
+    if (!(await syncRound(deps, run, customerId, result))) break;
   }
   return result;
 }
@@ -176,9 +175,10 @@ async function syncCustomer(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
 async function syncRound(
   deps: SyncDeps,
   run: SyncRun,
+  customerId: string,
   result: { done: Change['action'][]; held: Change['action'][] },
 ): Promise<boolean> {
-  const seen = await inspectCustomer(deps, run.subject, {
+  const seen = await inspectCustomer(deps, customerId, {
     record: true,
     confirmDestructive: run.trigger !== 'sweep',
     ...(run.signal ? { signal: run.signal } : {}),

@@ -3,6 +3,7 @@ import type pg from 'pg';
 
 import type { AgentEngine } from '../agent-engine/types.js';
 import type { Policy } from '../core/planner.js';
+import type { Subject } from '../core/subject.js';
 import type { Change, Trigger } from '../core/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -25,7 +26,7 @@ export interface SyncDeps {
 }
 
 export interface SyncRun {
-  readonly subject: string;
+  readonly subject: Subject;
   readonly trigger: Trigger;
   /** The sweep that asked, for the audit. */
   readonly sweepId?: string;

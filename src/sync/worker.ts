@@ -12,13 +12,14 @@
  * Out of attempts or permanent, the failure is written to `sync_state` so it stays visible.
  */
 import { type Job, type Queue, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 
+import type { RedisClient } from '../lib/redisClient.js';
 import type { Clock } from '../lib/clock.js';
 import { SECOND } from '../lib/duration.js';
 import { AuthError, classify, RetryableError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { recordSync } from '../sql/syncState.js';
+import { parseSubject } from '../core/subject.js';
 import type { Breaker } from './breaker.js';
 import { SYNC_QUEUE, type SyncJobData } from './queues.js';
 import { type SyncDeps, type SyncResult, syncSubject } from './syncSubject.js';
@@ -31,7 +32,7 @@ export interface SyncEvents {
 }
 
 export interface SyncWorkerOptions {
-  readonly connection: Redis;
+  readonly connection: RedisClient;
   readonly prefix: string;
   readonly queue: Queue<SyncJobData>;
   readonly concurrency: number;
@@ -69,7 +70,7 @@ export function createSyncWorker(options: SyncWorkerOptions): Worker<SyncJobData
     const started = clock.now();
     try {
       const result = await syncSubject(deps, {
-        subject,
+        subject: parseSubject(subject),
         trigger,
         ...(job.data.sweepId ? { sweepId: job.data.sweepId } : {}),
         jobId: job.id ?? null,

@@ -25,6 +25,7 @@ import { type Ingested, ingestWebhookEvent } from './ingest.js';
 import { sendersOf } from './senders.js';
 import type { Sender, WebhookEvent } from './types.js';
 import { SIGNATURE_TOLERANCE_SECONDS } from './verifyStandard.js';
+import { isReservedId, ORPHAN_PREFIX } from '../core/subject.js';
 
 /** The largest body accepted; larger ones are answered 413 before they are read to the end. */
 export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
@@ -75,6 +76,14 @@ function readDelivery(
   );
   if (withNul) {
     return { status: 422, reason: 'invalid', message: `${withNul}: must not contain NUL` };
+  }
+  // A customer id that reads as an orphan's job key would be synced as that orphan.
+  if (parsed.event.customerId !== null && isReservedId(parsed.event.customerId)) {
+    return {
+      status: 422,
+      reason: 'invalid',
+      message: `customer id must not start with "${ORPHAN_PREFIX}"`,
+    };
   }
   // An event "from the future" would make every later event of its customer stale.
   const { signedAtMs } = verdict;

@@ -1,25 +1,14 @@
 /**
  * The shared rate limit against the real Redis: two limiter instances (two daemons) on two
- * connections share one key, and together stay within the rate plus the burst.
+ * connections share one key, and together stay within the rate plus the burst; on one server and
+ * on a Redis Cluster (the GCRA script routed by its one key).
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { RedisRateLimiter } from '../../src/agent-engine/rate-limiter.js';
 import { RetryableError } from '../../src/lib/errors.js';
-import { deletePrefix, redisUrl, uniquePrefix } from '../support/redis.js';
-
-const prefix = uniquePrefix('ae-rate');
-const connections: Redis[] = [];
-
-beforeAll(() => {
-  for (let i = 0; i < 2; i += 1) connections.push(new Redis(redisUrl()));
-});
-
-afterAll(async () => {
-  await deletePrefix(prefix);
-  for (const redis of connections) redis.disconnect();
-});
+import { connectRedis, type RedisClient } from '../../src/lib/redisClient.js';
+import { deletePrefix, REDIS_MODES, redisUrl, uniquePrefix } from '../support/redis.js';
 
 /** Acquires on `limiter` from `workers` loops until `endAt`; returns completion times. */
 async function drive(limiter: RedisRateLimiter, workers: number, endAt: number): Promise<number[]> {
@@ -37,88 +26,102 @@ async function drive(limiter: RedisRateLimiter, workers: number, endAt: number):
   return times;
 }
 
-describe('RedisRateLimiter', () => {
-  it('two daemons sharing a key stay within the rate plus the burst over ~2 s', async () => {
-    const [a, b] = connections as [Redis, Redis];
-    const key = `${prefix}:api-rate`;
-    const limit = { max: 10, perMs: 200 }; // 50/s, bursts of 10
-    const limiterA = new RedisRateLimiter(a, key, limit);
-    const limiterB = new RedisRateLimiter(b, key, limit);
-    const scriptCalls = vi.spyOn(a, 'evalsha');
+describe.each(REDIS_MODES)('RedisRateLimiter on %s Redis', (mode) => {
+  const prefix = uniquePrefix('ae-rate', mode);
+  const connections: RedisClient[] = [];
 
-    const windowMs = 2000;
-    const start = performance.now();
-    const [timesA, timesB] = await Promise.all([
-      drive(limiterA, 4, start + windowMs),
-      drive(limiterB, 4, start + windowMs),
-    ]);
-    const total = timesA.length + timesB.length;
-    const ceiling = limit.max + (windowMs / limit.perMs) * limit.max; // burst + rate × window
-    console.info(
-      `shared limiter: ${timesA.length} + ${timesB.length} = ${total} (ceiling ${ceiling})`,
-    );
-
-    expect(total).toBeLessThanOrEqual(ceiling + 1);
-    // And it is a limit, not a stall: close to the ceiling, with both sharers served.
-    expect(total).toBeGreaterThanOrEqual(ceiling * 0.85);
-    expect(timesA.length).toBeGreaterThan(total * 0.3);
-    expect(timesB.length).toBeGreaterThan(total * 0.3);
-    // No spinning: one script step per acquisition (the ones past the window included).
-    expect(scriptCalls.mock.calls.length).toBeLessThanOrEqual(timesA.length + 4);
-
-    // Any one-second window holds at most the burst plus one second's rate.
-    const all = [...timesA, ...timesB].sort((x, y) => x - y);
-    let worst = 0;
-    for (let i = 0, j = 0; i < all.length; i += 1) {
-      while ((all[i] as number) - (all[j] as number) > 1000) j += 1;
-      worst = Math.max(worst, i - j + 1);
-    }
-    expect(worst).toBeLessThanOrEqual(limit.max + 50 + 1);
+  beforeAll(() => {
+    for (let i = 0; i < 2; i += 1) connections.push(connectRedis(redisUrl(mode)));
   });
 
-  it('the key lives under the given prefix and expires when idle', async () => {
-    const [a] = connections as [Redis];
-    const key = `${prefix}:idle`;
-    await new RedisRateLimiter(a, key, { max: 5, perMs: 1000 }).acquire();
-    const ttl = await a.pttl(key);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(2000);
+  afterAll(async () => {
+    await deletePrefix(prefix, mode);
+    for (const redis of connections) redis.disconnect();
   });
 
-  it('an abort stops the wait with a RetryableError', async () => {
-    const [a] = connections as [Redis];
-    const limiter = new RedisRateLimiter(a, `${prefix}:abort`, { max: 1, perMs: 60_000 });
-    await limiter.acquire();
-    const controller = new AbortController();
-    const waiting = limiter.acquire(controller.signal);
-    setImmediate(() => controller.abort());
-    await expect(waiting).rejects.toBeInstanceOf(RetryableError);
-  });
-});
+  describe('shared', () => {
+    it('two daemons sharing a key stay within the rate plus the burst over ~2 s', async () => {
+      const [a, b] = connections as [RedisClient, RedisClient];
+      const key = `${prefix}:api-rate`;
+      const limit = { max: 10, perMs: 200 }; // 50/s, bursts of 10
+      const limiterA = new RedisRateLimiter(a, key, limit);
+      const limiterB = new RedisRateLimiter(b, key, limit);
+      const scriptCalls = vi.spyOn(a, 'evalsha');
 
-describe('RedisRateLimiter at high rates', () => {
-  it('reserves a few milliseconds of slots per round trip and still holds the shared rate', async () => {
-    const key = `${prefix}:high`;
-    const calls = [0, 0];
-    // Real Redis underneath; the wrapper only counts the script calls each limiter makes.
-    const counted = (redis: Redis, i: number) =>
-      new Proxy(redis, {
-        get(target, prop, receiver) {
-          if (prop === 'evalsha' || prop === 'eval') calls[i] = (calls[i] ?? 0) + 1;
-          const value: unknown = Reflect.get(target, prop, receiver);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-    const limit = { max: 2_000, perMs: 1_000 }; // 500 µs apart: 10 slots per 5 ms
-    const a = new RedisRateLimiter(counted(connections[0]!, 0), key, limit);
-    const b = new RedisRateLimiter(counted(connections[1]!, 1), key, limit);
-    const start = performance.now();
-    const endAt = start + 1_000;
-    const [ta, tb] = await Promise.all([drive(a, 4, endAt), drive(b, 4, endAt)]);
-    const total = ta.length + tb.length;
-    // A burst of 2,000, then 2,000/s for a second; each limiter may hold one unused batch.
-    expect(total).toBeLessThanOrEqual(2_000 + 2_000 + 2 * 10);
-    expect(total).toBeGreaterThan(2_000);
-    expect(calls[0]! + calls[1]!).toBeLessThan(total / 5);
+      const windowMs = 2000;
+      const start = performance.now();
+      const [timesA, timesB] = await Promise.all([
+        drive(limiterA, 4, start + windowMs),
+        drive(limiterB, 4, start + windowMs),
+      ]);
+      const total = timesA.length + timesB.length;
+      const ceiling = limit.max + (windowMs / limit.perMs) * limit.max; // burst + rate × window
+      console.info(
+        `shared limiter: ${timesA.length} + ${timesB.length} = ${total} (ceiling ${ceiling})`,
+      );
+
+      expect(total).toBeLessThanOrEqual(ceiling + 1);
+      // And it is a limit, not a stall: close to the ceiling, with both sharers served.
+      expect(total).toBeGreaterThanOrEqual(ceiling * 0.85);
+      expect(timesA.length).toBeGreaterThan(total * 0.3);
+      expect(timesB.length).toBeGreaterThan(total * 0.3);
+      // No spinning: one script step per acquisition (the ones past the window included).
+      expect(scriptCalls.mock.calls.length).toBeLessThanOrEqual(timesA.length + 4);
+
+      // Any one-second window holds at most the burst plus one second's rate.
+      const all = [...timesA, ...timesB].sort((x, y) => x - y);
+      let worst = 0;
+      for (let i = 0, j = 0; i < all.length; i += 1) {
+        while ((all[i] as number) - (all[j] as number) > 1000) j += 1;
+        worst = Math.max(worst, i - j + 1);
+      }
+      expect(worst).toBeLessThanOrEqual(limit.max + 50 + 1);
+    });
+
+    it('the key lives under the given prefix and expires when idle', async () => {
+      const [a] = connections as [RedisClient];
+      const key = `${prefix}:idle`;
+      await new RedisRateLimiter(a, key, { max: 5, perMs: 1000 }).acquire();
+      const ttl = await a.pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(2000);
+    });
+
+    it('an abort stops the wait with a RetryableError', async () => {
+      const [a] = connections as [RedisClient];
+      const limiter = new RedisRateLimiter(a, `${prefix}:abort`, { max: 1, perMs: 60_000 });
+      await limiter.acquire();
+      const controller = new AbortController();
+      const waiting = limiter.acquire(controller.signal);
+      setImmediate(() => controller.abort());
+      await expect(waiting).rejects.toBeInstanceOf(RetryableError);
+    });
+  });
+
+  describe('at high rates', () => {
+    it('reserves a few milliseconds of slots per round trip and still holds the shared rate', async () => {
+      const key = `${prefix}:high`;
+      const calls = [0, 0];
+      // Real Redis underneath; the wrapper only counts the script calls each limiter makes.
+      const counted = (redis: RedisClient, i: number) =>
+        new Proxy(redis, {
+          get(target, prop, receiver) {
+            if (prop === 'evalsha' || prop === 'eval') calls[i] = (calls[i] ?? 0) + 1;
+            const value: unknown = Reflect.get(target, prop, receiver);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      const limit = { max: 2_000, perMs: 1_000 }; // 500 µs apart: 10 slots per 5 ms
+      const a = new RedisRateLimiter(counted(connections[0]!, 0), key, limit);
+      const b = new RedisRateLimiter(counted(connections[1]!, 1), key, limit);
+      const start = performance.now();
+      const endAt = start + 1_000;
+      const [ta, tb] = await Promise.all([drive(a, 4, endAt), drive(b, 4, endAt)]);
+      const total = ta.length + tb.length;
+      // A burst of 2,000, then 2,000/s for a second; each limiter may hold one unused batch.
+      expect(total).toBeLessThanOrEqual(2_000 + 2_000 + 2 * 10);
+      expect(total).toBeGreaterThan(2_000);
+      expect(calls[0]! + calls[1]!).toBeLessThan(total / 5);
+    });
   });
 });

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { type Harness, startHarness } from '../support/harness.js';
+import { REDIS_MODES } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 let h: Harness | undefined;
@@ -14,42 +15,45 @@ afterEach(async () => {
 });
 
 describe('the breaker', () => {
-  it('opens on refused credentials, says why once, probes slowly, and closes by itself', async () => {
-    h = await startHarness();
-    await h.customers(Array.from({ length: 8 }, (_, i) => ({ id: `c${i}`, name: `Co ${i}` })));
-    // Every call, the token endpoint's too, answers 401: revoked credentials.
-    h.sim.faults.set({ p5xx: 1, statuses5xx: [401], faultTokenEndpoint: true });
-    const daemon = await h.startDaemon({ breaker: { threshold: 3, probeEveryMs: 400 } });
-    await daemon.app.syncQueue.enqueue(
-      Array.from({ length: 8 }, (_, i) => `c${i}`),
-      'enqueue',
-    );
-    await waitFor(async () => (await daemon.app.breaker.state()).state === 'open', {
-      timeoutMs: 20_000,
-      what: 'the breaker to open',
-    });
-    // While open, one probe per interval reaches the API: four more token calls (two probes of
-    // a refresh and its retry) take at least one probe interval, where unchecked retries would
-    // take milliseconds.
-    const tokenCalls = () => h!.sim.stats.count('POST /api/v1/account/applications/token');
-    const openedAt = Date.now();
-    const atOpen = tokenCalls();
-    await waitFor(() => tokenCalls() >= atOpen + 4 || undefined, {
-      timeoutMs: 10_000,
-      what: 'probes',
-    });
-    expect(Date.now() - openedAt).toBeGreaterThanOrEqual(400);
-    expect(h.logs.filter((l) => l.includes('breaker open'))).toHaveLength(1);
-    expect(h.sim.store.count()).toBe(1); // only `default`: nothing was changed
+  it.each(REDIS_MODES)(
+    'opens on refused credentials, says why once, probes slowly, and closes by itself (%s Redis)',
+    async (redis) => {
+      h = await startHarness({ redis });
+      await h.customers(Array.from({ length: 8 }, (_, i) => ({ id: `c${i}`, name: `Co ${i}` })));
+      // Every call, the token endpoint's too, answers 401: revoked credentials.
+      h.sim.faults.set({ p5xx: 1, statuses5xx: [401], faultTokenEndpoint: true });
+      const daemon = await h.startDaemon({ breaker: { threshold: 3, probeEveryMs: 400 } });
+      await daemon.app.syncQueue.enqueue(
+        Array.from({ length: 8 }, (_, i) => `c${i}`),
+        'enqueue',
+      );
+      await waitFor(async () => (await daemon.app.breaker.state()).state === 'open', {
+        timeoutMs: 20_000,
+        what: 'the breaker to open',
+      });
+      // While open, one probe per interval reaches the API: four more token calls (two probes of
+      // a refresh and its retry) take at least one probe interval, where unchecked retries would
+      // take milliseconds.
+      const tokenCalls = () => h!.sim.stats.count('POST /api/v1/account/applications/token');
+      const openedAt = Date.now();
+      const atOpen = tokenCalls();
+      await waitFor(() => tokenCalls() >= atOpen + 4 || undefined, {
+        timeoutMs: 10_000,
+        what: 'probes',
+      });
+      expect(Date.now() - openedAt).toBeGreaterThanOrEqual(400);
+      expect(h.logs.filter((l) => l.includes('breaker open'))).toHaveLength(1);
+      expect(h.sim.store.count()).toBe(1); // only `default`: nothing was changed
 
-    h.sim.faults.reset();
-    await waitFor(() => h!.sim.store.count() === 9 || undefined, {
-      timeoutMs: 30_000,
-      what: 'the syncs to resume',
-    });
-    expect((await daemon.app.breaker.state()).state).toBe('closed');
-    expect(h.logs.some((l) => l.includes('breaker closed'))).toBe(true);
-  });
+      h.sim.faults.reset();
+      await waitFor(() => h!.sim.store.count() === 9 || undefined, {
+        timeoutMs: 30_000,
+        what: 'the syncs to resume',
+      });
+      expect((await daemon.app.breaker.state()).state).toBe('closed');
+      expect(h.logs.some((l) => l.includes('breaker closed'))).toBe(true);
+    },
+  );
 });
 
 describe('shutdown', () => {

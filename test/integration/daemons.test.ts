@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { App } from '../../src/app.js';
 import { sweepProgress } from '../../src/sql/sweepProgress.js';
-import { type Harness, startHarness } from '../support/harness.js';
-import { deletePrefix } from '../support/redis.js';
+import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
+import { deletePrefix, REDIS_MODES } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 let h: Harness | undefined;
@@ -42,6 +42,45 @@ function expectConverged(harness: Harness, names: string[]) {
 }
 
 describe('several daemons', () => {
+  it.each(REDIS_MODES)(
+    'two daemons run one sync per customer and keep one waiting, however many triggers arrive (%s Redis)',
+    async (redis) => {
+      h = await startHarness({ redis, env: { WORKER_CONCURRENCY: '4' } });
+      const ids = ['c1', 'c2', 'c3'];
+      await h.customers(ids.map((id) => ({ id, name: `Co ${id}` })));
+      // Slow calls: the first runs are still going when the other triggers arrive.
+      h.sim.faults.set({ latencyMs: 300 });
+      const [a, b] = [await h.startDaemon(), await h.startDaemon()];
+      await a.app.syncQueue.enqueue(ids, 'enqueue');
+      await waitFor(async () => (await a.app.queues.sync.getJobCounts('active')).active === 3, {
+        what: 'three syncs running',
+      });
+      // While they run, both daemons trigger every customer again and again; the last word is B's.
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).app.syncQueue.enqueue(ids, 'notify')),
+      );
+      await b.app.syncQueue.enqueue(ids, 'webhook');
+      // Three running, and the next one of each held aside until its run ends.
+      const counts = await a.app.queues.sync.getJobCounts('active', 'waiting', 'delayed');
+      expect(counts).toEqual({ active: 3, waiting: 0, delayed: 0 });
+
+      await waitForIdle(a.app);
+      const done = await a.app.queues.sync.getJobs(['completed']);
+      for (const id of ids) {
+        const runs = done
+          .filter((job) => job.data.subject === id)
+          .sort((x, y) => x.timestamp - y.timestamp);
+        // One for the first trigger, one for the twenty-one that came while it ran (the latest kept).
+        expect(
+          runs.map((job) => job.data.trigger),
+          id,
+        ).toEqual(['enqueue', 'webhook']);
+      }
+      expect(h.sim.store.count()).toBe(4); // three workspaces and `default`
+      expect(h.sim.stats.snapshot().mutatingOverlaps).toBe(0);
+    },
+  );
+
   it('three daemons, one killed mid-sweep: convergence, no duplicate, no overlapping mutations', async () => {
     h = await startHarness({ env: { WORKER_CONCURRENCY: '4' } });
     const names = Array.from({ length: 1000 }, (_, i) => `Tenant ${i}`);

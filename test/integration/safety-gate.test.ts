@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { type Clock } from '../../src/lib/clock.js';
 import { HOUR } from '../../src/lib/duration.js';
+import { connectRedis } from '../../src/lib/redisClient.js';
 import { approve } from '../../src/ops/approve.js';
 import { waitForSweep } from '../../src/ops/sweep.js';
 import { SWEEP_QUEUE, type SweepJobData, sweepIdOf } from '../../src/sync/queues.js';
@@ -352,7 +353,7 @@ describe('2. a sweep ends, and keeps one id', () => {
     const prefix = `${h.prefix}-retake`;
     const queue = new Queue<SweepJobData>(SWEEP_QUEUE, { connection: app.redis, prefix });
     const worker = createSweepWorker({
-      connection: app.redis.duplicate({ maxRetriesPerRequest: null }),
+      connection: connectRedis(h.config.redisUrl, { maxRetriesPerRequest: null }),
       prefix,
       deps: { ...app.sweepDeps(), syncQueue: { enqueue: async () => {} } },
       logger: h.logger,
@@ -386,7 +387,10 @@ describe('2. a sweep ends, and keeps one id', () => {
     const worker = new Worker(
       SWEEP_QUEUE,
       () => Promise.reject(new Error('the daemon died under it')),
-      { connection: app.redis.duplicate({ maxRetriesPerRequest: null }), prefix: h.prefix },
+      {
+        connection: connectRedis(h.config.redisUrl, { maxRetriesPerRequest: null }),
+        prefix: h.prefix,
+      },
     );
     try {
       const summary = await Promise.race([

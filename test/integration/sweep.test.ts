@@ -14,6 +14,7 @@ import {
 } from '../../src/sql/sweepStaging.js';
 import { runSweep } from '../../src/sync/sweep.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
+import { REDIS_MODES } from '../support/redis.js';
 import { sweepAndWait } from '../support/sweeps.js';
 import { waitFor } from '../support/wait.js';
 
@@ -49,38 +50,41 @@ function callCounts(harness: Harness) {
 }
 
 describe('sweep → plan → syncs', () => {
-  it('converges 300 mixed customers from an empty organization, then a second sweep writes nothing', async () => {
-    h = await startHarness();
-    const rows = Array.from({ length: 300 }, (_, i) => ({
-      id: `cus_${String(i).padStart(4, '0')}`,
-      name: `Customer ${i}`,
-      status: i % 10 === 0 ? 'inactive' : i % 15 === 0 ? 'deleted' : 'active',
-    }));
-    await h.customers(rows);
-    const daemon = await h.startDaemon();
-    const first = await sweepAndWait(daemon.app);
-    expect(first.failed).toBe(0);
+  it.each(REDIS_MODES)(
+    'converges 300 mixed customers from an empty organization, then a second sweep writes nothing (%s Redis)',
+    async (redis) => {
+      h = await startHarness({ redis });
+      const rows = Array.from({ length: 300 }, (_, i) => ({
+        id: `cus_${String(i).padStart(4, '0')}`,
+        name: `Customer ${i}`,
+        status: i % 10 === 0 ? 'inactive' : i % 15 === 0 ? 'deleted' : 'active',
+      }));
+      await h.customers(rows);
+      const daemon = await h.startDaemon();
+      const first = await sweepAndWait(daemon.app);
+      expect(first.failed).toBe(0);
 
-    const ws = remote(h);
-    for (const row of rows) {
-      const w = ws.get(row.name);
-      if (row.status === 'deleted') expect(w).toBeUndefined();
-      else expect(w?.status, row.id).toBe(row.status);
-    }
-    expect(ws.size).toBe(rows.filter((r) => r.status !== 'deleted').length + 1); // + default
-    const { rows: links } = await h.database.pool.query(
-      'select count(*)::int as n from customer_links',
-    );
-    expect(links[0].n).toBe(rows.filter((r) => r.status !== 'deleted').length);
+      const ws = remote(h);
+      for (const row of rows) {
+        const w = ws.get(row.name);
+        if (row.status === 'deleted') expect(w).toBeUndefined();
+        else expect(w?.status, row.id).toBe(row.status);
+      }
+      expect(ws.size).toBe(rows.filter((r) => r.status !== 'deleted').length + 1); // + default
+      const { rows: links } = await h.database.pool.query(
+        'select count(*)::int as n from customer_links',
+      );
+      expect(links[0].n).toBe(rows.filter((r) => r.status !== 'deleted').length);
 
-    h.sim.stats.reset();
-    const second = await sweepAndWait(daemon.app);
-    expect(second.queued).toBe(0);
-    const calls = callCounts(h);
-    expect(calls.mutations).toBe(0);
-    expect(calls.lists).toBe(Math.ceil(ws.size / 100));
-    expect(calls.total - calls.lists).toBeLessThanOrEqual(1);
-  });
+      h.sim.stats.reset();
+      const second = await sweepAndWait(daemon.app);
+      expect(second.queued).toBe(0);
+      const calls = callCounts(h);
+      expect(calls.mutations).toBe(0);
+      expect(calls.lists).toBe(Math.ceil(ws.size / 100));
+      expect(calls.total - calls.lists).toBeLessThanOrEqual(1);
+    },
+  );
 
   it('converges drift both ways: table renames and status flips, remote renames, deactivations and deletions', async () => {
     h = await startHarness();

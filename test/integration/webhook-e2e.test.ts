@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { signBilling } from '../fixtures/webhookKit.js';
 import { type Harness, startHarness } from '../support/harness.js';
+import { REDIS_MODES } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -23,29 +24,32 @@ async function send(url: string, type: string, data: Record<string, string>) {
 }
 
 describe('billing webhooks through a running daemon', () => {
-  it('a receiver (WORKER_CONCURRENCY=0) records and queues the event; a daemon with workers syncs it', async () => {
-    h = await startHarness({ env: { BILLING_WEBHOOK_SECRET: SECRET } });
-    const receiver = await h.startDaemon({}, { WORKER_CONCURRENCY: '0' });
-    const app = h.app();
-    expect(
-      await send(receiver.url, 'customer.created', { id: 'cus_r', name: 'Received' }),
-    ).toMatchObject({ status: 200 });
-    // Acknowledged means committed and queued; the receiver itself consumes nothing, and is ready.
-    expect(await app.queues.sync.getJobCounts('waiting')).toEqual({ waiting: 1 });
-    expect(await app.queues.sync.getWorkers()).toHaveLength(0);
-    const ready = await request(`${receiver.url}/readyz`);
-    expect(ready.statusCode).toBe(200);
-    expect(await ready.body.json()).toEqual({ postgres: true, redis: true, workers: true });
-    expect(h.sim.store.findByName('Received')).toBeUndefined();
+  it.each(REDIS_MODES)(
+    'a receiver (WORKER_CONCURRENCY=0) records and queues the event; a daemon with workers syncs it (%s Redis)',
+    async (redis) => {
+      h = await startHarness({ redis, env: { BILLING_WEBHOOK_SECRET: SECRET } });
+      const receiver = await h.startDaemon({}, { WORKER_CONCURRENCY: '0' });
+      const app = h.app();
+      expect(
+        await send(receiver.url, 'customer.created', { id: 'cus_r', name: 'Received' }),
+      ).toMatchObject({ status: 200 });
+      // Acknowledged means committed and queued; the receiver itself consumes nothing, and is ready.
+      expect(await app.queues.sync.getJobCounts('waiting')).toEqual({ waiting: 1 });
+      expect(await app.queues.sync.getWorkers()).toHaveLength(0);
+      const ready = await request(`${receiver.url}/readyz`);
+      expect(ready.statusCode).toBe(200);
+      expect(await ready.body.json()).toEqual({ postgres: true, redis: true, workers: true });
+      expect(h.sim.store.findByName('Received')).toBeUndefined();
 
-    // A daemon that runs workers (on another host, in production) takes the job.
-    await h.startDaemon();
-    const made = await waitFor(() => h!.sim.store.findByName('Received'), {
-      timeoutMs: 5_000,
-      what: 'the workspace',
-    });
-    expect(made.status).toBe('active');
-  });
+      // A daemon that runs workers (on another host, in production) takes the job.
+      await h.startDaemon();
+      const made = await waitFor(() => h!.sim.store.findByName('Received'), {
+        timeoutMs: 5_000,
+        what: 'the workspace',
+      });
+      expect(made.status).toBe('active');
+    },
+  );
 
   it('created → active workspace; deactivated → inactive; reactivated → active; deleted → inactive, then gone', async () => {
     h = await startHarness({ env: { BILLING_WEBHOOK_SECRET: SECRET, DELETE_GRACE: '0' } });

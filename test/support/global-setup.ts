@@ -2,7 +2,9 @@
  * Integration tests run against a real Postgres and Redis: the ones in DATABASE_URL / REDIS_URL
  * when set (CI); when unset, the local ones at 127.0.0.1 (user postgres) if they answer, else
  * containers started by testcontainers. A template database is
- * migrated once per run; each test file clones it (see `db.ts`).
+ * migrated once per run; each test file clones it (see `db.ts`). The cluster-mode tests get the
+ * Redis Cluster in REDIS_CLUSTER_URL when set, else a local three-master one started here from
+ * `redis-server` and stopped at the end.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -11,11 +13,13 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
 import { runMigrations } from '../../src/db/migrate.js';
+import { startRedisCluster } from './redisCluster.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     redisUrl: string;
+    redisClusterUrl: string;
     templateDatabase: string;
   }
 }
@@ -43,12 +47,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
     stops.push(() => container.stop());
     redisUrl = container.getConnectionUrl();
   }
+  let redisClusterUrl = process.env.REDIS_CLUSTER_URL;
+  if (!redisClusterUrl) {
+    const cluster = await startRedisCluster();
+    stops.push(() => cluster.stop());
+    redisClusterUrl = cluster.url;
+  }
   const template = `cs_tpl_${randomBytes(4).toString('hex')}`;
   const templateUrl = withDatabase(databaseUrl, template);
   await runMigrations(templateUrl);
 
   project.provide('databaseUrl', databaseUrl);
   project.provide('redisUrl', redisUrl);
+  project.provide('redisClusterUrl', redisClusterUrl);
   project.provide('templateDatabase', template);
 
   return async () => {

@@ -17,7 +17,7 @@ import {
   startSimulator,
 } from '../../src/simulator/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
-import { deletePrefix, redisUrl, uniquePrefix } from './redis.js';
+import { deletePrefix, type RedisMode, redisUrl, uniquePrefix } from './redis.js';
 import { waitFor } from './wait.js';
 
 export const CLIENT_ID = 'test-client-id';
@@ -30,6 +30,8 @@ export interface Harness extends AsyncDisposable {
   /** The environment that gives `config`: for daemons started as child processes. */
   readonly env: Readonly<Record<string, string>>;
   readonly prefix: string;
+  /** One Redis server, or the test Redis Cluster. */
+  readonly redis: RedisMode;
   /** Every log line written by anything this harness started. */
   readonly logs: string[];
   readonly logger: Logger;
@@ -47,19 +49,25 @@ export interface Harness extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export async function startHarness(
-  options: { env?: Record<string, string>; sim?: SimulatorOptions } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  readonly env?: Record<string, string>;
+  readonly sim?: SimulatorOptions;
+  /** One Redis server (default) or the test Redis Cluster, with a hash-tagged prefix. */
+  readonly redis?: RedisMode;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const mode = options.redis ?? 'single';
   const database = await createTestDatabase();
   const sim = await startSimulator({
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     ...options.sim,
   });
-  const prefix = uniquePrefix('h');
+  const prefix = uniquePrefix('h', mode);
   const env: Record<string, string> = {
     DATABASE_URL: database.url,
-    REDIS_URL: redisUrl(),
+    REDIS_URL: redisUrl(mode),
     QUEUE_PREFIX: prefix,
     AGENT_ENGINE_URL: sim.url,
     AGENT_ENGINE_CLIENT_ID: CLIENT_ID,
@@ -108,6 +116,7 @@ export async function startHarness(
     config,
     env,
     prefix,
+    redis: mode,
     logs,
     logger,
     app: () => {
@@ -160,7 +169,7 @@ export async function startHarness(
         (line) => line.includes(CLIENT_SECRET) || /eyJ[\w-]+\.[\w-]+\.[\w-]+/.test(line),
       );
       await sim.close();
-      await deletePrefix(prefix);
+      await deletePrefix(prefix, mode);
       await database.drop();
       if (leaked) throw new Error(`a secret or token reached a log line: ${leaked.slice(0, 200)}`);
     },

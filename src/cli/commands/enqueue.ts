@@ -46,7 +46,9 @@ export function registerEnqueue(program: Command, ctx: CliContext): void {
           : await enqueueCustomers(app, ids, progress.update);
         progress.stop();
         if (result.unknown.length > 0) {
-          ctx.err(`unknown customer ids, not queued: ${result.unknown.join(', ')}`);
+          ctx.err(
+            `unknown customer ids (or ids starting with "workspace:", which name orphans), not queued: ${result.unknown.join(', ')}`,
+          );
           ctx.exitCode = 1;
         }
         ctx.out(
