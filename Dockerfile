@@ -1,9 +1,17 @@
 # customer-sync: the daemon, the operator CLI and the Agent Engine simulator in one small image.
-# Multi-stage: production dependencies are installed in a throwaway stage; the runtime stage holds
-# only node_modules, the sources and the migrations, and runs as the unprivileged `node` user.
-# TypeScript runs through tsx, a runtime dependency here, so there is no separate build step.
+# Multi-stage: the TypeScript is compiled in a build stage (all dependencies), production
+# dependencies are installed in another; the runtime stage holds only those node_modules, the
+# compiled JavaScript (dist/) and the migrations, and runs as the unprivileged `node` user.
 
 ARG NODE_IMAGE=node:22-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -16,9 +24,9 @@ ENV NODE_ENV=production \
     PORT=8080
 WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
-COPY --chown=node:node package.json tsconfig.json ./
+COPY --chown=node:node package.json ./
 COPY --chown=node:node migrations ./migrations
-COPY --chown=node:node src ./src
+COPY --from=build --chown=node:node /app/dist ./dist
 USER node
 EXPOSE 8080
 # Liveness only; readiness (Postgres, Redis, workers) is GET /readyz.
@@ -26,4 +34,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Node itself is PID 1's child of nothing else: SIGTERM reaches the daemon directly, which finishes
 # in-flight jobs and exits 0 (through `npm start` a /bin/sh in between would swallow it).
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "dist/main.js"]

@@ -1,6 +1,7 @@
 /**
- * The daemon under test as a child process (`node --import tsx src/main.ts`), so its memory is its
- * own: peak RSS is the kernel's VmHWM for that pid, not a guess from inside a shared heap.
+ * The daemon under test as a child process running the compiled code (`node dist/main.js`, what
+ * `npm start` and the image run; `npm run bench` builds first), so its memory is its own: peak RSS
+ * is the kernel's VmHWM for that pid, not a guess from inside a shared heap.
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -8,13 +9,20 @@ import { fileURLToPath } from 'node:url';
 
 import { freePort, pollUntil } from './infra.js';
 
+/** The kernel's USER_HZ, 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface DaemonProcess {
   readonly pid: number;
   readonly url: string;
+  /** Its configuration (without HOST and PORT): a CLI given this talks to the same stack. */
+  readonly env: Readonly<Record<string, string>>;
   /** VmRSS (now) and VmHWM (peak since start), in MiB. */
   memory(): Promise<{ rssMiB: number; peakMiB: number }>;
+  /** CPU seconds it has used so far (user + system, from /proc/<pid>/stat). */
+  cpuSeconds(): Promise<number>;
   /** The last lines it wrote, for a failure message. */
   tail(): string;
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
@@ -31,9 +39,9 @@ export interface DaemonOptions {
 export async function startDaemon(options: DaemonOptions): Promise<DaemonProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const args = ['--import', 'tsx'];
+  const args: string[] = [];
   if (options.cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
-  args.push('src/main.ts');
+  args.push('dist/main.js');
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     // PATH and HOME only from the bench's environment: the rest is the daemon's configuration.
@@ -84,12 +92,19 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonProcess
   return {
     pid,
     url,
+    env: options.env,
     tail,
     memory: async () => {
       const status = await readFile(`/proc/${pid}/status`, 'utf8');
       const kib = (key: string) =>
         Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
       return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 };
+    },
+    cpuSeconds: async () => {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces): utime and stime are 14th and 15th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
     },
     stop: async (graceMs = 15_000) => {
       if (exited) return;

@@ -42,6 +42,9 @@ export async function createBenchDb(label: string): Promise<BenchDb> {
     max: 4,
     application_name: 'customer-sync bench',
   });
+  // An idle connection ended by the server (the machine is shared) is replaced on the next query;
+  // it must not take the whole run down.
+  pool.on('error', () => {});
   let dropped = false;
   return {
     name,

@@ -4,7 +4,7 @@
  * over loopback HTTP with real Postgres and Redis and the daemon as a child process. Prints a
  * table and writes everything measured to `bench/results/<timestamp>.json`.
  *
- * Options: `--quick`; `--only=steady,drift,webhooks`; `--cpu-prof` (every daemon writes a V8 CPU
+ * Options: `--quick`; `--only=startup,steady,drift,backfill,webhooks`; `--cpu-prof` (every daemon writes a V8 CPU
  * profile into bench/results/prof/). Speed is measured here and never asserted in a test.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -15,8 +15,10 @@ import pg from 'pg';
 
 import { PG_BASE } from './infra.js';
 import { formatTable, type Results, rowsOf } from './report.js';
+import { backfill } from './scenarios/backfill.js';
 import { driftedSweep } from './scenarios/drift.js';
 import { STEADY_RATE_LIMIT, steadySweep, type SteadyResult } from './scenarios/steady.js';
+import { startup } from './scenarios/startup.js';
 import { webhooks } from './scenarios/webhooks.js';
 
 const args = process.argv.slice(2);
@@ -31,15 +33,26 @@ if (args.includes('--cpu-prof')) {
 }
 
 const PLAN = quick
-  ? { steady: [10_000, 50_000], naiveN: 10_000, driftN: 20_000, webhookS: 5, samples: 40 }
+  ? {
+      steady: [10_000, 50_000],
+      naiveN: 10_000,
+      driftN: 30_000,
+      backfillN: 10_000,
+      backfillSamples: 20,
+      webhookS: 5,
+      samples: 40,
+    }
   : {
       steady: [10_000, 100_000, 1_000_000],
       naiveN: 10_000,
       driftN: 100_000,
+      backfillN: 10_000,
+      backfillSamples: 60,
       webhookS: 10,
       samples: 100,
     };
 const DRIFT_RATE_LIMIT = 100;
+const BACKFILL_RATE_LIMIT = 20;
 
 async function machine() {
   const client = new pg.Client({ connectionString: PG_BASE });
@@ -67,6 +80,11 @@ async function main(): Promise<void> {
     `${quick ? 'quick' : 'full'} run on ${host.cpus} × ${host.cpuModel}, load ${host.loadAverageAtStart.map((l) => l.toFixed(1)).join(' ')}`,
   );
 
+  let results: Results = { steady: [] };
+  if (wants('startup')) {
+    log('start-up: the CLI to a printed status, the daemon idle');
+    results = { ...results, startup: await startup() };
+  }
   const steady: SteadyResult[] = [];
   if (wants('steady')) {
     for (const n of PLAN.steady) {
@@ -74,10 +92,21 @@ async function main(): Promise<void> {
       steady.push(await steadySweep(n, { naive: n === PLAN.naiveN }));
     }
   }
-  let results: Results = { steady };
+  results = { ...results, steady };
   if (wants('drift')) {
     log(`drifted sweep at N=${PLAN.driftN}, API_RATE_LIMIT=${DRIFT_RATE_LIMIT}/s`);
     results = { ...results, drift: await driftedSweep(PLAN.driftN, DRIFT_RATE_LIMIT) };
+  }
+  if (wants('backfill')) {
+    log(`a webhook during a ${PLAN.backfillN}-customer backfill at ${BACKFILL_RATE_LIMIT}/s`);
+    results = {
+      ...results,
+      backfill: await backfill({
+        fleet: PLAN.backfillN,
+        samples: PLAN.backfillSamples,
+        rateLimit: BACKFILL_RATE_LIMIT,
+      }),
+    };
   }
   if (wants('webhooks')) {
     for (const split of [false, true]) {
@@ -112,6 +141,7 @@ async function main(): Promise<void> {
         settings: {
           steadyRateLimit: STEADY_RATE_LIMIT,
           driftRateLimit: `${DRIFT_RATE_LIMIT}/s`,
+          backfillRateLimit: `${BACKFILL_RATE_LIMIT}/s`,
           ...PLAN,
         },
         totalSeconds: totalS,

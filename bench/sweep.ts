@@ -13,6 +13,9 @@ export interface SweepTiming {
   /** From the row: started → listed (the list pass) and listed → finished (the SQL join). */
   readonly listMs: number;
   readonly planMs: number;
+  /** When the listing ended and when planning ended (epoch ms, the sweeps row). */
+  readonly listedAt: number;
+  readonly plannedAt: number;
   readonly outcome: string;
   readonly counts: Record<string, number>;
   /** Queued → every sync it queued has ended (equal to wallMs when nothing was queued). */
@@ -53,6 +56,8 @@ export async function timeSweep(stack: Stack, timeoutMs: number): Promise<SweepT
     wallMs,
     listMs: listedAt.getTime() - row.startedAt.getTime(),
     planMs: row.finishedAt.getTime() - listedAt.getTime(),
+    listedAt: listedAt.getTime(),
+    plannedAt: row.finishedAt.getTime(),
     outcome: row.outcome,
     counts: row.counts,
     convergedMs,

@@ -14,7 +14,7 @@ import type { AgentEngine } from './agent-engine/types.js';
 import { type Config, requireCredentials, secretsOf } from './config.js';
 import type { SyncQueue } from './core/ports.js';
 import type { Policy } from './core/planner.js';
-import { createDb, type Db } from './db/pool.js';
+import { createPool } from './db/pool.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { connectRedis, type RedisClient } from './lib/redisClient.js';
@@ -44,7 +44,6 @@ export interface App extends AsyncDisposable {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly pool: pg.Pool;
-  readonly db: Db;
   /** One server or a Redis Cluster, as `REDIS_URL` says. */
   readonly redis: RedisClient;
   readonly queues: Queues;
@@ -79,7 +78,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const clock = options.clock ?? systemClock;
   const secrets = secretsOf(config);
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets });
-  const { pool, db } = createDb(config.databaseUrl, { max: 20 });
+  const pool = createPool(config.databaseUrl, { max: 20 });
   releasers.add('postgres pool', () => pool.end());
   // Commands fail fast while Redis is down (a webhook still answers; the sweep finds the rest).
   const redis = connectRedis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
@@ -88,7 +87,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const queues = createQueues(redis, config.queuePrefix);
   releasers.add('queues', () => queues.close());
   const retry = { attempts: config.syncAttempts, backoffMs: config.syncBackoffMs };
-  const syncQueue = syncQueueOf(queues.sync, retry);
+  const syncQueue = syncQueueOf(queues.sync, retry, redis);
   const metrics = createMetrics();
   const breaker = new Breaker(redis, config.queuePrefix, options.breaker);
   const policy = policyOf(config);
@@ -132,7 +131,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     logger,
     clock,
     pool,
-    db,
     redis,
     queues,
     syncQueue,

@@ -69,7 +69,7 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
     await reassert();
     const reassertTimer = setInterval(() => void reassert(), Math.min(config.sweepEveryMs, MINUTE));
     const prune = () => {
-      void pruneWebhookEvents(app.db, new Date(clock.now() - WEBHOOK_EVENT_RETENTION_MS)).catch(
+      void pruneWebhookEvents(app.pool, new Date(clock.now() - WEBHOOK_EVENT_RETENTION_MS)).catch(
         () => {},
       );
       const retention = { pool: app.pool, clock, logger, retentionMs: config.retentionMs };
@@ -109,7 +109,7 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
     const http = createHttpServer({
       config,
       logger,
-      db: app.db,
+      pool: app.pool,
       syncQueue: app.syncQueue,
       metrics,
       clock,

@@ -29,6 +29,8 @@ export interface SteadyResult {
   /** The first sweep of the fresh daemon. */
   readonly coldWallMs: number;
   readonly rssBeforeMiB: number;
+  /** The daemon's CPU seconds (user + system) for the warm sweep, per 100k workspaces. */
+  readonly cpuSecondsPer100k: number;
   readonly peakRssMiB: number;
   /** The naive peer on the same stack, after the sweeps, when asked for. */
   readonly naive?: NaiveResult;
@@ -51,7 +53,9 @@ export async function steadySweep(
       const before = await stack.daemon.memory();
       const cold = await timeSweep(stack, 15 * 60_000);
       stack.sim.stats.reset();
+      const cpuBefore = await stack.daemon.cpuSeconds();
       const sweep = await timeSweep(stack, 15 * 60_000);
+      const cpu = (await stack.daemon.cpuSeconds()) - cpuBefore;
       const after = await stack.daemon.memory();
       const calls = callsOf(stack.sim.stats);
       const naive = options.naive ? await naivePeer(stack) : undefined;
@@ -69,6 +73,7 @@ export async function steadySweep(
         outcome: sweep.outcome,
         coldWallMs: cold.wallMs,
         rssBeforeMiB: before.rssMiB,
+        cpuSecondsPer100k: (cpu / n) * 100_000,
         peakRssMiB: after.peakMiB,
       };
     },

@@ -120,10 +120,14 @@ export function createCaller(options: CallerOptions): Caller {
     });
   }
 
-  /** Rate limit, token, one attempt. The rate limit counts API calls only, not token mints. */
+  /**
+   * Token, rate limit, one attempt. The token comes first: a call that waited out a mint after
+   * its slot came would go late, and those late calls would then go together, more than the limit
+   * in one window. A mint, when one is needed, takes its own slot.
+   */
   async function once(req: CallRequest<unknown>): Promise<AttemptAnswer & { usedToken: string }> {
-    await rateLimiter?.acquire(req.signal);
     const app = req.bearer ? undefined : await tokens.get(req.signal);
+    await rateLimiter?.acquire(req.signal);
     const usedToken = req.bearer ?? (app?.token as string);
     const headers: Record<string, string> = { authorization: `Bearer ${usedToken}` };
     const organizationId = options.organizationId ?? app?.organizationId ?? tokens.organizationId;

@@ -95,6 +95,7 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
     refreshSkewMs: options.refreshSkewMs ?? MINUTE,
     transport,
     ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
   });
   const call = createCaller({
     transport,
@@ -257,26 +258,43 @@ async function* pages(
   if (list.status) first.searchParams.set('status', list.status);
   if (list.nameContains !== undefined) first.searchParams.set('name_contains', list.nameContains);
   const seen = new Set<string>();
-  let url: string | undefined = first.toString();
-  while (url) {
+  const fetchPage = (url: string): Promise<CallResult<WorkspacePage>> => {
     seen.add(url);
-    const res: CallResult<WorkspacePage> = await call({
+    const answer = call({
       method: 'GET',
       url,
       route: ROUTES.list,
       schema: workspacePageAnswer,
       ...(list.signal ? { signal: list.signal } : {}),
     });
-    const page: WorkspacePage = res.value as WorkspacePage;
+    // Awaited later, after the caller has had the previous page: its failure must not count as
+    // unhandled meanwhile (it is still thrown where the page is awaited).
+    answer.catch(() => {});
+    return answer;
+  };
+  let pending: Promise<CallResult<WorkspacePage>> | undefined = fetchPage(first.toString());
+  while (pending) {
+    const page = (await pending).value as WorkspacePage;
     // More than asked for is not the documented API: a listing we cannot trust is incomplete.
     if (page.data.length > PAGE_SIZE) {
       throw new PermanentError(
         `${ROUTES.list} → 200: a page of ${page.data.length} workspaces, asked for at most ${PAGE_SIZE}`,
       );
     }
+    // The next page is asked for before this one is handed over: the listing is a chain of
+    // requests, and whatever the caller does with a page (staging it) overlaps the next round
+    // trip instead of delaying it. At most one request is ahead; a caller that stops early
+    // leaves that one to end unread.
+    let refused: unknown;
+    try {
+      pending = page.next ? fetchPage(nextPage(page.next, apiBase, seen)) : undefined;
+    } catch (error) {
+      // A next link we will not follow ends the listing after this page, which is still good.
+      [pending, refused] = [undefined, error];
+    }
     // Tombstones are gone, and another organization's workspaces are not ours to see.
     yield page.data.filter((w) => !w.tombstone && !foreign(w.organization_id)).map(toWorkspace);
-    url = page.next ? nextPage(page.next, apiBase, seen) : undefined;
+    if (refused !== undefined) throw refused;
   }
 }
 

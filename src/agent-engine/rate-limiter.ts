@@ -6,7 +6,9 @@
  * Both use GCRA (the generic cell rate algorithm): one stored number, the theoretical arrival time
  * (TAT) of the next call. A call reserves its slot at once by pushing the TAT one interval further
  * and then sleeps until its slot comes, so waiting callers never spin and are served in order.
- * `max` calls may go at once (the burst), then one every `perMs / max`.
+ * Calls go one every `perMs / max`, with no burst: a limit set to the API's quota is a limit, and
+ * any window of `perMs` (or of ten times it) holds at most `max` (ten times `max`) calls. A burst
+ * of `max` on top, as this once allowed, put 110–119% of the limit into a 10-second window.
  *
  * A 429 pauses the limit for its (capped) `Retry-After`: {@link RateLimiter.pause}. The Redis
  * limiter stores the pause's end next to the TAT, so every daemon sharing the budget waits it
@@ -28,11 +30,21 @@ export interface RateLimiter {
   pausedUntil(): Promise<number | undefined>;
 }
 
-/** `max` calls per `perMs` milliseconds, with bursts of up to `max`. */
+/** `max` calls per `perMs` milliseconds, evenly spaced. */
 export interface RateLimit {
   readonly max: number;
   readonly perMs: number;
 }
+
+/**
+ * Calls are spaced for this share of the limit. Calls that leave evenly arrive a little unevenly
+ * (event-loop lag, a connection being opened): 1% headroom absorbs 100 ms of such jitter per
+ * 10-second window, so the count the API itself makes stays within the limit.
+ */
+const HEADROOM = 0.99;
+
+/** The spacing of calls under `limit`, in milliseconds. */
+const intervalMsOf = ({ max, perMs }: RateLimit) => perMs / (max * HEADROOM);
 
 function assertLimit({ max, perMs }: RateLimit): void {
   if (!(Number.isInteger(max) && max >= 1 && perMs > 0)) {
@@ -43,16 +55,13 @@ function assertLimit({ max, perMs }: RateLimit): void {
 /** One process's limit, held in memory. */
 export class InMemoryRateLimiter implements RateLimiter {
   readonly #intervalMs: number;
-  /** How far ahead of now the TAT may run before callers wait: the burst. */
-  readonly #toleranceMs: number;
   #tat = 0;
   /** The pause's end, on `performance.now()`. */
   #pauseEnd = 0;
 
   constructor(limit: RateLimit) {
     assertLimit(limit);
-    this.#intervalMs = limit.perMs / limit.max;
-    this.#toleranceMs = limit.perMs - this.#intervalMs;
+    this.#intervalMs = intervalMsOf(limit);
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
@@ -60,9 +69,9 @@ export class InMemoryRateLimiter implements RateLimiter {
     // Real time, not the injected Clock: a rate is about how fast we actually hit the API.
     const now = performance.now();
     // After a pause calls resume at the steady rate, not in a burst.
-    const tat = Math.max(this.#tat, now, this.#pauseEnd + this.#toleranceMs);
+    const tat = Math.max(this.#tat, now, this.#pauseEnd);
     this.#tat = tat + this.#intervalMs;
-    await sleep(tat - this.#toleranceMs - now, signal);
+    await sleep(tat - now, signal);
   }
 
   async pause(ms: number): Promise<void> {
@@ -138,7 +147,6 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #key: string;
   readonly #pauseKey: string;
   readonly #intervalUs: number;
-  readonly #toleranceUs: number;
   /**
    * Slots reserved per Redis round trip: as many as fit in {@link LOCAL_WINDOW_US}, at least one.
    * At the default 10/s that is one (every call asks Redis); at thousands per second a sweep's
@@ -149,6 +157,12 @@ export class RedisRateLimiter implements RateLimiter {
   #slots: number[] = [];
   /** The end of a pause this process set (epoch ms): its own reserved slots must not undercut it. */
   #pauseEnd = 0;
+  /**
+   * This process's own spacing, applied when a caller wakes: after the event loop stalls (a busy
+   * or starved machine), every timer that came due meanwhile fires at once, and without this the
+   * calls whose slots passed would go together, more than the limit in one window.
+   */
+  readonly #spacing: InMemoryRateLimiter;
 
   /**
    * `key` is used as is (e.g. `${queuePrefix}:api-rate`), the pause lives at `${key}:pause`;
@@ -159,9 +173,9 @@ export class RedisRateLimiter implements RateLimiter {
     this.#redis = redis;
     this.#key = key;
     this.#pauseKey = `${key}:pause`;
-    this.#intervalUs = Math.ceil((limit.perMs * 1000) / limit.max);
-    this.#toleranceUs = limit.perMs * 1000 - this.#intervalUs;
+    this.#intervalUs = Math.ceil(intervalMsOf(limit) * 1000);
     this.#batch = Math.max(1, Math.min(limit.max, Math.floor(LOCAL_WINDOW_US / this.#intervalUs)));
+    this.#spacing = new InMemoryRateLimiter(limit);
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
@@ -208,13 +222,15 @@ export class RedisRateLimiter implements RateLimiter {
       for (let i = 1; i < this.#batch; i += 1) this.#slots.push(at + (i * this.#intervalUs) / 1000);
     }
     await sleep(Math.ceil(at - performance.now()), signal);
+    await this.#spacing.acquire(signal);
   }
 
   #step(): Promise<unknown> {
     return this.#eval(
       GCRA_SCRIPT,
       [this.#key, this.#pauseKey],
-      [this.#intervalUs, this.#toleranceUs, this.#batch],
+      // A burst tolerance of 0: no burst (see the top of this file).
+      [this.#intervalUs, 0, this.#batch],
     );
   }
 

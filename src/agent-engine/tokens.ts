@@ -8,6 +8,7 @@ import { failureForStatus, PermanentError } from '../lib/errors.js';
 import { SECOND } from '../lib/duration.js';
 import { failureMessage } from './error-body.js';
 import { abortedError, parseRetryAfter } from './retry.js';
+import type { RateLimiter } from './rate-limiter.js';
 import { check, tokenAnswer } from './schemas.js';
 import type { Transport } from './transport.js';
 import type { CallObserver } from './types.js';
@@ -30,6 +31,8 @@ export interface TokenSourceOptions {
   readonly refreshSkewMs: number;
   readonly transport: Transport;
   readonly observer?: CallObserver;
+  /** A mint is an API call too, so it takes a slot of the shared limit like any other. */
+  readonly rateLimiter?: RateLimiter;
 }
 
 interface Cached extends AppToken {
@@ -89,6 +92,7 @@ export class TokenSource {
 
   async #mint(): Promise<Cached> {
     const { apiBase, clientId, clientSecret, clock, transport } = this.#options;
+    await this.#options.rateLimiter?.acquire();
     // Lifetime counts from when the request left, not when the answer came: never optimistic.
     const sentAt = clock.now();
     const answer = await transport({

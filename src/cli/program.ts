@@ -9,15 +9,25 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { toError } from '../lib/errors.js';
 import { NotFoundError, UnreachableError, UsageError } from '../ops/errors.js';
-import { registerApprove } from './commands/approve.js';
-import { registerEnqueue } from './commands/enqueue.js';
-import { registerExplain } from './commands/explain.js';
-import { registerMigrate } from './commands/migrate.js';
-import { registerPlan } from './commands/plan.js';
-import { registerRetryFailed } from './commands/retryFailed.js';
-import { registerStatus } from './commands/status.js';
-import { registerSweep } from './commands/sweep.js';
 import { CliContext, type CliIo } from './context.js';
+
+type Register = (program: Command, ctx: CliContext) => void;
+
+/**
+ * Every command, loaded on demand: a command line loads only its own command's module (and what
+ * that imports), so `status` does not pay for `sweep --wait`'s progress bars or `plan`'s planner.
+ * `--help` and unknown commands load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  migrate: async () => (await import('./commands/migrate.js')).registerMigrate,
+  plan: async () => (await import('./commands/plan.js')).registerPlan,
+  sweep: async () => (await import('./commands/sweep.js')).registerSweep,
+  enqueue: async () => (await import('./commands/enqueue.js')).registerEnqueue,
+  status: async () => (await import('./commands/status.js')).registerStatus,
+  approve: async () => (await import('./commands/approve.js')).registerApprove,
+  'retry-failed': async () => (await import('./commands/retryFailed.js')).registerRetryFailed,
+  explain: async () => (await import('./commands/explain.js')).registerExplain,
+};
 
 /** Runs one command line; resolves to the exit code. Never calls `process.exit`. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -35,14 +45,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       'after',
       '\nConfiguration comes from the environment (and .env): DATABASE_URL, REDIS_URL, QUEUE_PREFIX, AGENT_ENGINE_URL, ...\nExit codes: 0 done; 1 some failed or held; 2 could not start, bad usage, or unknown id.',
     );
-  registerMigrate(program, ctx);
-  registerPlan(program, ctx);
-  registerSweep(program, ctx);
-  registerEnqueue(program, ctx);
-  registerStatus(program, ctx);
-  registerApprove(program, ctx);
-  registerRetryFailed(program, ctx);
-  registerExplain(program, ctx);
+  const named = argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]) ? [argv[0]] : undefined;
+  for (const name of named ?? Object.keys(COMMANDS)) {
+    const load = COMMANDS[name];
+    if (load) (await load())(program, ctx);
+  }
   for (const command of program.commands) command.allowExcessArguments(false);
 
   try {

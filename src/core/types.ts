@@ -88,4 +88,5 @@ export const isDefaultName = (name: string): boolean =>
 export const MISSING = 'missing';
 
 /** What asked for a sync; recorded in the audit. */
-export type Trigger = 'sweep' | 'webhook' | 'notify' | 'enqueue' | 'retry' | 'approve' | 'due';
+export type Trigger =
+  'sweep' | 'webhook' | 'notify' | 'enqueue' | 'backfill' | 'retry' | 'approve' | 'due';

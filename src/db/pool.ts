@@ -1,18 +1,13 @@
-import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 
-import * as schema from './schema.js';
-
-export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool };
-
-/** A pg pool and the drizzle handle over it; the caller registers `pool.end()` for shutdown. */
-export function createDb(
+/**
+ * The one Postgres handle: a pg pool. Queries are SQL in `src/sql/` (drizzle keeps the schema
+ * and the migrations); the caller registers `pool.end()` for shutdown.
+ */
+export function createPool(
   url: string,
   options: { max?: number; applicationName?: string } = {},
-): {
-  pool: pg.Pool;
-  db: Db;
-} {
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
@@ -30,5 +25,5 @@ export function createDb(
   // emits the loss on itself, where no listener would kill the process. Its next query fails
   // instead, and the pool drops it when it is released.
   pool.on('connect', (client) => client.on('error', () => {}));
-  return { pool, db: drizzle(pool, { schema }) as Db };
+  return pool;
 }

@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 
 import type { Config } from '../config.js';
 import type { SyncQueue } from '../core/ports.js';
-import type { Db } from '../db/pool.js';
+import type pg from 'pg';
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics.js';
@@ -20,7 +20,7 @@ export type { Readiness, ReadinessReport } from './ops.js';
 export interface HttpDeps {
   readonly config: Config;
   readonly logger: Logger;
-  readonly db: Db;
+  readonly pool: pg.Pool;
   readonly syncQueue: SyncQueue;
   readonly metrics: Metrics;
   readonly clock?: Clock;

@@ -12,6 +12,12 @@ type EnqueueApp = Pick<App, 'pool' | 'source' | 'syncQueue'>;
 /** Customers per round trip to Postgres and to Redis. */
 export const ENQUEUE_BATCH = 500;
 
+/**
+ * Up to this many named customers are someone waiting to see them (trigger `enqueue`, ahead of
+ * backfills); more, and `--all`, are a backfill (trigger `backfill`, behind people's syncs).
+ */
+export const FEW_CUSTOMERS = 100;
+
 export interface EnqueueProgress {
   readonly done: number;
   readonly total: number;
@@ -34,6 +40,7 @@ export async function enqueueCustomers(
   onProgress?: (progress: EnqueueProgress) => void,
 ): Promise<EnqueueResult> {
   const unique = [...new Set(ids)];
+  const trigger = unique.length <= FEW_CUSTOMERS ? 'enqueue' : 'backfill';
   const unknown: string[] = [];
   let queued = 0;
   for (let i = 0; i < unique.length; i += ENQUEUE_BATCH) {
@@ -41,7 +48,7 @@ export async function enqueueCustomers(
     const existing = await existingCustomerIds(app.pool, app.source, batch);
     const known = batch.filter((id) => existing.has(id) && !isReservedId(id));
     unknown.push(...batch.filter((id) => !existing.has(id) || isReservedId(id)));
-    if (known.length > 0) await app.syncQueue.enqueue(known, 'enqueue');
+    if (known.length > 0) await app.syncQueue.enqueue(known, trigger);
     queued += known.length;
     onProgress?.({ done: i + batch.length, total: unique.length });
   }
@@ -60,7 +67,7 @@ export async function enqueueAll(
     const page = await customerIdsAfter(app.pool, app.source, after, ENQUEUE_BATCH, options.status);
     if (page.length === 0) break;
     const ids = page.filter((id) => !isReservedId(id));
-    if (ids.length > 0) await app.syncQueue.enqueue(ids, 'enqueue');
+    if (ids.length > 0) await app.syncQueue.enqueue(ids, 'backfill');
     queued += ids.length;
     after = page[page.length - 1] ?? after;
     // Customers added while this runs can push `done` past the first count.

@@ -3,6 +3,8 @@
  * concurrency measures tests assert on (overlapping mutations of one workspace, peak in-flight).
  */
 
+const MAX_ARRIVALS = 2_000_000;
+
 /** A plain copy of the counters, safe to keep, compare or print. */
 export interface SimStatsSnapshot {
   /** `'GET /api/v1/workspaces'` → `{ '200': 51, '429': 2 }`; ids appear as `{id}`. */
@@ -26,6 +28,13 @@ export interface SimStatsSnapshot {
 
 /** The simulator's counters, as tests read them. */
 export interface SimStats extends SimStatsSnapshot {
+  /**
+   * The most requests that arrived within any `windowMs` (a sliding window over arrival times,
+   * half-open: arrivals exactly `windowMs` apart are in different windows), since the last reset.
+   */
+  busiestWindow(windowMs: number): number;
+  /** Arrival times (`performance.now()`, ms) of the requests since the last reset, oldest first. */
+  arrivals(): readonly number[];
   /** How many calls of `route` answered `status`, or with any status when it is omitted. */
   count(route: string, status?: number): number;
   /** Zeroes every counter (calls still in flight stay counted as in flight). */
@@ -43,6 +52,8 @@ export class StatsRecorder implements SimStats {
   mutatingOverlaps = 0;
   inFlight = 0;
   inFlightMax = 0;
+  /** Bounded, so a long-running simulator (the demo) does not grow without end. */
+  #arrivals: number[] = [];
 
   get byRoute(): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
@@ -70,6 +81,21 @@ export class StatsRecorder implements SimStats {
     this.workspacesCreated = 0;
     this.mutatingOverlaps = 0;
     this.inFlightMax = this.inFlight;
+    this.#arrivals = [];
+  }
+
+  arrivals(): readonly number[] {
+    return this.#arrivals;
+  }
+
+  busiestWindow(windowMs: number): number {
+    const times = this.#arrivals;
+    let worst = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while ((times[i] as number) - (times[j] as number) >= windowMs) j++;
+      worst = Math.max(worst, i - j + 1);
+    }
+    return worst;
   }
 
   snapshot(): SimStatsSnapshot {
@@ -86,6 +112,8 @@ export class StatsRecorder implements SimStats {
 
   /** A request arrived. */
   begin(): void {
+    if (this.#arrivals.length >= MAX_ARRIVALS) this.#arrivals.splice(0, MAX_ARRIVALS / 2);
+    this.#arrivals.push(performance.now());
     this.inFlight++;
     if (this.inFlight > this.inFlightMax) this.inFlightMax = this.inFlight;
   }

@@ -57,11 +57,22 @@ export interface FactsCursor {
 export async function openCustomerFacts(
   pool: pg.Pool,
   source: CustomerSource,
-  options: { listing: string; template: string; listingComplete: boolean },
+  options: {
+    listing: string;
+    template: string;
+    listingComplete: boolean;
+    /**
+     * When the listing began, on the database's clock (links are stamped with its `now()`). A customer linked after it was linked by a sync that saw its
+     * workspace then, newer than anything the listing can say (the listing may well have passed
+     * its page before the workspace existed): it is left out, not planned again from stale facts.
+     */
+    listedFrom: Date;
+  },
 ): Promise<FactsCursor> {
   const customers = await source.relation(pool);
   const cName = nameSql(options.template, 'c', 1);
   const oName = nameSql(options.template, 'o', 1 + cName.params.length);
+  const listedFrom = 1 + cName.params.length + oName.params.length;
   const { listing } = options;
   const client = await pool.connect();
   let open = true;
@@ -104,7 +115,8 @@ export async function openCustomerFacts(
                  from (select coalesce(s.id, l.customer_id) as id,
                               coalesce(s.name, l.workspace_name) as name,
                               coalesce(s.status, 'deleted') as status, s.created_at,
-                              l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at
+                              l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at,
+                              l.linked_at
                          from ${customers} s
                          full join customer_links l on l.customer_id = s.id) c
                  cross join lateral (select ${cName.sql} as wname) d
@@ -113,13 +125,14 @@ export async function openCustomerFacts(
                                    and sw.status = c.status, false)
                   -- An id that reads as an orphan's job key is never planned as a customer.
                   and not starts_with(c.id, '${ORPHAN_PREFIX}')
+                  and not coalesce(c.linked_at > $${listedFrom}, false)
                 offset 0) f
          -- Per remaining customer (offset 0 keeps f apart): an index probe by name, never a hash
          -- of the whole listing.
          left join lateral (select * from ${listing} nw where nw.name = f.wname offset 0) nw on true
          left join customer_links nl on nl.workspace_id = nw.workspace_id
         order by f.id`,
-      [...cName.params, ...oName.params],
+      [...cName.params, ...oName.params, options.listedFrom],
     );
     return {
       total: rows[0]?.n ?? 0,

@@ -99,14 +99,10 @@ const PRUNE_BATCH = 5_000;
  * ({@link WEBHOOK_EVENT_RETENTION_MS}): senders retry for up to 3 days and 7 hours, and an id
  * forgotten earlier would be applied twice.
  */
-export async function pruneWebhookEvents(
-  db: Queryable | { readonly $client: Queryable },
-  olderThan: Date,
-): Promise<number> {
-  const client = '$client' in db ? db.$client : db;
+export async function pruneWebhookEvents(db: Queryable, olderThan: Date): Promise<number> {
   let total = 0;
   for (;;) {
-    const { rowCount } = await client.query(
+    const { rowCount } = await db.query(
       `delete from webhook_events where ctid in (
          select ctid from webhook_events where received_at < $1 limit ${PRUNE_BATCH})`,
       [olderThan],

@@ -4,7 +4,9 @@
  *
  * - `sync`: per-subject syncs, deduplicated by subject with `keepLastIfActive`, so across every
  *   daemon at most one runs and one waits per customer, and a trigger that arrives while one runs
- *   is not lost (client-go's workqueue semantics).
+ *   is not lost (client-go's workqueue semantics). Two lanes in the one queue: people (webhooks,
+ *   direct writes, a few named customers) go ahead of backfills (sweeps, `enqueue --all`,
+ *   `retry-failed`), see {@link laneOf}; both share the one API rate limit.
  * - `sweep`: full sweeps, one at a time across all daemons (global concurrency 1, and a Postgres
  *   lease inside the sweep itself, `sweepLease.ts`).
  * - `due`: delayed reminders (a deleted customer's delete falls due) that, when they fire, queue
@@ -12,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import { Queue, type JobsOptions } from 'bullmq';
+import { type Job, type JobsOptions, Queue } from 'bullmq';
 
 import type { RedisClient } from '../lib/redisClient.js';
 import type { SyncQueue } from '../core/ports.js';
@@ -59,13 +61,39 @@ export interface DueJobData {
   readonly subject: string;
 }
 
+/**
+ * Who is waiting for a sync. `person`: someone just changed this customer (a webhook, a direct
+ * write, an operator naming a few customers) and expects to see it soon. `backfill`: a sweep or
+ * a bulk enqueue, where only the whole matters.
+ */
+export type Lane = 'person' | 'backfill';
+
+/** The triggers whose syncs are backfills; every other trigger is a person's. */
+const BACKFILL_TRIGGERS: ReadonlySet<Trigger> = new Set(['sweep', 'backfill', 'retry']);
+
+export const laneOf = (trigger: Trigger): Lane =>
+  BACKFILL_TRIGGERS.has(trigger) ? 'backfill' : 'person';
+
+/**
+ * BullMQ's priority for backfill syncs. A worker takes jobs without a priority (the wait list,
+ * first in first out) before any prioritized one, so a person's sync waits only for the syncs
+ * already running, never for the backlog. Within the backfill lane the order stays first in,
+ * first out (equal priorities keep insertion order).
+ */
+export const BACKFILL_PRIORITY = 10;
+
 export interface RetryPolicy {
   readonly attempts: number;
   readonly backoffMs: number;
 }
 
-export function syncJobOptions(subject: string, retry: RetryPolicy): JobsOptions {
+export function syncJobOptions(
+  subject: string,
+  retry: RetryPolicy,
+  lane: Lane = 'person',
+): JobsOptions {
   return {
+    ...(lane === 'backfill' ? { priority: BACKFILL_PRIORITY } : {}),
     deduplication: { id: subject, keepLastIfActive: true },
     attempts: retry.attempts,
     backoff: { type: 'exponential', delay: retry.backoffMs, jitter: 0.5 },
@@ -122,20 +150,47 @@ export async function remindAt(
 const BULK = 500;
 
 /** The {@link SyncQueue} every trigger uses: sweeps, webhooks, direct writes, the CLI. */
-export function syncQueueOf(queue: Queue<SyncJobData>, retry: RetryPolicy): SyncQueue {
+export function syncQueueOf(
+  queue: Queue<SyncJobData>,
+  retry: RetryPolicy,
+  redis: RedisClient,
+): SyncQueue {
   return {
     async enqueue(subjects, trigger, sweepId) {
+      const lane = laneOf(trigger);
       for (let i = 0; i < subjects.length; i += BULK) {
-        await queue.addBulk(
+        const jobs = await queue.addBulk(
           subjects.slice(i, i + BULK).map((subject) => ({
             name: 'sync',
             data: sweepId ? { subject, trigger, sweepId } : { subject, trigger },
-            opts: syncJobOptions(subject, retry),
+            opts: syncJobOptions(subject, retry, lane),
           })),
         );
+        if (lane === 'person') await promoteWaitingBackfills(queue, redis, jobs);
       }
     },
   };
+}
+
+/**
+ * A person's trigger for a customer whose backfill sync is already waiting is deduplicated into
+ * that job (BullMQ answers with the waiting job's id), which would keep it behind the backlog:
+ * such jobs move to the person lane. One round trip finds them (a sorted-set score per job: only
+ * prioritized jobs have one); a job already running has stored the person's trigger as its next
+ * job instead (`keepLastIfActive`), which is queued in the person lane when the run ends.
+ */
+async function promoteWaitingBackfills(
+  queue: Queue<SyncJobData>,
+  redis: RedisClient,
+  jobs: readonly Job<SyncJobData>[],
+): Promise<void> {
+  const ids = jobs.map((job) => job.id ?? '');
+  if (ids.length === 0) return;
+  const scores = await redis.zmscore(queue.toKey('prioritized'), ...ids);
+  const backfills = jobs.filter((job, i) => job.id && scores[i] !== null);
+  // Priority 0 moves the job from the prioritized set to the end of the wait list, atomically;
+  // a job that started meanwhile keeps running and only its stored priority changes.
+  await Promise.all(backfills.map((job) => job.changePriority({ priority: 0 })));
 }
 
 /**

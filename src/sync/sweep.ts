@@ -196,6 +196,7 @@ async function sweepLocked(
       listing,
       template: policy.nameTemplate,
       listingComplete,
+      listedFrom: listedSince,
     });
     // Every customer of the pass is read (in Postgres): the count is known before the first batch.
     progress.customers = facts.total;

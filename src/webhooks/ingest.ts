@@ -22,7 +22,6 @@
 import type pg from 'pg';
 
 import type { SyncQueue } from '../core/ports.js';
-import type { Db } from '../db/pool.js';
 import type { Clock } from '../lib/clock.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -64,7 +63,7 @@ export const ENQUEUE_BOUND_MS = 750;
 
 /** What ingesting needs; the clock gives `updated_at`, `received_at` and `queued_at`. */
 export interface IngestDeps {
-  readonly db: Db;
+  readonly pool: pg.Pool;
   readonly syncQueue: SyncQueue;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -92,8 +91,8 @@ export interface IngestDeps {
 export async function ingestWebhookEvent(deps: IngestDeps, event: WebhookEvent): Promise<Ingested> {
   const now = new Date(deps.clock.now());
   const recorded = deps.notifyOnly
-    ? await recordNotification(deps.db.$client, event, now)
-    : await recordEvent(deps.db.$client, event, now);
+    ? await recordNotification(deps.pool, event, now)
+    : await recordEvent(deps.pool, event, now);
   const due = recorded.outcome === 'applied' || recorded.unqueued === true;
   if (!due || event.customerId === null) return { ...recorded, queued: false };
   const key = { source: event.source, eventId: event.eventId };
@@ -101,7 +100,7 @@ export async function ingestWebhookEvent(deps: IngestDeps, event: WebhookEvent):
     deps.enqueue ??
     (async (customerId: string) => {
       await deps.syncQueue.enqueue([customerId], 'webhook');
-      await markWebhookEventsQueued(deps.db.$client, [key], now).catch(() => {});
+      await markWebhookEventsQueued(deps.pool, [key], now).catch(() => {});
     });
   const failure = await within(
     enqueue(event.customerId, key),

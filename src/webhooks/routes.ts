@@ -13,7 +13,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 
 import type { Config } from '../config.js';
 import type { SyncQueue } from '../core/ports.js';
-import type { Db } from '../db/pool.js';
+import type pg from 'pg';
 import type { Clock } from '../lib/clock.js';
 import { classify, toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -34,7 +34,7 @@ export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
 export interface WebhookDeps {
   readonly config: Config;
   readonly logger: Logger;
-  readonly db: Db;
+  readonly pool: pg.Pool;
   readonly syncQueue: SyncQueue;
   readonly metrics: Metrics;
   readonly clock: Clock;
@@ -124,9 +124,8 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
   const log = deps.logger.child({ component: 'webhooks' });
   // Built once, not per request: the batcher must be shared by every delivery to batch them.
   const markQueued = (events: readonly EventKey[]) =>
-    markWebhookEventsQueued(deps.db.$client, events, new Date(deps.clock.now())).catch(
-      (error: unknown) =>
-        log.warn({ err: toError(error).message }, 'could not mark webhook syncs queued'),
+    markWebhookEventsQueued(deps.pool, events, new Date(deps.clock.now())).catch((error: unknown) =>
+      log.warn({ err: toError(error).message }, 'could not mark webhook syncs queued'),
     );
   const ingestDeps = {
     ...deps,

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { createDb } from '../../src/db/pool.js';
+import { createPool } from '../../src/db/pool.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import {
   fixture,
@@ -36,7 +36,7 @@ const sample = (text: string, line: string) =>
 describe('health, readiness and metrics', () => {
   it('GET /healthz answers 200 while alive', async () => {
     await using server = await startTestServer({
-      db: database.db,
+      pool: database.pool,
       databaseUrl: database.url,
       clock,
     });
@@ -46,7 +46,7 @@ describe('health, readiness and metrics', () => {
   it('GET /readyz is 200 only when every part is ready, else 503 with the same body', async () => {
     let report = { postgres: true, redis: true, workers: true };
     await using server = await startTestServer({
-      db: database.db,
+      pool: database.pool,
       databaseUrl: database.url,
       clock,
       readiness: { check: async () => report },
@@ -60,7 +60,7 @@ describe('health, readiness and metrics', () => {
 
   it('GET /readyz is 503 when the check itself throws', async () => {
     await using server = await startTestServer({
-      db: database.db,
+      pool: database.pool,
       databaseUrl: database.url,
       clock,
       readiness: {
@@ -78,7 +78,7 @@ describe('health, readiness and metrics', () => {
   it('GET /metrics exposes the webhook counters after traffic', async () => {
     const secret = newBillingSecret();
     await using server = await startTestServer({
-      db: database.db,
+      pool: database.pool,
       databaseUrl: database.url,
       clock,
       billingSecrets: [secret],
@@ -118,7 +118,7 @@ describe('health, readiness and metrics', () => {
 
   it('logs one debug line per request, by route template', async () => {
     await using server = await startTestServer({
-      db: database.db,
+      pool: database.pool,
       databaseUrl: database.url,
       clock,
     });
@@ -134,7 +134,7 @@ describe('health, readiness and metrics', () => {
 describe('webhooks that cannot be taken', () => {
   it('answers 503 on a route with no secret configured, and writes nothing', async () => {
     await using server = await startTestServer({
-      db: database.db,
+      pool: database.pool,
       databaseUrl: database.url,
       clock,
     });
@@ -159,11 +159,11 @@ describe('webhooks that cannot be taken', () => {
 
   it('answers 503 when Postgres is unreachable, acknowledging nothing', async () => {
     const refused = 'postgres://postgres@127.0.0.1:1/nowhere';
-    const { pool, db } = createDb(refused, { max: 2 });
+    const pool = createPool(refused, { max: 2 });
     const secret = newBillingSecret();
     try {
       await using server = await startTestServer({
-        db,
+        pool,
         databaseUrl: refused,
         clock,
         billingSecrets: [secret],
@@ -188,7 +188,7 @@ describe('webhooks that cannot be taken', () => {
 
 describe('lifecycle', () => {
   it('close() can be called twice, and the port stops answering', async () => {
-    const server = await startTestServer({ db: database.db, databaseUrl: database.url, clock });
+    const server = await startTestServer({ pool: database.pool, databaseUrl: database.url, clock });
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     await Promise.all([server.server.close(), server.server.close()]);
     await server.server.close();

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { createDb } from '../../src/db/pool.js';
+import { createPool } from '../../src/db/pool.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 let database: TestDatabase | undefined;
@@ -17,7 +17,7 @@ afterEach(async () => {
 describe('a pool client losing its connection while checked out', () => {
   it('fails its next query instead of crashing the process, and the pool goes on', async () => {
     database = await createTestDatabase();
-    const { pool } = createDb(database.url, { max: 2 });
+    const pool = createPool(database.url, { max: 2 });
     try {
       const client = await pool.connect();
       const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');

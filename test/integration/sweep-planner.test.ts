@@ -86,14 +86,16 @@ async function layOut(f: Fleet) {
   }
   for (const l of links) {
     await h.database.pool.query(
-      `insert into customer_links (customer_id, workspace_id, workspace_name, deleted_seen_at, delete_due_at)
-       values ($1, $2, $3, $4, $5)`,
+      // Linked before the sweep on its clock (a link made after the listing began is left out).
+      `insert into customer_links (customer_id, workspace_id, workspace_name, deleted_seen_at, delete_due_at, linked_at)
+       values ($1, $2, $3, $4, $5, $6)`,
       [
         l.customerId,
         l.workspaceId,
         l.workspaceName,
         l.deletedSeenAt && new Date(l.deletedSeenAt),
         l.deleteDueAt && new Date(l.deleteDueAt),
+        new Date(NOW - 60_000),
       ],
     );
   }

@@ -33,7 +33,7 @@ const clock = new ManualClock();
 beforeAll(async () => {
   database = await createTestDatabase();
   server = await startTestServer({
-    db: database.db,
+    pool: database.pool,
     databaseUrl: database.url,
     clock,
     env: {

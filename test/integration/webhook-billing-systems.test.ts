@@ -57,7 +57,7 @@ const clock = new ManualClock();
 beforeAll(async () => {
   database = await createTestDatabase();
   server = await startTestServer({
-    db: database.db,
+    pool: database.pool,
     databaseUrl: database.url,
     clock,
     billingSecrets: [BILLING],
@@ -298,7 +298,7 @@ describe.each(Object.entries(SPECS))('%s', (_name, spec) => {
 describe('without their variables', () => {
   it('every billing-system route answers 503 and writes nothing', async () => {
     await using bare = await startTestServer({
-      db: database.db,
+      pool: database.pool,
       databaseUrl: database.url,
       clock,
     });

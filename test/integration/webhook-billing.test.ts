@@ -27,7 +27,7 @@ const clock = new ManualClock(NOW);
 beforeAll(async () => {
   database = await createTestDatabase();
   server = await startTestServer({
-    db: database.db,
+    pool: database.pool,
     databaseUrl: database.url,
     clock,
     billingSecrets: [NEW_SECRET, OLD_SECRET],
@@ -391,7 +391,7 @@ describe('the Standard Webhooks example over HTTP', () => {
   it('verifies with the clock at its timestamp (then 422: it is not a billing event)', async () => {
     const vectorClock = new ManualClock(1614265330 * 1000);
     await using vector = await startTestServer({
-      db: database.db,
+      pool: database.pool,
       databaseUrl: database.url,
       clock: vectorClock,
       billingSecrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],

@@ -47,7 +47,7 @@ let server: TestServer;
 beforeAll(async () => {
   database = await createTestDatabase();
   server = await startTestServer({
-    db: database.db,
+    pool: database.pool,
     databaseUrl: database.url,
     clock: new ManualClock(NOW),
     billingSecrets: [BILLING_SECRET],

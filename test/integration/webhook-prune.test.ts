@@ -28,7 +28,10 @@ it('deletes event ids older than the cutoff, in batches, and keeps the rest', as
   );
   expect(WEBHOOK_EVENT_RETENTION_MS).toBe(4 * DAY);
   // The composition root passes its Db (drizzle, with `$client`); a pool works as well.
-  const deleted = await pruneWebhookEvents(database.db, new Date(now - WEBHOOK_EVENT_RETENTION_MS));
+  const deleted = await pruneWebhookEvents(
+    database.pool,
+    new Date(now - WEBHOOK_EVENT_RETENTION_MS),
+  );
   expect(deleted).toBe(12000);
   const { rows } = await database.pool.query('select event_id from webhook_events');
   expect(rows).toEqual([{ event_id: 'evt_recent' }]);

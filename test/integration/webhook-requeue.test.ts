@@ -29,7 +29,7 @@ const clock = new ManualClock(NOW);
 beforeAll(async () => {
   database = await createTestDatabase();
   server = await startTestServer({
-    db: database.db,
+    pool: database.pool,
     databaseUrl: database.url,
     clock,
     billingSecrets: [SECRET],

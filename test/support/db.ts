@@ -4,13 +4,12 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 
-import { createDb, type Db } from '../../src/db/pool.js';
+import { createPool } from '../../src/db/pool.js';
 import { withDatabase } from './global-setup.js';
 
 export interface TestDatabase extends AsyncDisposable {
   readonly url: string;
   readonly name: string;
-  readonly db: Db;
   readonly pool: pg.Pool;
   /** Removes every row from the project's tables (between tests of one file). */
   truncate(): Promise<void>;
@@ -23,7 +22,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `cs_t_${randomBytes(5).toString('hex')}`;
   await adminQuery(base, `CREATE DATABASE "${name}" TEMPLATE "${template}"`);
   const url = withDatabase(base, name);
-  const { pool, db } = createDb(url, { max: 10, applicationName: 'customer-sync test' });
+  const pool = createPool(url, { max: 10, applicationName: 'customer-sync test' });
   let dropped = false;
   const drop = async () => {
     if (dropped) return;
@@ -34,7 +33,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     url,
     name,
-    db,
     pool,
     truncate: async () => {
       await pool.query(

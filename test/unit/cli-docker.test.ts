@@ -58,14 +58,17 @@ describe('docker-compose.yml', () => {
     for (const [, script] of compose.matchAll(/'npm', 'run', '([\w:-]+)'/g)) {
       expect(scripts[script ?? ''], `npm run ${script}`).toBeDefined();
     }
+    // The images run the compiled code: dist/x.js is built from src/x.ts.
     const paths = [
-      ...compose.matchAll(/'(src\/[\w/.-]+\.ts)'/g),
-      ...dockerfile.matchAll(/"(src\/[\w/.-]+\.ts)"/g),
+      ...compose.matchAll(/'(dist\/[\w/.-]+\.js)'/g),
+      ...dockerfile.matchAll(/"(dist\/[\w/.-]+\.js)"/g),
     ];
-    expect(paths.length).toBeGreaterThan(1);
-    for (const [, path] of paths) expect(existsSync(`${ROOT}/${path}`), path).toBe(true);
-    expect(scripts.sim).toMatch(/src\/simulator\/main\.ts/);
-    expect(existsSync(`${ROOT}/src/simulator/main.ts`)).toBe(true);
+    expect(paths.length).toBeGreaterThan(2);
+    for (const [, path = ''] of paths) {
+      const source = path.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
+      expect(existsSync(`${ROOT}/${source}`), source).toBe(true);
+    }
+    expect(compose).not.toMatch(/tsx/);
   });
 
   it('gives the daemon a configuration that loads', () => {
@@ -99,12 +102,13 @@ describe('docker-compose.yml', () => {
 
 describe('Dockerfile', () => {
   it('is multi-stage, installs production dependencies only, and runs as non-root', () => {
-    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(3);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22-slim$/m);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/^USER node$/m);
-    expect(scripts.start).toMatch(/src\/main\.ts/);
-    expect(dockerfile).toMatch(/^CMD \["node", "--import", "tsx", "src\/main\.ts"\]$/m);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(scripts.start).toBe('exec node dist/main.js');
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
   });
 
   it('copies only what exists, and .dockerignore keeps secrets and node_modules out', () => {
