@@ -19,6 +19,7 @@ import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { connectRedis, type RedisClient } from './lib/redisClient.js';
 import { Releasers } from './lib/releasers.js';
+import { type CustomerSource, customerSource } from './sql/source.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { Breaker, type BreakerOptions } from './sync/breaker.js';
 import type { DestructiveLimits } from './sync/destructive.js';
@@ -52,6 +53,8 @@ export interface App extends AsyncDisposable {
   /** The API rate limit every daemon shares, with the pause a 429 imposes on all of them. */
   readonly rateLimiter: RateLimiter;
   readonly policy: Policy;
+  /** Where customers are read from (`CUSTOMERS_SOURCE`). */
+  readonly source: CustomerSource;
   /** The Agent Engine client; throws a ConfigError when credentials are missing. */
   engine(): AgentEngine;
   sweepDeps(): SweepDeps;
@@ -88,6 +91,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const metrics = createMetrics();
   const breaker = new Breaker(redis, config.queuePrefix, options.breaker);
   const policy = policyOf(config);
+  const source = customerSource(config.customersSource);
   const rateLimiter = new RedisRateLimiter(
     redis,
     `${config.queuePrefix}:api-rate`,
@@ -134,10 +138,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     breaker,
     rateLimiter,
     policy,
+    source,
     releasers,
     engine: getEngine,
     sweepDeps: () => ({
       pool,
+      source,
       engine: getEngine(),
       policy,
       clock,
@@ -147,6 +153,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     }),
     syncDeps: () => ({
       pool,
+      source,
       engine: getEngine(),
       policy,
       limits,

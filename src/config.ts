@@ -9,12 +9,25 @@ import { z } from 'zod';
 
 import { HOUR, parseDuration, parseRate, type Rate, SECOND } from './lib/duration.js';
 import { hashTag, parseRedisUrl, redactPassword } from './lib/redisClient.js';
+import {
+  type NotifyTable,
+  parseNotifyTables,
+  parseRelationName,
+  type RelationName,
+} from './lib/sqlNames.js';
 
 export type OrphanPolicy = 'report' | 'deactivate' | 'delete';
 
 export interface Config {
   /** Postgres holding `customers` and customer-sync's own tables. */
   readonly databaseUrl: string;
+  /**
+   * The table or view of customers (`id`, `name`, `status`): our own `customers` by default; a row
+   * that leaves it counts as deleted.
+   */
+  readonly customersSource: RelationName;
+  /** Base tables behind the source whose writes wake the daemons; empty: our own table is watched. */
+  readonly customersNotifyTables: readonly NotifyTable[];
   /** Redis for the queue: one server, or a Redis Cluster (`redis+cluster://host:port,…`). */
   readonly redisUrl: string;
   /** BullMQ key prefix; `{braces}` make it a Redis Cluster hash tag (required on a cluster). */
@@ -202,6 +215,19 @@ function lagoPublicKey(env: Env): string | undefined {
   );
 }
 
+/** `CUSTOMERS_NOTIFY_TABLES`: none unless set. */
+function notifyTables(env: Env): readonly NotifyTable[] {
+  const raw = optional(env, 'CUSTOMERS_NOTIFY_TABLES');
+  if (raw === undefined) return [];
+  return read(
+    env,
+    'CUSTOMERS_NOTIFY_TABLES',
+    undefined,
+    'table(id_column), comma-separated, e.g. organizations(org_id)',
+    parseNotifyTables,
+  );
+}
+
 /** Parses the environment into a frozen {@link Config}, or throws one {@link ConfigError}. */
 export function loadConfig(env: Env): Config {
   const billing = optional(env, 'BILLING_WEBHOOK_SECRET');
@@ -219,6 +245,14 @@ export function loadConfig(env: Env): Config {
       'a postgres:// URL',
       urlOf(['postgres:', 'postgresql:']),
     ),
+    customersSource: read(
+      env,
+      'CUSTOMERS_SOURCE',
+      'customers',
+      'a table or view name, optionally schema-qualified, e.g. app.customers_source',
+      parseRelationName,
+    ),
+    customersNotifyTables: notifyTables(env),
     redisUrl: read(
       env,
       'REDIS_URL',

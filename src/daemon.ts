@@ -37,6 +37,8 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
   const app = createApp(config, options);
   const { logger, releasers, metrics, queues, clock } = app;
   try {
+    // A user's source that is missing or misshapen stops the daemon with one line, not each job.
+    await app.source.relation(app.pool);
     await warnUnlessNoEviction(app);
     // WORKER_CONCURRENCY=0: a receiver. It takes webhooks, listens for table changes and keeps
     // the schedule, and leaves every job to the daemons that run workers.

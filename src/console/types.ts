@@ -7,7 +7,15 @@ import type { PageContext } from './layout.js';
 /** What the console reads and acts through: the daemon's app, minus its workers. */
 export type ConsoleApp = Pick<
   App,
-  'pool' | 'queues' | 'syncQueue' | 'breaker' | 'rateLimiter' | 'engine' | 'policy' | 'clock'
+  | 'pool'
+  | 'source'
+  | 'queues'
+  | 'syncQueue'
+  | 'breaker'
+  | 'rateLimiter'
+  | 'engine'
+  | 'policy'
+  | 'clock'
 >;
 
 export interface ConsoleOptions {

@@ -47,9 +47,9 @@ export const customers = pgTable(
 export const customerLinks = pgTable(
   'customer_links',
   {
-    customerId: text('customer_id')
-      .primaryKey()
-      .references(() => customers.id, { onDelete: 'cascade' }),
+    // No foreign key: the customer may live in the user's own source (CUSTOMERS_SOURCE), and a
+    // link whose customer left it reads as a deleted customer (grace, then the gate).
+    customerId: text('customer_id').primaryKey(),
     workspaceId: uuid('workspace_id').notNull(),
     /** The name the workspace had when last seen or set by us. */
     workspaceName: text('workspace_name').notNull(),

@@ -7,7 +7,7 @@ import type { CustomerStatus } from '../core/types.js';
 import { countCustomers, customerIdsAfter, existingCustomerIds } from '../sql/subjects.js';
 import { isReservedId } from '../core/subject.js';
 
-type EnqueueApp = Pick<App, 'pool' | 'syncQueue'>;
+type EnqueueApp = Pick<App, 'pool' | 'source' | 'syncQueue'>;
 
 /** Customers per round trip to Postgres and to Redis. */
 export const ENQUEUE_BATCH = 500;
@@ -45,7 +45,7 @@ export async function enqueueCustomers(
   let queued = 0;
   for (let i = 0; i < unique.length; i += ENQUEUE_BATCH) {
     const batch = unique.slice(i, i + ENQUEUE_BATCH);
-    const existing = await existingCustomerIds(app.pool, batch);
+    const existing = await existingCustomerIds(app.pool, app.source, batch);
     const known = batch.filter((id) => existing.has(id) && !isReservedId(id));
     unknown.push(...batch.filter((id) => !existing.has(id) || isReservedId(id)));
     if (known.length > 0) await app.syncQueue.enqueue(known, trigger);
@@ -60,11 +60,11 @@ export async function enqueueAll(
   app: EnqueueApp,
   options: { status?: CustomerStatus; onProgress?: (progress: EnqueueProgress) => void } = {},
 ): Promise<EnqueueResult> {
-  const total = await countCustomers(app.pool, options.status);
+  const total = await countCustomers(app.pool, app.source, options.status);
   let after: string | null = null;
   let queued = 0;
   for (;;) {
-    const page = await customerIdsAfter(app.pool, after, ENQUEUE_BATCH, options.status);
+    const page = await customerIdsAfter(app.pool, app.source, after, ENQUEUE_BATCH, options.status);
     if (page.length === 0) break;
     const ids = page.filter((id) => !isReservedId(id));
     if (ids.length > 0) await app.syncQueue.enqueue(ids, 'backfill');

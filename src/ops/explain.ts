@@ -26,12 +26,12 @@ export interface Explanation {
 
 /** Explains one customer; an unknown id is a {@link NotFoundError}. */
 export async function explainCustomer(
-  app: Pick<App, 'pool' | 'engine' | 'policy' | 'clock'>,
+  app: Pick<App, 'pool' | 'source' | 'engine' | 'policy' | 'clock'>,
   customerId: string,
   options: { auditRows?: number } = {},
 ): Promise<Explanation> {
   const seen = await inspectCustomer(
-    { pool: app.pool, engine: app.engine(), policy: app.policy },
+    { pool: app.pool, source: app.source, engine: app.engine(), policy: app.policy },
     customerId,
     { record: false, live: true },
   );

@@ -4,7 +4,7 @@
  */
 import type { App } from '../app.js';
 import type { Change, Conflict } from '../core/types.js';
-import { getCustomer } from '../sql/customers.js';
+import { existingCustomerIds } from '../sql/subjects.js';
 import { runSweep, type SweepProgress } from '../sync/sweep.js';
 import { NotFoundError } from './errors.js';
 
@@ -30,11 +30,11 @@ export interface PlanOptions {
 
 /** Plans a sweep without changing anything. */
 export async function planSweep(
-  app: Pick<App, 'sweepDeps' | 'pool'>,
+  app: Pick<App, 'sweepDeps' | 'pool' | 'source'>,
   options: PlanOptions = {},
 ): Promise<PlanResult> {
   const only = options.customerId;
-  if (only !== undefined && !(await getCustomer(app.pool, only))) {
+  if (only !== undefined && !(await existingCustomerIds(app.pool, app.source, [only])).has(only)) {
     throw new NotFoundError(`no customer with id ${JSON.stringify(only)}`);
   }
   const changes: Change[] = [];

@@ -10,12 +10,13 @@ import type { CustomerFacts } from '../core/planner.js';
 import { toError } from '../lib/errors.js';
 import { toCustomer, toLink } from './customers.js';
 import { ORPHAN_PREFIX } from '../core/subject.js';
+import type { CustomerSource } from './source.js';
 
 interface FactsRow {
   id: string;
   name: string;
   status: 'active' | 'inactive' | 'deleted';
-  created_at: Date;
+  created_at: Date | null;
   workspace_id: string | null;
   workspace_name: string | null;
   deleted_seen_at: Date | null;
@@ -55,6 +56,7 @@ export interface FactsCursor {
  */
 export async function openCustomerFacts(
   pool: pg.Pool,
+  source: CustomerSource,
   options: {
     listing: string;
     template: string;
@@ -67,6 +69,7 @@ export async function openCustomerFacts(
     listedFrom: Date;
   },
 ): Promise<FactsCursor> {
+  const customers = await source.relation(pool);
   const cName = nameSql(options.template, 'c', 1);
   const oName = nameSql(options.template, 'o', 1 + cName.params.length);
   const listedFrom = 1 + cName.params.length + oName.params.length;
@@ -89,7 +92,9 @@ export async function openCustomerFacts(
     await client.query('begin isolation level repeatable read read only');
     await client.query(`set local jit = off`);
     await client.query(`set local cursor_tuple_fraction = 1`);
-    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from customers');
+    const { rows } = await client.query<{ n: number }>(
+      `select count(*)::int as n from ${customers} c`,
+    );
     await client.query(
       `declare sweep_facts no scroll cursor for
        select f.id, f.name, f.status, f.created_at,
@@ -99,22 +104,28 @@ export async function openCustomerFacts(
               nl.customer_id as named_linked_to,
               case when f.status <> 'deleted'
                      and (f.workspace_id is null or f.linked_id is null or f.linked_name <> f.wname)
-                   then (select o.id from customers o
+                   then (select o.id from ${customers} o
                           where o.status <> 'deleted' and ${oName.sql} = f.wname
                           order by o.created_at, o.id collate "C" limit 1)
               end as first_claimant
          from (select c.id, c.name, c.status, c.created_at, d.wname,
-                      l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at,
+                      c.workspace_id, c.workspace_name, c.deleted_seen_at, c.delete_due_at,
                       sw.workspace_id as linked_id, sw.name as linked_name, sw.status as linked_status
-                 from customers c
+                 -- A link whose customer left the source is a deleted customer (see readSubject).
+                 from (select coalesce(s.id, l.customer_id) as id,
+                              coalesce(s.name, l.workspace_name) as name,
+                              coalesce(s.status, 'deleted') as status, s.created_at,
+                              l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at,
+                              l.linked_at
+                         from ${customers} s
+                         full join customer_links l on l.customer_id = s.id) c
                  cross join lateral (select ${cName.sql} as wname) d
-                 left join customer_links l on l.customer_id = c.id
-                 left join ${listing} sw on sw.workspace_id = l.workspace_id
+                 left join ${listing} sw on sw.workspace_id = c.workspace_id
                 where not coalesce(c.status <> 'deleted' and sw.name = d.wname
                                    and sw.status = c.status, false)
                   -- An id that reads as an orphan's job key is never planned as a customer.
                   and not starts_with(c.id, '${ORPHAN_PREFIX}')
-                  and not coalesce(l.linked_at > $${listedFrom}, false)
+                  and not coalesce(c.linked_at > $${listedFrom}, false)
                 offset 0) f
          -- Per remaining customer (offset 0 keeps f apart): an index probe by name, never a hash
          -- of the whole listing.

@@ -3,6 +3,7 @@ import type pg from 'pg';
 
 import { nameSql } from '../core/names.js';
 import type { Customer, Link } from '../core/types.js';
+import type { CustomerSource } from './source.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
@@ -10,12 +11,17 @@ interface CustomerRow {
   id: string;
   name: string;
   status: Customer['status'];
-  created_at: Date;
+  /** Null when the source has no `created_at`. */
+  created_at: Date | null;
 }
 
-export async function getCustomer(db: Queryable, id: string): Promise<Customer | null> {
+export async function getCustomer(
+  db: Queryable,
+  source: CustomerSource,
+  id: string,
+): Promise<Customer | null> {
   const { rows } = await db.query<CustomerRow>(
-    'select id, name, status, created_at from customers where id = $1',
+    `select id, name, status, created_at from ${await source.relation(db)} c where id = $1`,
     [id],
   );
   const row = rows[0];
@@ -26,7 +32,8 @@ export const toCustomer = (row: CustomerRow): Customer => ({
   id: row.id,
   name: row.name,
   status: row.status,
-  createdAt: row.created_at.getTime(),
+  // No creation time sorts last, as `order by created_at` does: then the id alone decides.
+  createdAt: row.created_at?.getTime() ?? Number.MAX_SAFE_INTEGER,
 });
 
 interface LinkRow {
@@ -48,18 +55,29 @@ export interface SubjectRow {
   readonly now: number;
 }
 
-/** One round trip for what a sync reads before it looks at the workspace. */
-export async function readSubject(db: Queryable, customerId: string): Promise<SubjectRow | null> {
+/**
+ * One round trip for what a sync reads before it looks at the workspace. A linked customer no
+ * longer in the source (its row deleted, or filtered out of a view) reads as `deleted`, named as
+ * its workspace: it goes through the grace period and the mass-change gate like any deleted one.
+ */
+export async function readSubject(
+  db: Queryable,
+  source: CustomerSource,
+  customerId: string,
+): Promise<SubjectRow | null> {
   const { rows } = await db.query<
     CustomerRow & { [K in keyof LinkRow]: LinkRow[K] | null } & { open_holds: boolean; now: Date }
   >(
-    `select c.id, c.name, c.status, c.created_at, now() as now,
+    `select k.id, coalesce(c.name, l.workspace_name) as name,
+            coalesce(c.status, 'deleted') as status, c.created_at, now() as now,
             l.customer_id, l.workspace_id, l.workspace_name, l.workspace_status,
             l.deleted_seen_at, l.delete_due_at,
             exists (select 1 from holds h
-                     where h.customer_id = c.id and h.state in ('held', 'approved')) as open_holds
-       from customers c left join customer_links l on l.customer_id = c.id
-      where c.id = $1`,
+                     where h.customer_id = k.id and h.state in ('held', 'approved')) as open_holds
+       from (select $1::text as id) k
+       left join ${await source.relation(db)} c on c.id = k.id
+       left join customer_links l on l.customer_id = k.id
+      where c.id is not null or l.customer_id is not null`,
     [customerId],
   );
   const row = rows[0];
@@ -101,12 +119,13 @@ export async function linkedCustomerOf(db: Queryable, workspaceId: string): Prom
  */
 export async function firstClaimantOf(
   db: Queryable,
+  source: CustomerSource,
   template: string,
   name: string,
 ): Promise<string | null> {
   const expr = nameSql(template, 'c', 2);
   const { rows } = await db.query<{ id: string }>(
-    `select c.id from customers c
+    `select c.id from ${await source.relation(db)} c
       where c.status <> 'deleted' and ${expr.sql} = $1
       order by c.created_at, c.id collate "C" limit 1`,
     [name, ...expr.params],

@@ -2,6 +2,7 @@
 import type pg from 'pg';
 
 import { DEFAULT_WORKSPACE_NAME } from '../core/types.js';
+import type { CustomerSource } from './source.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -23,7 +24,8 @@ export interface FleetCounts {
   orphans: number;
 }
 
-export async function fleetCounts(db: Queryable): Promise<FleetCounts> {
+export async function fleetCounts(db: Queryable, source: CustomerSource): Promise<FleetCounts> {
+  const customers = await source.relation(db);
   const { rows } = await db.query<{ state: keyof FleetCounts; n: number }>(
     // The few held customers as a hash join, and the link read only for never-synced rows:
     // about twice as fast at 1M customers as a per-row `exists` and a full join of the links.
@@ -37,7 +39,7 @@ export async function fleetCounts(db: Queryable): Promise<FleetCounts> {
                  then 'inStep' else 'pending' end)
          when s.outcome <> 'ok' or s.at < c.updated_at then 'pending'
          else 'inStep' end as state
-         from customers c
+         from ${customers} c
          left join sync_state s on s.subject = c.id
          left join (select distinct customer_id from holds where state = 'held') hc
            on hc.customer_id = c.id) t
@@ -70,13 +72,14 @@ export interface CustomerMatch {
 /** Customers whose id is `query`, or whose id starts with it, or whose name contains it. */
 export async function searchCustomers(
   db: Queryable,
+  source: CustomerSource,
   query: string,
   limit = 50,
 ): Promise<CustomerMatch[]> {
   const like = query.replace(/[\\%_]/g, (c) => `\\${c}`);
   const { rows } = await db.query(
     `select c.id, c.name, c.status, l.workspace_id as "workspaceId"
-       from customers c left join customer_links l on l.customer_id = c.id
+       from ${await source.relation(db)} c left join customer_links l on l.customer_id = c.id
       where c.id = $1 or c.id like $2 || '%' or c.name ilike '%' || $2 || '%'
       order by c.id <> $1, c.name, c.id
       limit $3`,
@@ -97,11 +100,12 @@ export async function attentionCounts(db: Queryable): Promise<{ held: number; fa
 /** The names of these customers, by id (for lists that carry only ids). */
 export async function customerNames(
   db: Queryable,
+  source: CustomerSource,
   ids: readonly string[],
 ): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
   const { rows } = await db.query<{ id: string; name: string }>(
-    'select id, name from customers where id = any($1::text[])',
+    `select id, name from ${await source.relation(db)} c where id = any($1::text[])`,
     [ids],
   );
   return new Map(rows.map((r) => [r.id, r.name]));

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { MISSING, WorkspaceStatus } from '../core/types.js';
 import { PermanentError } from '../lib/errors.js';
 import { linkedCustomerOf } from './customers.js';
+import type { CustomerSource } from './source.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -121,19 +122,28 @@ export async function clearDeletedSeen(db: Queryable, customerId: string): Promi
   );
 }
 
-/** The same as {@link markDeletedSeen} for every deleted customer at once (the sweep's start). */
-export async function markAllDeletedSeen(db: Queryable, graceMs: number): Promise<void> {
+/**
+ * The same as {@link markDeletedSeen} for every deleted customer at once (the sweep's start),
+ * including those whose row left the source.
+ */
+export async function markAllDeletedSeen(
+  db: Queryable,
+  source: CustomerSource,
+  graceMs: number,
+): Promise<void> {
+  const customers = await source.relation(db);
   await db.query(
     `update customer_links l
         set deleted_seen_at = now(),
             delete_due_at = now() + make_interval(secs => $1::double precision / 1000)
-       from customers c
-      where c.id = l.customer_id and c.status = 'deleted' and l.deleted_seen_at is null`,
+      where l.deleted_seen_at is null
+        and not exists (select 1 from ${customers} c
+                         where c.id = l.customer_id and c.status <> 'deleted')`,
     [graceMs],
   );
   await db.query(
     `update customer_links l set deleted_seen_at = null, delete_due_at = null
-       from customers c
+       from ${customers} c
       where c.id = l.customer_id and c.status <> 'deleted' and l.deleted_seen_at is not null`,
   );
 }

@@ -3,6 +3,7 @@ import type pg from 'pg';
 
 import { ORPHAN_PREFIX } from '../core/subject.js';
 import type { CustomerStatus } from '../core/types.js';
+import type { CustomerSource } from './source.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -13,22 +14,30 @@ type Queryable = Pick<pg.Pool, 'query'>;
 export const subjectKeySql = (customerId: string, workspaceId: string): string =>
   `coalesce(${customerId}, '${ORPHAN_PREFIX}' || ${workspaceId}::text)`;
 
-/** Of `ids`, those that are rows of `customers`. */
+/** Of `ids`, those that are rows of the source, or linked customers that left it (deleted ones). */
 export async function existingCustomerIds(
   db: Queryable,
+  source: CustomerSource,
   ids: readonly string[],
 ): Promise<Set<string>> {
   const { rows } = await db.query<{ id: string }>(
-    'select id from customers where id = any($1::text[])',
+    `select id from ${await source.relation(db)} c where id = any($1::text[])
+     union
+     select customer_id from customer_links where customer_id = any($1::text[])`,
     [ids],
   );
   return new Set(rows.map((r) => r.id));
 }
 
 /** How many customers (optionally of one status) there are. */
-export async function countCustomers(db: Queryable, status?: CustomerStatus): Promise<number> {
+export async function countCustomers(
+  db: Queryable,
+  source: CustomerSource,
+  status?: CustomerStatus,
+): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
-    'select count(*)::int as n from customers where $1::text is null or status = $1',
+    `select count(*)::int as n from ${await source.relation(db)} c
+      where $1::text is null or status = $1`,
     [status ?? null],
   );
   return rows[0]?.n ?? 0;
@@ -37,12 +46,13 @@ export async function countCustomers(db: Queryable, status?: CustomerStatus): Pr
 /** The next page of customer ids after `after`, in id order (keyset paging). */
 export async function customerIdsAfter(
   db: Queryable,
+  source: CustomerSource,
   after: string | null,
   limit: number,
   status?: CustomerStatus,
 ): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
-    `select id from customers
+    `select id from ${await source.relation(db)} c
       where ($1::text is null or id > $1) and ($2::text is null or status = $2)
       order by id limit $3`,
     [after, status ?? null, limit],

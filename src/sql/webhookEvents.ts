@@ -36,6 +36,16 @@ export async function insertWebhookEvent(
   return rowCount === 1;
 }
 
+/** Whether a recorded event was applied but its sync was never queued (a redelivery queues it). */
+export async function isAppliedUnqueued(db: Queryable, key: EventKey): Promise<boolean> {
+  const { rows } = await db.query<{ unqueued: boolean }>(
+    `select result = 'applied' and queued_at is null as unqueued
+       from webhook_events where source = $1 and event_id = $2`,
+    [key.source, key.eventId],
+  );
+  return rows[0]?.unqueued ?? false;
+}
+
 /** One recorded event, by its key: what a queued sync is marked against. */
 export interface EventKey {
   readonly source: string;

@@ -1,7 +1,7 @@
 /**
- * Direct writes: other systems may change `customers` without a webhook. A trigger sends each
- * changed id on `customer_sync_changed`; this listener gathers them for a moment and queues their
- * syncs in bulk. If the connection drops it reconnects; anything missed meanwhile is found by the
+ * Direct writes: other systems may change `customers` (or the tables behind a user's source,
+ * CUSTOMERS_NOTIFY_TABLES) without a webhook. A trigger sends each changed id on
+ * `customer_sync_changed`; this listener gathers them for a moment and queues their syncs in bulk. If the connection drops it reconnects; anything missed meanwhile is found by the
  * next sweep, which remains the backstop.
  *
  * Memory is bounded: at most `maxPending` distinct ids wait, and they are queued one batch of

@@ -99,7 +99,7 @@ async function sweepLocked(
         listedAt: new Date(now),
         listingComplete: listing.complete,
       });
-      await markAllDeletedSeen(pool, deps.policy.deleteGraceMs);
+      await markAllDeletedSeen(pool, deps.source, deps.policy.deleteGraceMs);
     }
     await planCustomers(run, listing, now);
     await planOrphans(run, listing);

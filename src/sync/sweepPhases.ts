@@ -107,7 +107,7 @@ export async function stageListing(
 /** 2. Decides every customer not already in step, a batch at a time, and records the changes. */
 export async function planCustomers(run: SweepRun, listing: Listing, now: number): Promise<void> {
   const { deps, options, progress } = run;
-  const facts = await openCustomerFacts(deps.pool, {
+  const facts = await openCustomerFacts(deps.pool, deps.source, {
     listing: listing.table,
     template: deps.policy.nameTemplate,
     listingComplete: listing.complete,

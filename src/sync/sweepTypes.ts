@@ -7,9 +7,12 @@ import type { Policy } from '../core/planner.js';
 import type { Change, Conflict, WorkspaceState } from '../core/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import type { CustomerSource } from '../sql/source.js';
 
 export interface SweepDeps {
   readonly pool: pg.Pool;
+  /** Where the customers are read (CUSTOMERS_SOURCE). */
+  readonly source: CustomerSource;
   readonly engine: AgentEngine;
   readonly policy: Policy;
   readonly clock: Clock;

@@ -75,7 +75,7 @@ export interface Inspection {
  * does.
  */
 export async function inspectCustomer(
-  deps: Pick<SyncDeps, 'pool' | 'engine' | 'policy'>,
+  deps: Pick<SyncDeps, 'pool' | 'source' | 'engine' | 'policy'>,
   customerId: string,
   options: {
     record: boolean;
@@ -89,7 +89,7 @@ export async function inspectCustomer(
   },
 ): Promise<Inspection | null> {
   const { pool, engine, policy } = deps;
-  const row = await readSubject(pool, customerId);
+  const row = await readSubject(pool, deps.source, customerId);
   if (!row) return null;
   const { customer, openHolds, now } = row;
   let { link } = row;
@@ -121,7 +121,7 @@ export async function inspectCustomer(
       customer.status !== 'deleted' &&
       (linked === null || linked === 'missing' || linked.name !== desired);
     const nameOwner = needsName
-      ? ((await firstClaimantOf(pool, policy.nameTemplate, desired)) ?? customer.id)
+      ? ((await firstClaimantOf(pool, deps.source, policy.nameTemplate, desired)) ?? customer.id)
       : customer.id;
     // `named` stays unknown here: get-or-create by name finds the workspace, and the unique link
     // refuses one that belongs to someone else.
@@ -183,7 +183,8 @@ async function syncRound(
     confirmDestructive: run.trigger !== 'sweep',
     ...(run.signal ? { signal: run.signal } : {}),
   });
-  // No row: its link went with it (cascade) and its workspace is now an orphan.
+  // Neither a row in the source nor a link: nothing to do (a vanished row with a link reads as
+  // a deleted customer).
   if (!seen) return false;
   const { customer, link, decision, now } = seen;
   if (seen.openHolds) {

@@ -8,10 +8,12 @@ import type { Change, Trigger } from '../core/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { AuditStart } from '../sql/audit.js';
+import type { CustomerSource } from '../sql/source.js';
 import type { DestructiveLimits } from './destructive.js';
 
 export interface SyncDeps {
   readonly pool: pg.Pool;
+  readonly source: CustomerSource;
   readonly engine: AgentEngine;
   readonly policy: Policy;
   readonly limits: DestructiveLimits;

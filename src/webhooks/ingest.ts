@@ -26,7 +26,11 @@ import type { Clock } from '../lib/clock.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { ingestCustomerChange } from '../sql/customerEvents.js';
-import { insertWebhookEvent, markWebhookEventsQueued } from '../sql/webhookEvents.js';
+import {
+  insertWebhookEvent,
+  isAppliedUnqueued,
+  markWebhookEventsQueued,
+} from '../sql/webhookEvents.js';
 import type { WebhookEnqueue } from './enqueueBatcher.js';
 import { isEmptyChange } from './handlers.js';
 import type { WebhookEvent } from './types.js';
@@ -71,6 +75,11 @@ export interface IngestDeps {
   readonly enqueue?: WebhookEnqueue;
   /** The bound on queueing; default {@link ENQUEUE_BOUND_MS}. */
   readonly enqueueBoundMs?: number;
+  /**
+   * The customers live in the user's own source (CUSTOMERS_SOURCE), which is theirs to write: an
+   * event only queues the customer's sync, which reads the source. Default: written to ours.
+   */
+  readonly notifyOnly?: boolean;
 }
 
 /**
@@ -81,7 +90,9 @@ export interface IngestDeps {
  */
 export async function ingestWebhookEvent(deps: IngestDeps, event: WebhookEvent): Promise<Ingested> {
   const now = new Date(deps.clock.now());
-  const recorded = await recordEvent(deps.pool, event, now);
+  const recorded = deps.notifyOnly
+    ? await recordNotification(deps.pool, event, now)
+    : await recordEvent(deps.pool, event, now);
   const due = recorded.outcome === 'applied' || recorded.unqueued === true;
   if (!due || event.customerId === null) return { ...recorded, queued: false };
   const key = { source: event.source, eventId: event.eventId };
@@ -143,3 +154,22 @@ export async function recordEvent(
 }
 
 const DUPLICATE: Recorded = { outcome: 'duplicate' };
+
+/**
+ * For a user's source: an event about a customer is recorded (deduplicated by its id) and, as
+ * `applied`, queues that customer's sync, which reads the source as it is then; nothing is
+ * written to the customers. Its order does not matter: the sync reads the present, not the event.
+ */
+export async function recordNotification(
+  pool: pg.Pool,
+  event: WebhookEvent,
+  now: Date,
+): Promise<Recorded> {
+  const { customerId, change } = event;
+  if (change === null || customerId === null || isEmptyChange(change)) {
+    return recordEvent(pool, event, now);
+  }
+  if (await insertWebhookEvent(pool, event, now, 'applied')) return { outcome: 'applied' };
+  const key = { source: event.source, eventId: event.eventId };
+  return (await isAppliedUnqueued(pool, key)) ? { ...DUPLICATE, unqueued: true } : DUPLICATE;
+}

@@ -20,6 +20,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Metrics, WebhookRejection, WebhookSource } from '../metrics.js';
 import { type EventKey, markWebhookEventsQueued } from '../sql/webhookEvents.js';
 import { batchedWebhookEnqueue } from './enqueueBatcher.js';
+import { isOwnCustomers } from '../lib/sqlNames.js';
 import { type Ingested, ingestWebhookEvent } from './ingest.js';
 import { sendersOf } from './senders.js';
 import type { Sender, WebhookEvent } from './types.js';
@@ -130,6 +131,7 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
     ...deps,
     logger: log,
     enqueue: batchedWebhookEnqueue(deps.syncQueue, markQueued),
+    notifyOnly: !isOwnCustomers(deps.config.customersSource),
   };
 
   const refuse = (reply: FastifyReply, source: WebhookSource | undefined, refusal: Refusal) => {

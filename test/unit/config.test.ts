@@ -84,6 +84,20 @@ describe('loadConfig', () => {
    */
   const GARBAGE: Record<string, string[]> = {
     DATABASE_URL: ['not a url', 'http://db:5432/x', 'mysql://x'],
+    CUSTOMERS_SOURCE: [
+      'customers; drop table customers',
+      'a.b.c',
+      'org-view',
+      '"unclosed',
+      `x${'y'.repeat(63)}`,
+    ],
+    CUSTOMERS_NOTIFY_TABLES: [
+      'organizations',
+      'organizations(org_id',
+      'organizations(org_id), ',
+      'organizations(org id)',
+      'organizations(org_id); drop table x',
+    ],
     REDIS_URL: ['localhost:6379', 'postgres://x', ''.padEnd(3, '?')],
     QUEUE_PREFIX: ['has space', 'a/b', 'ü'],
     AGENT_ENGINE_URL: ['api.airbyte.ai', 'ftp://x', 'https://'],
@@ -154,6 +168,20 @@ describe('loadConfig', () => {
     expect(message).toMatch(/(is|are) (invalid|required): expected \S/);
     expect(message).not.toContain('\n');
     if (/SECRET|TOKEN|PASSWORD|PUBLIC_KEY/.test(name)) expect(message).not.toContain(value);
+  });
+
+  it('reads the source and its notify tables with Postgres identifier rules', () => {
+    expect(loadConfig({}).customersSource).toEqual({ schema: null, name: 'customers' });
+    expect(loadConfig({}).customersNotifyTables).toEqual([]);
+    const config = loadConfig({
+      CUSTOMERS_SOURCE: 'App.Organizations_Source',
+      CUSTOMERS_NOTIFY_TABLES: 'app.organizations(org_id), "Billing"."Seats" ( "Org""Id" )',
+    });
+    expect(config.customersSource).toEqual({ schema: 'app', name: 'organizations_source' });
+    expect(config.customersNotifyTables).toEqual([
+      { table: { schema: 'app', name: 'organizations' }, idColumn: 'org_id' },
+      { table: { schema: 'Billing', name: 'Seats' }, idColumn: 'Org"Id' },
+    ]);
   });
 
   it('accepts the new durations', () => {

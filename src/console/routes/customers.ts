@@ -13,7 +13,7 @@ export function customerRoutes(scope: FastifyInstance, { app, contextOf }: Route
   scope.get('/customers', async (request, reply) => {
     const query = ((request.query as Query).q ?? '').trim().slice(0, 200);
     if (query === '') return seeOther(reply, '');
-    const matches = await searchCustomers(app.pool, query);
+    const matches = await searchCustomers(app.pool, app.source, query);
     if (matches.length === 1 || matches[0]?.id === query)
       return seeOther(reply, `/customers/${encodeURIComponent(matches[0]!.id)}`);
     return send(reply, searchPage(await contextOf(request, reply), query, matches));
@@ -31,7 +31,8 @@ export function customerRoutes(scope: FastifyInstance, { app, contextOf }: Route
       );
     } catch (error) {
       // The customer exists but the API could not be asked: say so rather than fail the page.
-      if (error instanceof NotFoundError || !(await getCustomer(app.pool, id))) throw error;
+      if (error instanceof NotFoundError || !(await getCustomer(app.pool, app.source, id)))
+        throw error;
       return send(
         reply,
         customerUnavailablePage(ctx, id, error instanceof Error ? error.message : String(error)),

@@ -31,6 +31,7 @@ export function failedRoutes(scope: FastifyInstance, { app, contextOf }: RouteDe
     ]);
     const names = await customerNames(
       app.pool,
+      app.source,
       failed.map((f) => f.customerId),
     );
     return send(reply, failedPage(ctx, failed, names, notice));

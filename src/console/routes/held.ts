@@ -35,6 +35,7 @@ async function heldData({ app, options }: RouteDeps): Promise<HeldData> {
   const sweeps = new Map(rows.flatMap((s): [string, SweepRow][] => (s ? [[s.id, s]] : [])));
   const names = await customerNames(
     app.pool,
+    app.source,
     held.flatMap((h) => (h.customerId ? [h.customerId] : [])),
   );
   return { held, sweeps, names, policy: app.policy, windowMs: options.windowMs };

@@ -21,7 +21,7 @@ export function consoleRoutes(app: ConsoleApp, options: ConsoleOptions, contextO
     scope.get('/', async (request, reply) => {
       const [ctx, fleet, status] = await Promise.all([
         contextOf(request, reply),
-        fleetCounts(app.pool),
+        fleetCounts(app.pool, app.source),
         getStatus(app, { sweeps: 30, limit: 50 }),
       ]);
       return send(reply, overviewPage(ctx, { fleet, status }));
