@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type Plan, plan } from '../../src/core/planner.js';
+import { type Plan, plan } from '../support/planOracle.js';
 import type { Change, Customer, Link, WorkspaceState } from '../../src/core/types.js';
 import { DAY } from '../../src/lib/duration.js';
 import { runSweep } from '../../src/sync/sweep.js';

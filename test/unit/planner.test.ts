@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { type Plan, plan, type PlanInput, type Policy } from '../../src/core/planner.js';
+import type { Policy } from '../../src/core/planner.js';
+import { type Plan, plan, type PlanInput } from '../support/planOracle.js';
 import type { Customer, Link, WorkspaceState } from '../../src/core/types.js';
 import { DAY } from '../../src/lib/duration.js';
 
