@@ -1,6 +1,7 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 
+import { inCallersContext, traceQueries } from '../tracing/spans.js';
 import * as schema from './schema.js';
 
 export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool };
@@ -8,12 +9,13 @@ export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 /** A pg pool and the drizzle handle over it; the caller registers `pool.end()` for shutdown. */
 export function createDb(
   url: string,
-  options: { max?: number; applicationName?: string } = {},
+  options: { max?: number; applicationName?: string; traceQueries?: boolean } = {},
 ): {
   pool: pg.Pool;
   db: Db;
 } {
-  const pool = new pg.Pool({
+  const Pool = options.traceQueries ? TracedPool : pg.Pool;
+  const pool = new Pool({
     connectionString: url,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'customer-sync',
@@ -23,6 +25,7 @@ export function createDb(
     // A daemon stopped inside a transaction (SIGSTOP) must not hold its row and advisory locks
     // for as long as the server keeps the session: the server ends such a session after a minute.
     idle_in_transaction_session_timeout: 60_000,
+    ...(options.traceQueries ? { Client: TracedClient } : {}),
   });
   // An idle client that loses its connection emits here; the next query simply gets another.
   pool.on('error', () => {});
@@ -32,3 +35,18 @@ export function createDb(
   pool.on('connect', (client) => client.on('error', () => {}));
   return { pool, db: drizzle(pool, { schema }) as Db };
 }
+
+/**
+ * A pg client whose queries are spans, and a pool that hands clients out in the caller's trace.
+ * Hand-made rather than @opentelemetry/instrumentation-pg: that one patches `pg` as it is loaded,
+ * which under ESM needs a loader hook (`--import`) registered before the first import; a pool
+ * option needs nothing.
+ */
+class TracedClient extends pg.Client {}
+(TracedClient.prototype as { query: unknown }).query = traceQueries(
+  pg.Client.prototype.query as (...args: unknown[]) => unknown,
+);
+class TracedPool extends pg.Pool {}
+(TracedPool.prototype as { connect: unknown }).connect = inCallersContext(
+  pg.Pool.prototype.connect as (...args: unknown[]) => unknown,
+);

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import { Queue, type JobsOptions } from 'bullmq';
+import { type JobsOptions, Queue, type Telemetry } from 'bullmq';
 
 import type { RedisClient } from '../lib/redisClient.js';
 import type { SyncQueue } from '../core/ports.js';
@@ -81,8 +81,17 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: RedisClient, prefix: string): Queues {
-  const sync = new Queue<SyncJobData>(SYNC_QUEUE, { connection, prefix });
+/** `telemetry` (tracing on): a sync job carries the trace of whatever queued it to its worker. */
+export function createQueues(
+  connection: RedisClient,
+  prefix: string,
+  telemetry?: Telemetry,
+): Queues {
+  const sync = new Queue<SyncJobData>(SYNC_QUEUE, {
+    connection,
+    prefix,
+    ...(telemetry ? { telemetry } : {}),
+  });
   const sweep = new Queue<SweepJobData>(SWEEP_QUEUE, { connection, prefix });
   const due = new Queue<DueJobData>(DUE_QUEUE, { connection, prefix });
   // An unreachable Redis is reported by readiness and by the operation that needed it.
@@ -124,14 +133,19 @@ const BULK = 500;
 /** The {@link SyncQueue} every trigger uses: sweeps, webhooks, direct writes, the CLI. */
 export function syncQueueOf(queue: Queue<SyncJobData>, retry: RetryPolicy): SyncQueue {
   return {
-    async enqueue(subjects, trigger, sweepId) {
+    async enqueue(subjects, trigger, sweepId, traces) {
       for (let i = 0; i < subjects.length; i += BULK) {
         await queue.addBulk(
-          subjects.slice(i, i + BULK).map((subject) => ({
-            name: 'sync',
-            data: sweepId ? { subject, trigger, sweepId } : { subject, trigger },
-            opts: syncJobOptions(subject, retry),
-          })),
+          subjects.slice(i, i + BULK).map((subject, j) => {
+            const metadata = traces?.[i + j];
+            const opts = syncJobOptions(subject, retry);
+            return {
+              name: 'sync',
+              data: sweepId ? { subject, trigger, sweepId } : { subject, trigger },
+              // BullMQ's telemetry: this job continues that trace, not the batch's.
+              opts: metadata ? { ...opts, telemetry: { metadata } } : opts,
+            };
+          }),
         );
       }
     },
