@@ -5,6 +5,7 @@
  * start here.
  */
 import type pg from 'pg';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { Dispatcher } from 'undici';
 
 import { createAgentEngine } from './agent-engine/client.js';
@@ -26,6 +27,7 @@ import type { DestructiveLimits } from './sync/destructive.js';
 import { createQueues, type Queues, remindAt, syncQueueOf } from './sync/queues.js';
 import type { SweepDeps } from './sync/sweep.js';
 import type { SyncDeps } from './sync/syncSubject.js';
+import type { Tracing } from './tracing/sdk.js';
 
 /** What tests and the demo may swap; production uses the defaults. */
 export interface AppOptions {
@@ -36,6 +38,10 @@ export interface AppOptions {
   readonly breaker?: BreakerOptions;
   /** The client's in-call retry policy (defaults in src/agent-engine/retry.ts). */
   readonly clientRetry?: Partial<RetryOptions>;
+  /** Tracing, when on: started by the daemon (the SDK is loaded only then), stopped last. */
+  readonly tracing?: Tracing;
+  /** Where spans go instead of OTLP when tracing is on (tests: an in-memory exporter). */
+  readonly traceExporter?: SpanExporter;
 }
 
 /** The shared services every entry point needs. */
@@ -55,6 +61,8 @@ export interface App extends AsyncDisposable {
   readonly policy: Policy;
   /** Where customers are read from (`CUSTOMERS_SOURCE`). */
   readonly source: CustomerSource;
+  /** Set while tracing is on. */
+  readonly tracing: Tracing | undefined;
   /** The Agent Engine client; throws a ConfigError when credentials are missing. */
   engine(): AgentEngine;
   sweepDeps(): SweepDeps;
@@ -75,16 +83,19 @@ export function policyOf(config: Config): Policy {
 
 export function createApp(config: Config, options: AppOptions = {}): App {
   const releasers = new Releasers();
+  const { tracing } = options;
+  // Registered first, so released last: the spans of everything else's shutdown are exported.
+  if (tracing) releasers.add('tracing', () => tracing.shutdown());
   const clock = options.clock ?? systemClock;
   const secrets = secretsOf(config);
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets });
-  const pool = createPool(config.databaseUrl, { max: 20 });
+  const pool = createPool(config.databaseUrl, { max: 20, traceQueries: !!tracing });
   releasers.add('postgres pool', () => pool.end());
   // Commands fail fast while Redis is down (a webhook still answers; the sweep finds the rest).
   const redis = connectRedis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
   redis.on('error', () => {});
   releasers.add('redis', () => void redis.disconnect());
-  const queues = createQueues(redis, config.queuePrefix);
+  const queues = createQueues(redis, config.queuePrefix, tracing?.telemetry);
   releasers.add('queues', () => queues.close());
   const retry = { attempts: config.syncAttempts, backoffMs: config.syncBackoffMs };
   const syncQueue = syncQueueOf(queues.sync, retry, redis);
@@ -139,6 +150,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     rateLimiter,
     policy,
     source,
+    tracing,
     releasers,
     engine: getEngine,
     sweepDeps: () => ({

@@ -102,6 +102,11 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** Bearer token for the `/admin/queues` dashboard; absent → the dashboard is off. */
   readonly dashboardToken: string | undefined;
+  /**
+   * Where OpenTelemetry traces go (OTLP over HTTP), from the standard `OTEL_EXPORTER_OTLP_*`
+   * variables; absent (or `OTEL_SDK_DISABLED=true`) → tracing off and no SDK loaded.
+   */
+  readonly otlpTracesUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -375,6 +380,7 @@ export function loadConfig(env: Env): Config {
     ),
     shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT', '30s', 'a duration like 30s', duration()),
     dashboardToken: optionalWord(env, 'DASHBOARD_TOKEN', 'a token (no spaces)'),
+    otlpTracesUrl: otlpTracesUrl(env),
   };
   assertClusterReady(config);
   return Object.freeze(config);
@@ -389,6 +395,23 @@ function assertClusterReady({ redisUrl, queuePrefix }: Config): void {
   throw new ConfigError(
     `QUEUE_PREFIX=${JSON.stringify(queuePrefix)} is invalid with a Redis Cluster REDIS_URL: expected a hash-tagged prefix like {customer-sync}, so every key customer-sync uses hashes to one slot`,
   );
+}
+
+/**
+ * The OTLP traces URL as the OpenTelemetry spec derives it: the signal-specific variable verbatim,
+ * else the base endpoint plus `v1/traces`.
+ */
+function otlpTracesUrl(env: Env): string | undefined {
+  const bool = (raw: string) => ({ true: true, false: false })[raw.toLowerCase()];
+  if (read(env, 'OTEL_SDK_DISABLED', 'false', 'true or false', bool)) return undefined;
+  const httpUrl = (raw: string) => (/^https?:\/\/[^\s/]/.test(raw) ? raw : undefined);
+  const expected = 'an http(s) URL like http://collector:4318';
+  if (optional(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined) {
+    return read(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', undefined, expected, httpUrl);
+  }
+  if (optional(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') === undefined) return undefined;
+  const base = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', undefined, expected, httpUrl);
+  return `${base.replace(/\/+$/, '')}/v1/traces`;
 }
 
 /** Every secret value in the configuration: the logger scrubs each from every line. */

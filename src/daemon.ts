@@ -34,7 +34,11 @@ export interface Daemon extends AsyncDisposable {
 }
 
 export async function startDaemon(config: Config, options: AppOptions = {}): Promise<Daemon> {
-  const app = createApp(config, options);
+  // Tracing on: the SDK is loaded now and only now; off, nothing of it is ever imported.
+  const tracing = config.otlpTracesUrl
+    ? (await import('./tracing/sdk.js')).startTracing(config.otlpTracesUrl, options.traceExporter)
+    : undefined;
+  const app = createApp(config, { ...options, ...(tracing ? { tracing } : {}) });
   const { logger, releasers, metrics, queues, clock } = app;
   try {
     // A user's source that is missing or misshapen stops the daemon with one line, not each job.
@@ -114,6 +118,7 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       metrics,
       clock,
       readiness: { check: () => readiness(app, workersReady) },
+      traced: tracing !== undefined,
       plugins: config.dashboardToken
         ? [
             dashboardPlugin(queues, config.dashboardToken),
@@ -159,6 +164,7 @@ function startWorkers(app: App, config: Config): () => Promise<void> {
     clock,
     lockDurationMs: config.lockDurationMs,
     events: metrics.syncEvents,
+    ...(app.tracing ? { telemetry: app.tracing.telemetry } : {}),
   });
   const sweepWorker = createSweepWorker({
     connection: workerRedis,

@@ -14,6 +14,7 @@ import {
   toError,
 } from '../lib/errors.js';
 import { scrub } from '../lib/logger.js';
+import { agentEngineCall } from '../tracing/spans.js';
 import { abortedError } from './retry.js';
 import type { CallObserver } from './types.js';
 
@@ -74,17 +75,20 @@ export function createTransport(options: TransportOptions): Transport {
     if (req.body !== undefined) headers['content-type'] = 'application/json';
     const startedAt = performance.now();
     try {
-      const res = await request(req.url, {
-        dispatcher,
-        method: req.method,
-        headers,
-        body: req.body === undefined ? null : JSON.stringify(req.body),
-        signal,
+      // One client span per attempt (a no-op while tracing is off).
+      return await agentEngineCall(req.method, req.route, req.url, headers, async () => {
+        const res = await request(req.url, {
+          dispatcher,
+          method: req.method,
+          headers,
+          body: req.body === undefined ? null : JSON.stringify(req.body),
+          signal,
+        });
+        // The whole body is read even when not wanted, so the connection goes back to the pool.
+        const text = await res.body.text();
+        report(req, res.statusCode, startedAt);
+        return { status: res.statusCode, headers: res.headers, text };
       });
-      // The whole body is read even when it is not wanted, so the connection goes back to the pool.
-      const text = await res.body.text();
-      report(req, res.statusCode, startedAt);
-      return { status: res.statusCode, headers: res.headers, text };
     } catch (error) {
       report(req, 'error', startedAt);
       throw networkFailure(req, error, timeout, requestTimeoutMs, [

@@ -6,6 +6,14 @@ import type { Trigger } from './types.js';
 
 /** Queues per-customer syncs (deduplicated: one active and one waiting per customer). */
 export interface SyncQueue {
-  /** `sweepId` names the sweep that asked, for the audit. */
-  enqueue(customerIds: readonly string[], trigger: Trigger, sweepId?: string): Promise<void>;
+  /**
+   * `sweepId` names the sweep that asked, for the audit. `traces[i]`, when tracing is on: the
+   * (opaque, serialized) trace that `customerIds[i]`'s job continues, when it is not the caller's.
+   */
+  enqueue(
+    customerIds: readonly string[],
+    trigger: Trigger,
+    sweepId?: string,
+    traces?: readonly (string | undefined)[],
+  ): Promise<void>;
 }

@@ -1,14 +1,17 @@
 import pg from 'pg';
 
+import { inCallersContext, traceQueries } from '../tracing/spans.js';
+
 /**
- * The one Postgres handle: a pg pool. Queries are SQL in `src/sql/` (drizzle keeps the schema
- * and the migrations); the caller registers `pool.end()` for shutdown.
+ * The one Postgres handle: a pg pool (traced when tracing is on). Queries are SQL in `src/sql/`
+ * (drizzle keeps the schema and the migrations); the caller registers `pool.end()` for shutdown.
  */
 export function createPool(
   url: string,
-  options: { max?: number; applicationName?: string } = {},
+  options: { max?: number; applicationName?: string; traceQueries?: boolean } = {},
 ): pg.Pool {
-  const pool = new pg.Pool({
+  const Pool = options.traceQueries ? TracedPool : pg.Pool;
+  const pool = new Pool({
     connectionString: url,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'customer-sync',
@@ -18,6 +21,7 @@ export function createPool(
     // A daemon stopped inside a transaction (SIGSTOP) must not hold its row and advisory locks
     // for as long as the server keeps the session: the server ends such a session after a minute.
     idle_in_transaction_session_timeout: 60_000,
+    ...(options.traceQueries ? { Client: TracedClient } : {}),
   });
   // An idle client that loses its connection emits here; the next query simply gets another.
   pool.on('error', () => {});
@@ -27,3 +31,18 @@ export function createPool(
   pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
+
+/**
+ * A pg client whose queries are spans, and a pool that hands clients out in the caller's trace.
+ * Hand-made rather than @opentelemetry/instrumentation-pg: that one patches `pg` as it is loaded,
+ * which under ESM needs a loader hook (`--import`) registered before the first import; a pool
+ * option needs nothing.
+ */
+class TracedClient extends pg.Client {}
+(TracedClient.prototype as { query: unknown }).query = traceQueries(
+  pg.Client.prototype.query as (...args: unknown[]) => unknown,
+);
+class TracedPool extends pg.Pool {}
+(TracedPool.prototype as { connect: unknown }).connect = inCallersContext(
+  pg.Pool.prototype.connect as (...args: unknown[]) => unknown,
+);

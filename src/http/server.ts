@@ -3,7 +3,14 @@
  * `createHttpServer(deps)` from injected parts, so tests run it on port 0 against a real database
  * and a recording queue. It never calls the Agent Engine.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { createServer } from 'node:http';
+
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerFactory,
+  LogController,
+} from 'fastify';
 
 import type { Config } from '../config.js';
 import type { SyncQueue } from '../core/ports.js';
@@ -11,6 +18,7 @@ import type pg from 'pg';
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics.js';
+import { inServerSpan, nameServerSpan } from '../tracing/spans.js';
 import { MAX_WEBHOOK_BODY_BYTES, webhookRoutes } from '../webhooks/routes.js';
 import { type Readiness, opsRoutes } from './ops.js';
 
@@ -27,6 +35,8 @@ export interface HttpDeps {
   readonly readiness: Readiness;
   /** Extra routes (e.g. an admin dashboard), each registered in its own scope. */
   readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
+  /** Tracing on: each request is a server span, the root of what it causes. */
+  readonly traced?: boolean;
 }
 
 /** A built server: the Fastify app (for `inject` in tests), and its lifecycle. */
@@ -38,6 +48,17 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/** A plain HTTP server whose every request runs inside its own server span. */
+const tracedServer: FastifyServerFactory = (handler) =>
+  createServer((req, res) =>
+    inServerSpan(
+      req.method ?? 'GET',
+      req.headers,
+      (done) => res.once('close', () => done(res.statusCode)),
+      () => handler(req, res),
+    ),
+  );
+
 /** Builds the server with every route registered; it does not listen until `listen()`. */
 export function createHttpServer(deps: HttpDeps): HttpServer {
   const clock = deps.clock ?? systemClock;
@@ -48,7 +69,13 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     // One debug line per request (below) instead of Fastify's two at info.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_WEBHOOK_BODY_BYTES,
+    ...(deps.traced ? { serverFactory: tracedServer } : {}),
   });
+  if (deps.traced) {
+    app.addHook('onRequest', async (request) =>
+      nameServerSpan(request.method, request.routeOptions.url),
+    );
+  }
 
   app.addHook('onResponse', async (request, reply) => {
     // The route template, never the raw URL: a query string is the sender's, not ours to log.

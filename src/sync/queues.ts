@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import { type Job, type JobsOptions, Queue } from 'bullmq';
+import { type Job, type JobsOptions, Queue, type Telemetry } from 'bullmq';
 
 import type { RedisClient } from '../lib/redisClient.js';
 import type { SyncQueue } from '../core/ports.js';
@@ -109,8 +109,17 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: RedisClient, prefix: string): Queues {
-  const sync = new Queue<SyncJobData>(SYNC_QUEUE, { connection, prefix });
+/** `telemetry` (tracing on): a sync job carries the trace of whatever queued it to its worker. */
+export function createQueues(
+  connection: RedisClient,
+  prefix: string,
+  telemetry?: Telemetry,
+): Queues {
+  const sync = new Queue<SyncJobData>(SYNC_QUEUE, {
+    connection,
+    prefix,
+    ...(telemetry ? { telemetry } : {}),
+  });
   const sweep = new Queue<SweepJobData>(SWEEP_QUEUE, { connection, prefix });
   const due = new Queue<DueJobData>(DUE_QUEUE, { connection, prefix });
   // An unreachable Redis is reported by readiness and by the operation that needed it.
@@ -156,15 +165,20 @@ export function syncQueueOf(
   redis: RedisClient,
 ): SyncQueue {
   return {
-    async enqueue(subjects, trigger, sweepId) {
+    async enqueue(subjects, trigger, sweepId, traces) {
       const lane = laneOf(trigger);
       for (let i = 0; i < subjects.length; i += BULK) {
         const jobs = await queue.addBulk(
-          subjects.slice(i, i + BULK).map((subject) => ({
-            name: 'sync',
-            data: sweepId ? { subject, trigger, sweepId } : { subject, trigger },
-            opts: syncJobOptions(subject, retry, lane),
-          })),
+          subjects.slice(i, i + BULK).map((subject, j) => {
+            const metadata = traces?.[i + j];
+            const opts = syncJobOptions(subject, retry, lane);
+            return {
+              name: 'sync',
+              data: sweepId ? { subject, trigger, sweepId } : { subject, trigger },
+              // BullMQ's telemetry: this job continues that trace, not the batch's.
+              opts: metadata ? { ...opts, telemetry: { metadata } } : opts,
+            };
+          }),
         );
         if (lane === 'person') await promoteWaitingBackfills(queue, redis, jobs);
       }

@@ -5,9 +5,11 @@ import { type Job, Worker } from 'bullmq';
 
 import type { RedisClient } from '../lib/redisClient.js';
 import type { SyncQueue } from '../core/ports.js';
+import { ACTIONS } from '../core/types.js';
 import type { Logger } from '../lib/logger.js';
+import { inSpan } from '../tracing/spans.js';
 import { DUE_QUEUE, type DueJobData, SWEEP_QUEUE, type SweepJobData, sweepIdOf } from './queues.js';
-import { runSweep, type SweepDeps, type SweepReport } from './sweep.js';
+import { runSweep, type SweepDeps, type SweepProgress, type SweepReport } from './sweep.js';
 
 export function createSweepWorker(options: {
   connection: RedisClient;
@@ -38,21 +40,30 @@ export function createSweepWorker(options: {
       const started = deps.clock.now();
       let lastReport = 0;
       let lastPhase = 0;
-      const report = await runSweep(deps, {
-        id: sweepIdOf(job),
-        trigger: job.data.trigger,
-        ...(signal ? { signal } : {}),
-        onProgress: (progress) => {
-          // Progress goes to Redis at most every 250 ms, for `sweep --wait`, and at once when a
-          // phase begins (planning after listing, queueing after planning).
-          const now = Date.now();
-          const phase = progress.queued > 0 ? 2 : progress.customers > 0 ? 1 : 0;
-          const newPhase = phase !== lastPhase;
-          lastPhase = phase;
-          if (!newPhase && now - lastReport < 250) return;
-          lastReport = now;
-          void job.updateProgress({ ...progress }).catch(() => {});
-        },
+      const id = sweepIdOf(job);
+      let last: SweepProgress | undefined;
+      // A trace of its own (tracing on): the syncs it queues join it, the trigger's trace does not.
+      const attributes = { 'sweep.id': id, 'sweep.trigger': job.data.trigger };
+      const report = await inSpan('sweep', { root: true, attributes }, async (span) => {
+        const report = await runSweep(deps, {
+          id,
+          trigger: job.data.trigger,
+          ...(signal ? { signal } : {}),
+          onProgress: (progress) => {
+            last = progress;
+            // Progress goes to Redis at most every 250 ms, for `sweep --wait`, and at once when a
+            // phase begins (planning after listing, queueing after planning).
+            const now = Date.now();
+            const phase = progress.queued > 0 ? 2 : progress.customers > 0 ? 1 : 0;
+            const newPhase = phase !== lastPhase;
+            lastPhase = phase;
+            if (!newPhase && now - lastReport < 250) return;
+            lastReport = now;
+            void job.updateProgress({ ...progress }).catch(() => {});
+          },
+        });
+        span.setAttributes(sweepAttributes(report, last));
+        return report;
       });
       await job.updateProgress({ done: true }).catch(() => {});
       options.onSwept?.(report, deps.clock.now() - started);
@@ -73,6 +84,23 @@ export function createSweepWorker(options: {
     options.onFailed?.();
   });
   return worker;
+}
+
+/** A sweep's span attributes: pages listed, changes planned and queued, and every count. */
+function sweepAttributes(report: SweepReport, progress: SweepProgress | undefined) {
+  const counts = Object.fromEntries(
+    Object.entries(report.counts).map(([name, n]) => [`sweep.count.${name}`, n]),
+  );
+  return {
+    ...counts,
+    'sweep.pages': report.counts.pages ?? progress?.pages ?? 0,
+    // Every change planned, orphans' included (the progress counts customers' only).
+    'sweep.changes': ACTIONS.reduce((sum, action) => sum + (report.counts[action] ?? 0), 0),
+    'sweep.queued': progress?.queued ?? 0,
+    'sweep.skipped': report.skipped,
+    'sweep.held': report.held,
+    'sweep.listing_complete': report.listingComplete,
+  };
 }
 
 export function createDueWorker(options: {

@@ -11,7 +11,14 @@
  *
  * Out of attempts or permanent, the failure is written to `sync_state` so it stays visible.
  */
-import { type Job, type Queue, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
+import {
+  type Job,
+  type Queue,
+  RateLimitError,
+  type Telemetry,
+  UnrecoverableError,
+  Worker,
+} from 'bullmq';
 
 import type { RedisClient } from '../lib/redisClient.js';
 import type { Clock } from '../lib/clock.js';
@@ -42,6 +49,8 @@ export interface SyncWorkerOptions {
   readonly clock: Clock;
   readonly lockDurationMs?: number;
   readonly events?: SyncEvents;
+  /** Tracing on: each job runs in a span of the trace that queued it. */
+  readonly telemetry?: Telemetry;
 }
 
 /** How long the queue waits before trying again while Postgres does not answer. */
@@ -159,6 +168,7 @@ export function createSyncWorker(options: SyncWorkerOptions): Worker<SyncJobData
     // breaker pauses above) stop every daemon's worker: BullMQ ignores it without a limiter.
     limiter: { max: 1_000_000, duration: 1000 },
     autorun: false,
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
   worker.on('error', (error) => logger.warn({ err: error }, 'sync worker error'));
   return worker;

@@ -12,6 +12,7 @@
  */
 import type { SyncQueue } from '../core/ports.js';
 import type { EventKey } from '../sql/webhookEvents.js';
+import { activeTrace } from '../tracing/spans.js';
 
 interface Waiter {
   resolve(): void;
@@ -21,6 +22,8 @@ interface Waiter {
 interface Entry {
   readonly waiters: Waiter[];
   readonly events: EventKey[];
+  /** The trace of the delivery that asked first (tracing on): its sync continues it. */
+  readonly trace: string | undefined;
 }
 
 /** Enqueues one customer's `webhook` sync, batched with whatever else is waiting. */
@@ -42,7 +45,9 @@ export function batchedWebhookEnqueue(queue: SyncQueue, markQueued?: MarkQueued)
       pending = new Map();
       const entries = [...batch.values()];
       try {
-        await queue.enqueue([...batch.keys()], 'webhook');
+        // The batch runs in its first caller's context; each job names its own caller's trace.
+        const traces = entries.map((e) => e.trace);
+        await queue.enqueue([...batch.keys()], 'webhook', undefined, traces);
       } catch (error) {
         for (const entry of entries) for (const w of entry.waiters) w.reject(error);
         continue;
@@ -55,7 +60,7 @@ export function batchedWebhookEnqueue(queue: SyncQueue, markQueued?: MarkQueued)
 
   return (customerId, event) =>
     new Promise<void>((resolve, reject) => {
-      const entry = pending.get(customerId) ?? { waiters: [], events: [] };
+      const entry = pending.get(customerId) ?? { waiters: [], events: [], trace: activeTrace() };
       pending.set(customerId, entry);
       entry.waiters.push({ resolve, reject });
       if (event) entry.events.push(event);

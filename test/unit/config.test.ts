@@ -137,6 +137,9 @@ describe('loadConfig', () => {
     LOCK_DURATION: ['0', '100ms', 'long'],
     SHUTDOWN_TIMEOUT: ['later', '-1s'],
     DASHBOARD_TOKEN: ['two words', 'x\ny'],
+    OTEL_EXPORTER_OTLP_ENDPOINT: ['collector:4318', 'grpc://c:4317'],
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: ['/v1/traces'],
+    OTEL_SDK_DISABLED: ['yes'],
   };
 
   it('has a garbage row for every variable it reads', async () => {
