@@ -136,14 +136,15 @@ async function call(
       try {
         answer = await engine.updateWorkspace(id, { name: change.to }, run.signal);
       } catch (error) {
-        const status = (error as { status?: number }).status;
-        if (status === 400 || status === 409 || status === 422) {
-          throw new PermanentError(
-            `cannot rename workspace ${id} to "${change.to}": ${toError(error).message}`,
-            { status },
-          );
-        }
-        throw error;
+        // Which answers are permanent (a name clash: 400, 409, 422) the classifier decided; this
+        // only names the rename in the message.
+        if (!(error instanceof PermanentError)) throw error;
+        throw new PermanentError(
+          `cannot rename workspace ${id} to "${change.to}": ${error.message}`,
+          {
+            ...(error.status !== undefined ? { status: error.status } : {}),
+          },
+        );
       }
       return remember(deps, customer, id, answer);
     }
