@@ -85,10 +85,14 @@ function serverArgs(dir: string, port: number): string[] {
   ];
 }
 
-/** A random port in 20000-40000 whose cluster bus port (+10000) is free too. */
+/**
+ * A random port in 41000-45999 whose cluster bus port (+10000) is free too. Other tests' private
+ * servers (Redis, Postgres) take ports in 20000-39999: a cluster that is down for a moment must not
+ * come back to find one of its ports held by another test's server.
+ */
 async function sparePort(taken: number[]): Promise<number> {
   for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = 41_000 + Math.floor(Math.random() * 5_000);
     if (taken.includes(port)) continue;
     if ((await free(port)) && (await free(port + 10_000))) return port;
   }
@@ -103,12 +107,15 @@ function free(port: number): Promise<boolean> {
 }
 
 async function withNode<T>(port: number, use: (redis: Redis) => Promise<T>): Promise<T> {
+  // Bounded: a probe that meets something other than Redis on the port fails, never hangs.
   const redis = new Redis({
     host: HOST,
     port,
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
+    connectTimeout: 2_000,
+    commandTimeout: 2_000,
   });
   redis.on('error', () => {});
   try {
