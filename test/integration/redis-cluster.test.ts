@@ -43,9 +43,16 @@ describe('on a Redis Cluster', () => {
       expect(warned).toHaveLength(1);
       expect(warned[0]).toContain(`127.0.0.1:${evicting.options.port}`);
 
-      const ready = await request(`${daemon.url}/readyz`);
-      expect(ready.statusCode).toBe(200);
-      expect(await ready.body.json()).toEqual({ postgres: true, redis: true, workers: true });
+      // Ready once its workers' cluster connection is up (polled: not a fixed instant after start).
+      const report = await waitFor(
+        async () => {
+          const ready = await request(`${daemon.url}/readyz`);
+          const body = (await ready.body.json()) as Record<string, boolean>;
+          return ready.statusCode === 200 ? body : undefined;
+        },
+        { what: 'ready on the cluster' },
+      );
+      expect(report).toEqual({ postgres: true, redis: true, workers: true });
 
       await daemon.app.syncQueue.enqueue(
         Array.from({ length: 20 }, (_, i) => `c${i}`),
