@@ -12,6 +12,7 @@ import { connectRedis } from '../../src/lib/redisClient.js';
 import { approve } from '../../src/ops/approve.js';
 import { waitForSweep } from '../../src/ops/sweep.js';
 import { SWEEP_QUEUE, type SweepJobData, sweepIdOf } from '../../src/sync/queues.js';
+import { DESTRUCTIVE_LOCK } from '../../src/sync/destructive.js';
 import { createSweepWorker } from '../../src/sync/sweepWorker.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
 import { sweepAndWait } from '../support/sweeps.js';
@@ -218,14 +219,14 @@ describe('5. orphan deletion cannot race adoption', () => {
     const blocker = await pool.connect();
     try {
       await blocker.query('begin');
-      await blocker.query('select pg_advisory_xact_lock($1)', [0x64_65_73_74]);
+      await blocker.query('select pg_advisory_xact_lock($1)', [DESTRUCTIVE_LOCK]);
       await daemon.app.syncQueue.enqueue([`workspace:${orphan.id}`], 'sweep');
       await waitFor(
         async () => {
           const { rows } = await pool.query<{ n: number }>(
             `select count(*)::int as n from pg_locks
               where locktype = 'advisory' and not granted and objid = $1`,
-            [0x64_65_73_74],
+            [DESTRUCTIVE_LOCK],
           );
           return rows[0]!.n > 0;
         },
