@@ -196,9 +196,10 @@ describe('CUSTOMERS_SOURCE: an organizations table mapped by a view', () => {
     expect(Date.now() - archived).toBeGreaterThanOrEqual(GRACE_MS);
     // The simulator forgets the workspace before the worker records the answer: wait for the
     // audit to settle (a CI run read the delete's row while it was still `started`).
+    const { pool } = h.database;
     const audit = await waitFor(
       async () => {
-        const { rows } = await h.database.pool.query<{
+        const { rows } = await pool.query<{
           action: string;
           outcome: string;
           message: string | null;
