@@ -15,8 +15,17 @@ export const customerStatus = (i: number): 'active' | 'inactive' =>
 
 const LINK_CHUNK = 50_000;
 
-export async function seedFleet(pool: pg.Pool, sim: Simulator, n: number): Promise<void> {
-  sim.store.seed(n, customerName, customerStatus);
+/**
+ * Seeds N customers; with `workspaces` (the default) each also has its workspace in the simulator
+ * and its link, in step. Without, the organization is empty: a first sweep creates them all.
+ */
+export async function seedFleet(
+  pool: pg.Pool,
+  sim: Simulator,
+  n: number,
+  { workspaces = true }: { workspaces?: boolean } = {},
+): Promise<void> {
+  if (workspaces) sim.store.seed(n, customerName, customerStatus);
   const client = await pool.connect();
   try {
     await client.query(`set customer_sync.quiet = 'on'`);
@@ -29,7 +38,7 @@ export async function seedFleet(pool: pg.Pool, sim: Simulator, n: number): Promi
          from generate_series(0, $1::int - 1) i`,
       [n],
     );
-    for (let start = 0; start < n; start += LINK_CHUNK) {
+    for (let start = 0; workspaces && start < n; start += LINK_CHUNK) {
       const ids: string[] = [];
       const workspaceIds: string[] = [];
       const names: string[] = [];

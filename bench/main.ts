@@ -4,7 +4,7 @@
  * over loopback HTTP with real Postgres and Redis and the daemon as a child process. Prints a
  * table and writes everything measured to `bench/results/<timestamp>.json`.
  *
- * Options: `--quick`; `--only=startup,steady,drift,backfill,webhooks`; `--cpu-prof` (every daemon writes a V8 CPU
+ * Options: `--quick`; `--only=startup,steady,drift,first,backfill,webhooks`; `--cpu-prof` (every daemon writes a V8 CPU
  * profile into bench/results/prof/). Speed is measured here and never asserted in a test.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { PG_BASE } from './infra.js';
 import { formatTable, type Results, rowsOf } from './report.js';
 import { backfill } from './scenarios/backfill.js';
 import { driftedSweep } from './scenarios/drift.js';
+import { firstSweep } from './scenarios/firstSweep.js';
 import { STEADY_RATE_LIMIT, steadySweep, type SteadyResult } from './scenarios/steady.js';
 import { startup } from './scenarios/startup.js';
 import { webhooks } from './scenarios/webhooks.js';
@@ -37,6 +38,7 @@ const PLAN = quick
       steady: [10_000, 50_000],
       naiveN: 10_000,
       driftN: 30_000,
+      firstN: 2_000,
       backfillN: 10_000,
       backfillSamples: 20,
       webhookS: 5,
@@ -46,6 +48,7 @@ const PLAN = quick
       steady: [10_000, 100_000, 1_000_000],
       naiveN: 10_000,
       driftN: 100_000,
+      firstN: 10_000,
       backfillN: 10_000,
       backfillSamples: 60,
       webhookS: 10,
@@ -53,6 +56,7 @@ const PLAN = quick
     };
 const DRIFT_RATE_LIMIT = 100;
 const BACKFILL_RATE_LIMIT = 20;
+const FIRST_RATE_LIMIT = 1000;
 
 async function machine() {
   const client = new pg.Client({ connectionString: PG_BASE });
@@ -96,6 +100,12 @@ async function main(): Promise<void> {
   if (wants('drift')) {
     log(`drifted sweep at N=${PLAN.driftN}, API_RATE_LIMIT=${DRIFT_RATE_LIMIT}/s`);
     results = { ...results, drift: await driftedSweep(PLAN.driftN, DRIFT_RATE_LIMIT) };
+  }
+  if (wants('first')) {
+    log(
+      `first sweep over an empty organization at N=${PLAN.firstN}, API_RATE_LIMIT=${FIRST_RATE_LIMIT}/s`,
+    );
+    results = { ...results, first: await firstSweep(PLAN.firstN, FIRST_RATE_LIMIT) };
   }
   if (wants('backfill')) {
     log(`a webhook during a ${PLAN.backfillN}-customer backfill at ${BACKFILL_RATE_LIMIT}/s`);
@@ -142,6 +152,7 @@ async function main(): Promise<void> {
           steadyRateLimit: STEADY_RATE_LIMIT,
           driftRateLimit: `${DRIFT_RATE_LIMIT}/s`,
           backfillRateLimit: `${BACKFILL_RATE_LIMIT}/s`,
+          firstRateLimit: `${FIRST_RATE_LIMIT}/s`,
           ...PLAN,
         },
         totalSeconds: totalS,

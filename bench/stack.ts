@@ -36,6 +36,8 @@ export interface StackOptions {
    * workers: receivers and workers apart, as they would be on separate hosts.
    */
   readonly receiver?: boolean;
+  /** Seed the customers only: no workspace exists yet (a first sweep's organization). */
+  readonly emptyOrganization?: boolean;
 }
 
 export async function withStack<T>(
@@ -50,7 +52,7 @@ export async function withStack<T>(
     undo.push(() => db.drop());
     const sim = await startSimulator({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
     undo.push(() => sim.close());
-    await seedFleet(db.pool, sim, options.n);
+    await seedFleet(db.pool, sim, options.n, { workspaces: !options.emptyOrganization });
     const prefix = `cs-bench-${options.label}-${randomTag()}`;
     undo.push(() => deletePrefix(prefix));
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
