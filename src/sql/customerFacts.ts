@@ -91,6 +91,9 @@ export async function openCustomerFacts(
     // One snapshot for the count and the pass.
     await client.query('begin isolation level repeatable read read only');
     await client.query(`set local jit = off`);
+    // The pass hashes the source, the links and the listing: at the default 4 MB a fleet of
+    // 100k spills each hash to disk in batches; 32 MB keeps it in memory up to about 400k.
+    await client.query(`set local work_mem = '32MB'`);
     await client.query(`set local cursor_tuple_fraction = 1`);
     const { rows } = await client.query<{ n: number }>(
       `select count(*)::int as n from ${customers} c`,

@@ -29,7 +29,26 @@ export async function orphansOf(
   return rows;
 }
 
-/** Replaces the orphan report with this (complete) listing's orphans. */
+/** The orphans a complete listing's report ({@link replaceOrphans}) holds for this sweep. */
+export async function reportedOrphans(
+  db: Queryable,
+  sweepId: string,
+  after: string | null,
+  limit: number,
+): Promise<WorkspaceState[]> {
+  const { rows } = await db.query<{ id: string; name: string; status: 'active' | 'inactive' }>(
+    `select workspace_id as id, name, status from orphans
+      where sweep_id = $1 and ($2::uuid is null or workspace_id > $2)
+      order by workspace_id limit $3`,
+    [sweepId, after, limit],
+  );
+  return rows;
+}
+
+/**
+ * Replaces the orphan report with this (complete) listing's orphans: the listing's one pass for
+ * them, after the customers' changes are recorded (a workspace this sweep adopts is no orphan).
+ */
 export async function replaceOrphans(
   db: pg.Pool,
   sweepId: string,

@@ -102,7 +102,7 @@ async function sweepLocked(
       await markAllDeletedSeen(pool, deps.source, deps.policy.deleteGraceMs);
     }
     await planCustomers(run, listing, now);
-    await planOrphans(run, listing);
+    await planOrphans(run, listing, now);
     // A sweep that lost its lease holds nothing and queues nothing more: another one runs now.
     options.signal?.throwIfAborted();
     const held = await judge(run, listing);
@@ -115,7 +115,7 @@ async function sweepLocked(
       ...(listing.error ? { error: listing.error } : {}),
     };
     if (dryRun) return report;
-    await holdAndQueue(run, listing, held, now);
+    await holdAndQueue(run, listing, held);
     const outcome = !listing.complete ? 'incomplete' : held ? 'held' : 'ok';
     await updateSweepRow(pool, id, {
       finishedAt: new Date(clock.now()),

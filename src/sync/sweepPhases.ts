@@ -4,7 +4,8 @@
  * 1. {@link stageListing}: page the workspace list into the run's own staging table.
  * 2. {@link planCustomers}: each customer's facts in SQL, a batch at a time, decided by the
  *    planner's one decision; changes recorded.
- * 3. {@link planOrphans}: workspaces linked to no customer, acted on from a complete listing only.
+ * 3. {@link planOrphans}: workspaces linked to no customer (the orphan report replaced), acted on
+ *    from a complete listing only.
  * 4. {@link holdAndQueue}: the links' last-known state refreshed, the hold decision committed,
  *    then the syncs queued in bulk.
  */
@@ -14,7 +15,7 @@ import {
   exceedsDestructiveLimit,
   isDestructive,
 } from '../core/planner.js';
-import type { Change } from '../core/types.js';
+import type { Change, WorkspaceState } from '../core/types.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { openCustomerFacts } from '../sql/customerFacts.js';
@@ -28,6 +29,7 @@ import {
   recordChanges,
   refreshLinkStates,
   replaceOrphans,
+  reportedOrphans,
 } from '../sql/sweeps.js';
 import type { SweepDeps, SweepOptions, SweepProgress } from './sweepTypes.js';
 
@@ -145,12 +147,21 @@ export async function planCustomers(run: SweepRun, listing: Listing, now: number
   }
 }
 
-/** 3. Reports the orphans, and plans the orphan policy's changes from a complete listing. */
-export async function planOrphans(run: SweepRun, listing: Listing): Promise<void> {
+/**
+ * 3. Reports the orphans, and plans the orphan policy's changes from a complete listing. A
+ * complete listing of a real sweep writes the orphan report first and reads it back, so the
+ * listing is searched for orphans once; a dry run or an incomplete listing leaves the report
+ * alone and reads the listing.
+ */
+export async function planOrphans(run: SweepRun, listing: Listing, now: number): Promise<void> {
   const { deps, options } = run;
+  const report = listing.complete && !options.dryRun;
+  if (report) await replaceOrphans(deps.pool, options.id, listing.table, new Date(now));
   let after: string | null = null;
   for (;;) {
-    const orphans = await orphansOf(deps.pool, options.id, listing.table, after, BATCH);
+    const orphans: WorkspaceState[] = report
+      ? await reportedOrphans(deps.pool, options.id, after, BATCH)
+      : await orphansOf(deps.pool, options.id, listing.table, after, BATCH);
     if (orphans.length === 0) break;
     after = orphans[orphans.length - 1]?.id ?? after;
     bump(run, 'orphans', orphans.length);
@@ -179,19 +190,13 @@ export async function judge(run: SweepRun, listing: Listing): Promise<boolean> {
 }
 
 /**
- * 4. Makes the plan count: the orphan report, the links' last-known state, the hold decision
+ * 4. Makes the plan count: the links' last-known state, the hold decision
  * (committed before anything is queued: until then no trigger treats this plan as admitted),
  * then the syncs, in bulk.
  */
-export async function holdAndQueue(
-  run: SweepRun,
-  listing: Listing,
-  held: boolean,
-  now: number,
-): Promise<void> {
+export async function holdAndQueue(run: SweepRun, listing: Listing, held: boolean): Promise<void> {
   const { deps, options, progress, counts } = run;
   const { pool, policy } = deps;
-  if (listing.complete) await replaceOrphans(pool, options.id, listing.table, new Date(now));
   // What the listing showed becomes the links' last-known state: the syncs it queues decide
   // from it and spend no GET.
   await refreshLinkStates(pool, listing.table, listing.complete, listing.since);

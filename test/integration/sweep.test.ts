@@ -187,6 +187,18 @@ describe('sweep → plan → syncs', () => {
     const { rows: orphans } = await h.database.pool.query('select workspace_id, name from orphans');
     expect(orphans).toEqual([{ workspace_id: stray.id, name: 'Nobody’s' }]);
     expect(h.sim.store.get(stray.id)?.status).toBe('active'); // ORPHANS=report touches nothing
+
+    // A dry run (`plan`) sees a new orphan but leaves the report as the last sweep wrote it.
+    const second = h.sim.store.create('Somebody else’s');
+    const plan = await runSweep(daemon.app.sweepDeps(), { trigger: 'manual', dryRun: true });
+    expect(plan.counts.orphans).toBe(2);
+    const { rows: after } = await h.database.pool.query('select workspace_id from orphans');
+    expect(after).toEqual([{ workspace_id: stray.id }]);
+    await sweepAndWait(daemon.app);
+    const { rows: replaced } = await h.database.pool.query(
+      'select workspace_id from orphans order by name',
+    );
+    expect(replaced).toEqual([{ workspace_id: stray.id }, { workspace_id: second.id }]);
   });
 });
 
