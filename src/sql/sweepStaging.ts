@@ -70,23 +70,29 @@ export async function stageWorkspaces(
 }
 
 /**
- * Indexes the staged listing for planning: unique by workspace id, and by name (hashed). A cursor that
- * repeated an item leaves a duplicate, which is removed first (the unique index refuses it).
+ * Indexes the staged listing for planning: unique by workspace id, and by name (hashed). The two
+ * are built at once, on two of the pool's connections (Postgres builds each on its own core). A
+ * cursor that repeated an item leaves a duplicate, which is removed first (the unique index
+ * refuses it); the delete waits for the name index's build, which then holds it too.
  */
 export async function indexStaging(db: Queryable, table: string): Promise<void> {
-  try {
-    await db.query(`create unique index ${table}_id on ${table} (workspace_id)`);
-  } catch (error) {
-    if ((error as { code?: string }).code !== '23505') throw error;
-    await db.query(
-      `delete from ${table} a using ${table} b
-        where a.workspace_id = b.workspace_id and a.ctid > b.ctid`,
-    );
-    await db.query(`create unique index ${table}_id on ${table} (workspace_id)`);
-  }
+  const byId = async () => {
+    try {
+      await db.query(`create unique index ${table}_id on ${table} (workspace_id)`);
+    } catch (error) {
+      if ((error as { code?: string }).code !== '23505') throw error;
+      await db.query(
+        `delete from ${table} a using ${table} b
+          where a.workspace_id = b.workspace_id and a.ctid > b.ctid`,
+      );
+      await db.query(`create unique index ${table}_id on ${table} (workspace_id)`);
+    }
+  };
   // A hash index, not a btree: a btree entry cannot hold a name over ~2,700 bytes (any length the
   // API allows must not fail a sweep), and names are only ever looked up by equality.
-  await db.query(`create index ${table}_name on ${table} using hash (name)`);
+  const byName = () => db.query(`create index ${table}_name on ${table} using hash (name)`);
+  const [id, name] = await Promise.allSettled([byId(), byName()]);
+  for (const result of [id, name]) if (result.status === 'rejected') throw result.reason;
   // No ANALYZE: it cost as much as an index build (100k rows: ~90 ms), and every query over the
   // listing joins it by hash or probes one of these indexes, which the planner chooses without
   // statistics (a table never analyzed is estimated from its size on disk).
