@@ -10,7 +10,6 @@ import type { Dispatcher } from 'undici';
 
 import { createAgentEngine } from './agent-engine/client.js';
 import { type RateLimiter, RedisRateLimiter } from './agent-engine/rate-limiter.js';
-import type { RetryOptions } from './agent-engine/retry.js';
 import type { AgentEngine } from './agent-engine/types.js';
 import { type Config, requireCredentials, secretsOf } from './config.js';
 import type { SyncQueue } from './core/ports.js';
@@ -36,8 +35,6 @@ export interface AppOptions {
   /** undici dispatcher for Agent Engine calls (a test's MockAgent, or a tuned pool). */
   readonly dispatcher?: Dispatcher;
   readonly breaker?: BreakerOptions;
-  /** The client's in-call retry policy (defaults in src/agent-engine/retry.ts). */
-  readonly clientRetry?: Partial<RetryOptions>;
   /** Tracing, when on: started by the daemon (the SDK is loaded only then), stopped last. */
   readonly tracing?: Tracing;
   /** Where spans go instead of OTLP when tracing is on (tests: an in-memory exporter). */
@@ -119,14 +116,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       clientSecret,
       ...(config.organizationId ? { organizationId: config.organizationId } : {}),
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-      ...(options.clientRetry ? { retry: options.clientRetry } : {}),
       clock,
       refreshSkewMs: config.tokenRefreshSkewMs,
       requestTimeoutMs: config.requestTimeoutMs,
       logger: logger.child({ component: 'agent-engine' }),
       observer: metrics.observer,
       rateLimiter,
-      retry: { retryAfterCapMs: config.maxRetryAfterMs, ...options.clientRetry },
+      retryAfterCapMs: config.maxRetryAfterMs,
     });
     releasers.add('agent engine client', () => built.close?.());
     engine = built;

@@ -1,7 +1,8 @@
 /**
  * One Agent Engine call with its retries: wait for the rate limiter, get a token, make an attempt,
- * and decide from the failure type (`src/lib/errors.ts`) whether and when to try again. A 401 is
- * special: the token is invalidated and the call retried once with a fresh one.
+ * and decide from the failure type (`src/lib/errors.ts`) whether and when to try again, within
+ * the request's {@link RetryOptions} (the budget is in `retry.ts`). Two repeats are part of a call
+ * and spend no attempt: after a 401, once with a fresh token; after a delete's 504, once.
  */
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -16,7 +17,7 @@ import {
 } from '../lib/errors.js';
 import { failureMessage } from './error-body.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { abortedError, backoffMs, parseRetryAfter, type RetryOptions, sleep } from './retry.js';
+import { abortedError, backoffMs, retryAfterOf, type RetryOptions, sleep } from './retry.js';
 import { check } from './schemas.js';
 import { header, safeJson, type TokenSource } from './tokens.js';
 import type { AttemptAnswer, AttemptRequest, Transport } from './transport.js';
@@ -26,7 +27,8 @@ export interface CallerOptions {
   readonly logger: Logger;
   readonly tokens: TokenSource;
   readonly clock: Clock;
-  readonly retry: RetryOptions;
+  /** A 429's `Retry-After` longer than this is read as this (`MAX_RETRY_AFTER`). */
+  readonly retryAfterCapMs: number;
   readonly rateLimiter?: RateLimiter;
   /** Sent as `X-Organization-Id` when set; else the token response's organization is sent. */
   readonly organizationId?: string;
@@ -45,8 +47,10 @@ export interface CallRequest<T> {
   readonly schema: z.ZodType<T>;
   /** Non-2xx statuses that are an answer, not a failure (404 on get and delete). */
   readonly accept?: readonly number[];
-  /** How often a 504 may be retried (delete: once); unbounded within `attempts` otherwise. */
-  readonly max504Retries?: number;
+  /** How this call retries: the client's choice, from the budget in `retry.ts`. */
+  readonly retry: RetryOptions;
+  /** A 504 is answered by one repeat that spends no attempt (a delete, see API.md). */
+  readonly repeatOn504?: boolean;
   /**
    * A scoped token to send instead of the application token. A 401 then cannot be cured by a
    * refresh and is thrown as AuthError. Used for this call only, and scrubbed from messages.
@@ -61,13 +65,13 @@ export type CallResult<T> = { status: number; value: T } | { status: number; val
 export type Caller = <T>(req: CallRequest<T>) => Promise<CallResult<T>>;
 
 export function createCaller(options: CallerOptions): Caller {
-  const { transport, tokens, clock, retry, rateLimiter } = options;
+  const { transport, tokens, clock, rateLimiter } = options;
   const random = options.random ?? Math.random;
 
   return async <T>(req: CallRequest<T>): Promise<CallResult<T>> => {
-    const { signal } = req;
+    const { signal, retry } = req;
     let refreshedOn401 = false;
-    let retries504 = 0;
+    let repeated504 = false;
     for (let attempt = 1; ; attempt += 1) {
       let failure: SyncFailure;
       try {
@@ -82,28 +86,33 @@ export function createCaller(options: CallerOptions): Caller {
         const result = interpret(req, answer);
         if (!('failure' in result)) return result;
         failure = result.failure;
-        if (answer.status === 429) await pauseEveryone(failure);
       } catch (error) {
         if (signal?.aborted) throw abortedError(signal);
         failure = classify(error);
       }
+      // Whichever request met it (an application-token mint's too), a 429 pauses every daemon
+      // before this call retries or throws.
+      if (failure.status === 429) await pauseEveryone(failure);
       if (failure.kind !== 'retryable') throw failure;
-      if (failure.status === 504 && req.max504Retries !== undefined) {
-        if (retries504 >= req.max504Retries) throw failure;
-        retries504 += 1;
-      }
       const retryAfterMs = failure instanceof RetryableError ? failure.retryAfterMs : undefined;
       // A long Retry-After is the whole queue's business (the job layer pauses it), not one call's.
       if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) throw failure;
-      if (attempt >= retry.attempts) throw failure;
+      // API.md: a delete answered 504 usually goes on in the background, and a repeat's 404 says
+      // it is done. That one repeat is part of the delete, not a retry: it spends no attempt.
+      const repeat = req.repeatOn504 === true && failure.status === 504 && !repeated504;
+      if (!repeat && attempt >= retry.attempts) throw failure;
       // Retry-After is waited out exactly, never undercut; otherwise full-jitter backoff.
       const waitMs = retryAfterMs ?? backoffMs(attempt, retry, random);
       // The message is already scrubbed (failureMessage); it names route and status only.
       options.logger.debug(
         { route: req.route, attempt, waitMs, reason: failure.message },
-        'retrying',
+        repeat ? 'repeating a delete answered 504' : 'retrying',
       );
       await sleep(waitMs, signal);
+      if (repeat) {
+        repeated504 = true;
+        attempt -= 1;
+      }
     }
   };
 
@@ -169,8 +178,11 @@ export function createCaller(options: CallerOptions): Caller {
     }
     if (req.accept?.includes(answer.status)) return { status: answer.status };
     const message = failureMessage(req.route, answer.status, answer.text, secrets);
-    const asked = parseRetryAfter(header(answer.headers['retry-after']), clock.now());
-    const retryAfter = asked === undefined ? undefined : Math.min(asked, retry.retryAfterCapMs);
+    const retryAfter = retryAfterOf(
+      header(answer.headers['retry-after']),
+      clock.now(),
+      options.retryAfterCapMs,
+    );
     return { failure: failureForStatus(answer.status, message, retryAfter) };
   }
 }

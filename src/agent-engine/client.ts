@@ -4,7 +4,8 @@
  *
  * Layers, innermost first: `transport.ts` (one HTTP attempt, timeout, observer, debug line) →
  * `tokens.ts` (the application token) → `call.ts` (rate limit, retries, 401 refresh) → here (the
- * routes, paging, get-or-create).
+ * routes, paging, get-or-create, and each call's retries: {@link SYNC_CALL_RETRY} for everything
+ * a sync calls, {@link LISTING_RETRY} for listing pages; the budget is in `retry.ts`).
  */
 import type { Logger } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
@@ -15,7 +16,12 @@ import { MINUTE, SECOND } from '../lib/duration.js';
 import { AuthError, PermanentError } from '../lib/errors.js';
 import { type Caller, type CallResult, createCaller } from './call.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
+import {
+  DEFAULT_RETRY_AFTER_CAP_MS,
+  LISTING_RETRY,
+  type RetryOptions,
+  SYNC_CALL_RETRY,
+} from './retry.js';
 import {
   deleteAnswer,
   scopedTokenAnswer,
@@ -47,8 +53,10 @@ export interface AgentEngineOptions {
   readonly observer?: CallObserver;
   /** Awaited before every API call (not before application-token mints). */
   readonly rateLimiter?: RateLimiter;
-  /** In-call retries; see {@link RetryOptions} for the defaults. */
-  readonly retry?: Partial<RetryOptions>;
+  /** A 429's `Retry-After` longer than this is read as this (`MAX_RETRY_AFTER`); default 5 min. */
+  readonly retryAfterCapMs?: number;
+  /** Listing pages' in-call retries, field by field over {@link LISTING_RETRY} (tests). */
+  readonly listingRetry?: Partial<RetryOptions>;
   /** Jitter source for backoff; tests may pin it. Default Math.random. */
   readonly random?: () => number;
 }
@@ -79,6 +87,9 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
     : new Agent({ connections: 16, keepAliveTimeout: 30 * SECOND, keepAliveMaxTimeout: MINUTE });
   const dispatcher = options.dispatcher ?? (ownDispatcher as Dispatcher);
   const clock = options.clock ?? systemClock;
+  const retryAfterCapMs = options.retryAfterCapMs ?? DEFAULT_RETRY_AFTER_CAP_MS;
+  // Only the fields given: an explicit `undefined` keeps the default instead of erasing it.
+  const listingRetry = { ...LISTING_RETRY, ...definedOnly(options.listingRetry ?? {}) };
 
   const transport = createTransport({
     dispatcher,
@@ -96,14 +107,14 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
     transport,
     ...(options.observer ? { observer: options.observer } : {}),
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
+    retryAfterCapMs,
   });
   const call = createCaller({
     transport,
     logger: options.logger,
     tokens,
     clock,
-    // Only the fields given: an explicit `undefined` keeps the default instead of erasing it.
-    retry: { ...DEFAULT_RETRY, ...definedOnly(options.retry ?? {}) },
+    retryAfterCapMs,
     clientSecret: options.clientSecret,
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     ...(options.organizationId ? { organizationId: options.organizationId } : {}),
@@ -128,7 +139,7 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
   };
 
   return {
-    listWorkspaces: (list: ListOptions = {}) => pages(call, apiBase, list, foreign),
+    listWorkspaces: (list: ListOptions = {}) => pages(call, apiBase, list, foreign, listingRetry),
 
     async getWorkspace(id, signal) {
       const res = await call({
@@ -137,6 +148,7 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
         route: ROUTES.get,
         schema: workspaceAnswer,
         accept: [404],
+        retry: SYNC_CALL_RETRY,
         ...opt(signal),
       });
       // A tombstone is a deletion, exactly like a 404.
@@ -153,6 +165,7 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
         body,
         schema: workspaceAnswer,
         accept: [404],
+        retry: SYNC_CALL_RETRY,
         ...opt(signal),
       });
       // The answer is the re-read: a 404 or a tombstone says the workspace is gone.
@@ -161,15 +174,16 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
     },
 
     async deleteWorkspace(id, signal) {
-      // The first delete usually finishes in the background after a 504 (API.md): retry once,
-      // and a 404 then means it is done.
+      // The first delete usually finishes in the background after a 504 (API.md): repeat it
+      // once, and a 404 then means it is done.
       await call({
         method: 'DELETE',
         url: workspaceUrl(id),
         route: ROUTES.delete,
         schema: deleteAnswer,
         accept: [404],
-        max504Retries: 1,
+        retry: SYNC_CALL_RETRY,
+        repeatOn504: true,
         ...opt(signal),
       });
     },
@@ -210,6 +224,7 @@ async function getOrCreate(
     route: ROUTES.scopedToken,
     body: { workspace_name: name },
     schema: scopedTokenAnswer,
+    retry: SYNC_CALL_RETRY,
     ...opt,
   });
   // Lives in this frame only: never stored, logged or put in a message (call.ts scrubs it).
@@ -222,6 +237,7 @@ async function getOrCreate(
       route: ROUTES.scopedTokenInfo,
       schema: scopedTokenInfoAnswer,
       bearer: scoped,
+      retry: SYNC_CALL_RETRY,
       ...opt,
     });
   } catch (error) {
@@ -244,14 +260,16 @@ async function getOrCreate(
 }
 
 /**
- * Pages of workspaces, following `next` verbatim. A page that keeps failing throws, and the
- * caller must treat the listing as incomplete (never delete from it).
+ * Pages of workspaces, following `next` verbatim. A page retries in the call (`retry`): a page
+ * that failed would cost the whole listing so far, since a sweep job runs once. A page that keeps
+ * failing throws, and the caller must treat the listing as incomplete (never delete from it).
  */
 async function* pages(
   call: Caller,
   apiBase: string,
   list: ListOptions,
   foreign: (organizationId: string) => boolean,
+  retry: RetryOptions,
 ): AsyncGenerator<readonly Workspace[]> {
   const first = new URL(`${apiBase}/workspaces`);
   first.searchParams.set('limit', String(PAGE_SIZE));
@@ -265,6 +283,7 @@ async function* pages(
       url,
       route: ROUTES.list,
       schema: workspacePageAnswer,
+      retry,
       ...(list.signal ? { signal: list.signal } : {}),
     });
     // Awaited later, after the caller has had the previous page: its failure must not count as

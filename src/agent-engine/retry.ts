@@ -20,20 +20,48 @@ export interface RetryOptions {
    * of one call holding a worker slot.
    */
   readonly maxRetryAfterMs: number;
-  /**
-   * A `Retry-After` longer than this is read as this (`MAX_RETRY_AFTER`): a server asking for an
-   * hour, or a year, must not stop every daemon for that long.
-   */
-  readonly retryAfterCapMs: number;
 }
 
-export const DEFAULT_RETRY: RetryOptions = {
+/**
+ * The retry budget. Each failure is retried at one level, never at two that multiply; the
+ * client (`client.ts`) chooses the options per call:
+ *
+ * | call                                    | retried, and HTTP attempts at most                 |
+ * | --------------------------------------- | -------------------------------------------------- |
+ * | a sync's: get, put, delete, scoped-     | by the sync job alone: one attempt per job attempt |
+ * | token mint and info (SYNC_CALL_RETRY)   | (`SYNC_ATTEMPTS`, its backoff): `SYNC_ATTEMPTS`    |
+ * | a listing page, a sweep's or `plan`'s   | in the call alone: 4 per page and sweep, full      |
+ * | (LISTING_RETRY)                         | jitter; the sweep job runs once                    |
+ * | an application-token mint               | as the call it serves                              |
+ *
+ * Not retries, and not counted: a 401 answered by a fresh token and one repeat; a delete's 504
+ * answered by one repeat (API.md: the first delete usually finishes in the background, and the
+ * repeat's 404 says it is done). A 429 pauses every daemon's calls (the shared limiter) before it
+ * is thrown or waited out, and a sync job it fails waits without spending an attempt (the job
+ * wrapper): 429s are paced by the pause, not counted. Whether a failure is retryable at all is
+ * `classify`'s decision (`src/lib/errors.ts`).
+ */
+export const LISTING_RETRY: RetryOptions = {
   attempts: 4,
   baseDelayMs: 200,
   maxDelayMs: 10 * SECOND,
   maxRetryAfterMs: 5 * SECOND,
-  retryAfterCapMs: 5 * MINUTE,
 };
+
+/**
+ * A sync's calls: one attempt. The sync is level-triggered, so the job layer retries all of it
+ * (re-reading the row and the workspace) with its own backoff. The backoff here only spaces a
+ * delete's one repeat after a 504.
+ */
+export const SYNC_CALL_RETRY: RetryOptions = {
+  attempts: 1,
+  baseDelayMs: 200,
+  maxDelayMs: 200,
+  maxRetryAfterMs: 0,
+};
+
+/** A `Retry-After` longer than this is read as this, unless `MAX_RETRY_AFTER` says otherwise. */
+export const DEFAULT_RETRY_AFTER_CAP_MS = 5 * MINUTE;
 
 /**
  * Full-jitter exponential backoff (AWS architecture blog, "Exponential Backoff And Jitter"): a
@@ -62,6 +90,20 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   // A bare number that is not whole seconds ("1.5", "-3") is not a valid header; ignore it.
   if (Number.isNaN(date) || /^[-\d.]+$/.test(text)) return undefined;
   return Math.max(0, date - now);
+}
+
+/**
+ * The `Retry-After` of an answer, read by {@link parseRetryAfter} and capped at `capMs`
+ * (`MAX_RETRY_AFTER`): a server asking for an hour, or a year, must not stop every daemon that
+ * long. Undefined when absent or unreadable.
+ */
+export function retryAfterOf(
+  value: string | undefined,
+  now: number,
+  capMs: number,
+): number | undefined {
+  const asked = parseRetryAfter(value, now);
+  return asked === undefined ? undefined : Math.min(asked, capMs);
 }
 
 /** The failure an aborted call throws: retryable, because an abort means "not now" (shutdown). */

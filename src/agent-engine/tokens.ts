@@ -2,12 +2,14 @@
  * The application token: minted from the client credentials, cached, refreshed `refreshSkewMs`
  * before it runs out (by the injected clock), with exactly one mint in flight per process however
  * many calls wait for it. A call that meets a 401 invalidates the token it used and asks again.
+ * A mint never retries on its own: it is part of the call that needed it, and a failed mint fails
+ * that attempt of the call (so it is retried, or not, as that call is: see `retry.ts`).
  */
 import type { Clock } from '../lib/clock.js';
 import { failureForStatus, PermanentError } from '../lib/errors.js';
 import { SECOND } from '../lib/duration.js';
 import { failureMessage } from './error-body.js';
-import { abortedError, parseRetryAfter } from './retry.js';
+import { abortedError, retryAfterOf } from './retry.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { check, tokenAnswer } from './schemas.js';
 import type { Transport } from './transport.js';
@@ -33,6 +35,8 @@ export interface TokenSourceOptions {
   readonly observer?: CallObserver;
   /** A mint is an API call too, so it takes a slot of the shared limit like any other. */
   readonly rateLimiter?: RateLimiter;
+  /** A refused mint's `Retry-After` longer than this is read as this (`MAX_RETRY_AFTER`). */
+  readonly retryAfterCapMs: number;
 }
 
 interface Cached extends AppToken {
@@ -111,8 +115,9 @@ export class TokenSource {
     if (answer.status !== 200) {
       const message = failureMessage(TOKEN_ROUTE, answer.status, answer.text, [clientSecret]);
       const retryAfter = header(answer.headers['retry-after']);
+      const retryAfterMs = retryAfterOf(retryAfter, clock.now(), this.#options.retryAfterCapMs);
       // 401 and 403 become AuthError here: the credentials themselves were refused.
-      throw failureForStatus(answer.status, message, parseRetryAfter(retryAfter, clock.now()));
+      throw failureForStatus(answer.status, message, retryAfterMs);
     }
     const parsed = check(tokenAnswer, safeJson(answer.text));
     if (!parsed.ok) {

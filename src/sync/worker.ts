@@ -1,10 +1,12 @@
 /**
  * The job wrapper: the one place where failure types become BullMQ behaviour (HOUSE_STYLE §4).
  *
- * - retryable → rethrown: BullMQ retries with exponential backoff and jitter;
- * - retryable with a Retry-After (429, capped at MAX_RETRY_AFTER) → the whole queue pauses for it
+ * - retryable → rethrown: BullMQ retries with exponential backoff and jitter. A sync's calls
+ *   do not retry in the call (`src/agent-engine/retry.ts`): these attempts are their only retries;
+ * - a 429 with a Retry-After (capped at MAX_RETRY_AFTER) → the whole queue pauses for it
  *   (`queue.rateLimit`), and the job goes back to waiting without spending an attempt; the Agent
- *   Engine client has already paused every daemon's calls (the shared rate limiter);
+ *   Engine client has already paused every daemon's calls (the shared rate limiter). Another
+ *   status's Retry-After (a 503's) is about that call: it spends an attempt like any failure;
  * - permanent → `UnrecoverableError`: no retry, recorded for `status`;
  * - auth (after a fresh token) → the breaker counts it; once open, the queue pauses and probes;
  * - anything retryable while Postgres does not answer → the queue pauses, no attempt is spent.
@@ -134,7 +136,11 @@ export function createSyncWorker(options: SyncWorkerOptions): Worker<SyncJobData
       await queue.rateLimit(DATABASE_DOWN_PAUSE_MS);
       return new RateLimitError();
     }
-    if (failure instanceof RetryableError && failure.retryAfterMs !== undefined) {
+    if (
+      failure instanceof RetryableError &&
+      failure.status === 429 &&
+      failure.retryAfterMs !== undefined
+    ) {
       log.warn(
         { retryAfterMs: failure.retryAfterMs },
         'rate limited by the Agent Engine: pausing the queue',

@@ -14,7 +14,7 @@ import { InMemoryRateLimiter } from '../../src/agent-engine/rate-limiter.js';
 import type { CallObserver } from '../../src/agent-engine/types.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { MINUTE, SECOND } from '../../src/lib/duration.js';
-import { AuthError, PermanentError } from '../../src/lib/errors.js';
+import { AuthError, PermanentError, RetryableError } from '../../src/lib/errors.js';
 import { startSimulator } from '../../src/simulator/index.js';
 
 const SECRET = 'demo-client-secret';
@@ -205,42 +205,59 @@ describe('tokens over real HTTP', () => {
 });
 
 describe('failures over real HTTP', () => {
-  it('a 429 with Retry-After: 1 is waited out, never retried sooner', async () => {
+  const listAll = async (client: ReturnType<typeof clientOf>['client']) => {
+    let n = 0;
+    for await (const page of client.listWorkspaces()) n += page.length;
+    return n;
+  };
+
+  it('a listing page answered 429 with Retry-After: 1 waits it out, never retries sooner', async () => {
     const sim = await simulator();
-    const { id } = sim.store.create('limited');
     sim.faults.set({ p429: 1, retryAfterSeconds: 1 });
     const { client, calls } = clientOf(sim, {}, (call) => {
       // Exactly one 429: the fault is lifted as soon as the client has seen it.
       if (call.status === 429) sim.faults.reset();
     });
-    await expect(client.getWorkspace(id)).resolves.toMatchObject({ id });
-    const api = calls.filter((c) => c.route === 'GET /workspaces/{id}');
+    await expect(listAll(client)).resolves.toBe(1); // the organization's `default`
+    const api = calls.filter((c) => c.route === 'GET /workspaces');
     expect(api.map((c) => c.status)).toEqual([429, 200]);
     const [first, second] = api as [SeenCall, SeenCall];
     const gapMs = second.startedAt - first.endedAt;
     console.info(`429 Retry-After: 1 → next attempt ${Math.round(gapMs)} ms later`);
     expect(gapMs).toBeGreaterThanOrEqual(1000);
-    expect(sim.stats.count('GET /api/v1/workspaces/{id}', 429)).toBe(1);
-    expect(sim.stats.count('GET /api/v1/workspaces/{id}')).toBe(2);
+    expect(sim.stats.count('GET /api/v1/workspaces', 429)).toBe(1);
+    expect(sim.stats.count('GET /api/v1/workspaces')).toBe(2);
   });
 
-  it('a burst of 503s is retried with jittered backoff and succeeds', async () => {
+  it('a burst of 503s on a listing page is retried with jittered backoff and succeeds', async () => {
     const sim = await simulator();
-    const { id } = sim.store.create('flaky');
     sim.faults.set({ p5xx: 1, statuses5xx: [503] });
     let seen503 = 0;
-    const retry = { attempts: 5, baseDelayMs: 200, maxDelayMs: 10_000 };
-    const { client, calls } = clientOf(sim, { retry }, (call) => {
+    const listingRetry = { attempts: 5, baseDelayMs: 200, maxDelayMs: 10_000 };
+    const { client, calls } = clientOf(sim, { listingRetry }, (call) => {
       if (call.status === 503 && ++seen503 === 3) sim.faults.reset();
     });
-    await expect(client.getWorkspace(id)).resolves.toMatchObject({ id });
-    const api = calls.filter((c) => c.route === 'GET /workspaces/{id}');
+    await expect(listAll(client)).resolves.toBe(1);
+    const api = calls.filter((c) => c.route === 'GET /workspaces');
     expect(api.map((c) => c.status)).toEqual([503, 503, 503, 200]);
     const gaps = api.slice(1).map((c, i) => c.startedAt - (api[i] as SeenCall).endedAt);
     console.info(`503 burst: backoff gaps ${gaps.map((g) => Math.round(g)).join(', ')} ms`);
     // Full jitter: each gap under its cap (200, 400, 800 ms), plus scheduling slack.
     gaps.forEach((gap, i) => expect(gap).toBeLessThan(200 * 2 ** i + 100));
-    expect(sim.stats.count('GET /api/v1/workspaces/{id}', 503)).toBe(3);
+    expect(sim.stats.count('GET /api/v1/workspaces', 503)).toBe(3);
+  });
+
+  it('a sync call answered 503 or 429 is sent once: its job retries it, not the client', async () => {
+    const sim = await simulator();
+    const { id } = sim.store.create('once');
+    const { client } = clientOf(sim);
+    sim.faults.set({ p5xx: 1, statuses5xx: [503] });
+    expect(await failure(() => client.getWorkspace(id))).toBeInstanceOf(RetryableError);
+    sim.faults.set({ p5xx: 0, p429: 1, retryAfterSeconds: 1 });
+    const limited = await failure(() => client.updateWorkspace(id, { name: 'twice' }));
+    expect((limited as RetryableError).retryAfterMs).toBe(1000);
+    expect(sim.stats.count('GET /api/v1/workspaces/{id}')).toBe(1);
+    expect(sim.stats.count('PUT /api/v1/workspaces/{id}')).toBe(1);
   });
 
   it('a permanent 4xx is not retried: exactly one call', async () => {
@@ -296,7 +313,7 @@ describe('workspaces over real HTTP', () => {
     const sim = await simulator();
     sim.store.seed(250, (i) => `paged ${i}`);
     sim.faults.set({ failPageAtOffsets: [100] });
-    const { client, calls } = clientOf(sim, { retry: { attempts: 3, baseDelayMs: 10 } });
+    const { client, calls } = clientOf(sim, { listingRetry: { attempts: 3, baseDelayMs: 10 } });
     const pages: number[] = [];
     const error = await failure(async () => {
       for await (const page of client.listWorkspaces()) pages.push(page.length);

@@ -93,8 +93,8 @@ describe('rate limited by the Agent Engine', () => {
     await h.customers(Array.from({ length: 3 }, (_, i) => ({ id: `c${i}`, name: `Co ${i}` })));
     const mint = 'POST /api/v1/account/applications/scoped-token';
     h.sim.faults.set({ p429: 1, retryAfterSeconds: 1, onlyRoutes: [mint] });
-    // Retry-After longer than the client waits in-call: the job layer must pause the queue.
-    const daemon = await h.startDaemon({ clientRetry: { maxRetryAfterMs: 0 } });
+    // A sync's calls never wait out a Retry-After themselves: the job layer must pause the queue.
+    const daemon = await h.startDaemon();
     await daemon.app.syncQueue.enqueue(['c0', 'c1', 'c2'], 'enqueue');
     await waitFor(() => h!.sim.stats.count(mint, 429) >= 1 || undefined, { timeoutMs: 10_000 });
     const first = Date.now();

@@ -1,7 +1,8 @@
 /**
  * The client against undici's MockAgent: exact-moment faults the simulator cannot stage on cue
  * (a 401 on one call, a 504 then a 404, a malformed 200, a hung request). Behaviour over real HTTP
- * is in `test/integration/agent-engine.test.ts`.
+ * is in `test/integration/agent-engine.test.ts`. The retry budget (`src/agent-engine/retry.ts`):
+ * a sync's calls make one attempt, listing pages retry in the call.
  */
 import { Writable } from 'node:stream';
 
@@ -84,7 +85,7 @@ function setup(extra: Partial<AgentEngineOptions> = {}, tokenTtlSeconds = 900) {
     dispatcher: agent,
     logger,
     observer,
-    retry: { baseDelayMs: 1, maxDelayMs: 5 },
+    listingRetry: { baseDelayMs: 1, maxDelayMs: 5 },
     ...extra,
   });
   const seen: Seen[] = [];
@@ -227,6 +228,72 @@ describe('tokens', () => {
   });
 });
 
+/** A client whose token endpoint answers `mints` in order (200s carry a token), and the pauses it asked for. */
+function mintingClient(mints: number[], extra: Partial<AgentEngineOptions> = {}) {
+  const agent = new MockAgent();
+  agent.disableNetConnect();
+  agents.push(agent);
+  const pool = agent.get(ORIGIN);
+  let minted = 0;
+  for (const status of mints) {
+    pool.intercept({ path: TOKEN_PATH, method: 'POST' }).reply(() => {
+      minted += 1;
+      const body = {
+        access_token: `app-token-${minted}-xxxxxxxx`,
+        token_type: 'bearer',
+        expires_in: 900,
+        organization_id: ORG,
+      };
+      if (status === 200) return { statusCode: 200, data: JSON.stringify(body) };
+      // A 429 asks for a day; other failures say nothing.
+      const headers: Record<string, string> = status === 429 ? { 'retry-after': '86400' } : {};
+      return { statusCode: status, data: '{}', responseOptions: { headers } };
+    });
+  }
+  const paused: number[] = [];
+  const client = createAgentEngine({
+    baseUrl: ORIGIN,
+    clientId: 'id',
+    clientSecret: SECRET,
+    dispatcher: agent,
+    logger: pino({ level: 'silent' }),
+    listingRetry: { baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 0 },
+    rateLimiter: {
+      acquire: () => Promise.resolve(),
+      pause: (ms) => Promise.resolve(void paused.push(ms)),
+      pausedUntil: () => Promise.resolve(undefined),
+    },
+    ...extra,
+  });
+  return { pool, client, paused, minted: () => minted };
+}
+
+describe('application-token mints: part of the call that needs one', () => {
+  it('a mint answered 503 fails a sync call at once; a listing page retries it', async () => {
+    const sync = mintingClient([503, 200]);
+    await expect(sync.client.getWorkspace('a')).rejects.toBeInstanceOf(RetryableError);
+    expect(sync.minted()).toBe(1);
+    const listing = mintingClient([503, 200]);
+    listing.pool
+      .intercept({ path: (p) => p.startsWith('/api/v1/workspaces?') })
+      .reply(200, JSON.stringify({ data: [workspace('a')], next: null }));
+    const ids: string[] = [];
+    for await (const p of listing.client.listWorkspaces()) ids.push(...p.map((w) => w.id));
+    expect(ids).toEqual(['a']);
+    expect(listing.minted()).toBe(2);
+  });
+
+  it('a mint answered 429 pauses every daemon, capped at MAX_RETRY_AFTER, like any 429', async () => {
+    const t = mintingClient([429, 200], { retryAfterCapMs: 90_000 });
+    const error = (await t.client.getWorkspace('a').catch((e: unknown) => e)) as RetryableError;
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error.status).toBe(429);
+    expect(error.retryAfterMs).toBe(90_000);
+    expect(t.paused).toEqual([90_000]);
+    expect(t.minted()).toBe(1);
+  });
+});
+
 describe('answers and failures', () => {
   it('404 on get is undefined; a 200 of the wrong shape is a PermanentError naming the route', async () => {
     const t = setup();
@@ -277,15 +344,51 @@ describe('answers and failures', () => {
     expect(t.seen[0]?.body).toEqual({ name: 'B' });
   });
 
-  it('retries 503 and network errors, then succeeds', async () => {
-    const t = setup();
-    t.answer('GET', '/api/v1/workspaces/a', [{ status: 503 }, { status: 502 }]);
+  it('a sync call makes one attempt: a 503, a network error or a timeout is thrown at once', async () => {
+    const t = setup({ requestTimeoutMs: 50 });
+    t.answer('GET', '/api/v1/workspaces/a', [{ status: 503 }]);
     t.pool
-      .intercept({ path: '/api/v1/workspaces/a' })
+      .intercept({ path: '/api/v1/workspaces/b' })
       .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
-    t.answer('GET', '/api/v1/workspaces/a', [{ status: 200, body: workspace('a') }]);
-    await expect(t.client.getWorkspace('a')).resolves.toMatchObject({ id: 'a' });
+    t.pool
+      .intercept({ path: '/api/v1/workspaces/c' })
+      .reply(200, JSON.stringify(workspace('c')))
+      .delay(1_000);
+    // Answers a retry would get: none may be asked for.
+    for (const id of ['a', 'b', 'c']) {
+      t.answer('GET', `/api/v1/workspaces/${id}`, [{ status: 200, body: workspace(id) }]);
+    }
+    for (const id of ['a', 'b', 'c']) {
+      await expect(t.client.getWorkspace(id)).rejects.toBeInstanceOf(RetryableError);
+    }
     expect(t.calls.filter((c) => c.route === 'GET /workspaces/{id}').map((c) => c.status)).toEqual([
+      503,
+      'error',
+      'error',
+    ]);
+    t.answer('PUT', '/api/v1/workspaces/p', [
+      { status: 502 },
+      { status: 200, body: workspace('p') },
+    ]);
+    await expect(t.client.updateWorkspace('p', { name: 'N' })).rejects.toBeInstanceOf(
+      RetryableError,
+    );
+    expect(t.seen.filter((r) => r.method === 'PUT')).toHaveLength(1);
+  });
+
+  it('a listing page retries 503 and network errors in the call, then succeeds', async () => {
+    const t = setup();
+    t.answer('GET', '/api/v1/workspaces', [{ status: 503 }, { status: 502 }]);
+    t.pool
+      .intercept({ path: (p) => p.startsWith('/api/v1/workspaces?') })
+      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
+    t.answer('GET', '/api/v1/workspaces', [
+      { status: 200, body: { data: [workspace('a')], next: null } },
+    ]);
+    const ids: string[] = [];
+    for await (const p of t.client.listWorkspaces()) ids.push(...p.map((w) => w.id));
+    expect(ids).toEqual(['a']);
+    expect(t.calls.filter((c) => c.route === 'GET /workspaces').map((c) => c.status)).toEqual([
       503,
       502,
       'error',
@@ -293,42 +396,75 @@ describe('answers and failures', () => {
     ]);
   });
 
-  it('gives up after `attempts` with the last RetryableError', async () => {
-    const t = setup({ retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
-    t.answer('GET', '/api/v1/workspaces/a', [{ status: 503 }, { status: 503 }, { status: 503 }]);
-    const error = await t.client.getWorkspace('a').catch((e: unknown) => e);
+  it('a listing page gives up after `attempts` with the last RetryableError', async () => {
+    const t = setup({ listingRetry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 } });
+    t.answer('GET', '/api/v1/workspaces', [{ status: 503 }, { status: 503 }, { status: 503 }]);
+    const error = await (async () => {
+      for await (const _ of t.client.listWorkspaces()) void _;
+    })().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RetryableError);
     expect(t.seen).toHaveLength(3);
   });
 
   it('a Retry-After longer than maxRetryAfterMs is thrown at once, carrying the wait', async () => {
     const t = setup();
-    t.answer('GET', '/api/v1/workspaces/a', [{ status: 429, headers: { 'retry-after': '10' } }]);
-    const error = (await t.client.getWorkspace('a').catch((e: unknown) => e)) as RetryableError;
+    t.answer('GET', '/api/v1/workspaces', [{ status: 429, headers: { 'retry-after': '10' } }]);
+    const error = (await (async () => {
+      for await (const _ of t.client.listWorkspaces()) void _;
+    })().catch((e: unknown) => e)) as RetryableError;
     expect(error).toBeInstanceOf(RetryableError);
     expect(error.retryAfterMs).toBe(10_000);
     expect(t.seen).toHaveLength(1);
   });
 
-  it('a hung request times out and is retried', async () => {
+  it('a sync call never waits out a Retry-After: a 429 pauses everyone, then is thrown', async () => {
+    const paused: number[] = [];
+    const t = setup({
+      rateLimiter: {
+        acquire: () => Promise.resolve(),
+        pause: (ms) => Promise.resolve(void paused.push(ms)),
+        pausedUntil: () => Promise.resolve(undefined),
+      },
+    });
+    t.answer('GET', '/api/v1/workspaces/a', [
+      { status: 429, headers: { 'retry-after': '1' } },
+      { status: 200, body: workspace('a') },
+    ]);
+    const error = (await t.client.getWorkspace('a').catch((e: unknown) => e)) as RetryableError;
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error.retryAfterMs).toBe(1_000);
+    expect(paused).toEqual([1_000]);
+    expect(t.seen).toHaveLength(1);
+  });
+
+  it('a hung listing page times out and is retried', async () => {
     const t = setup({ requestTimeoutMs: 50 });
     t.pool
-      .intercept({ path: '/api/v1/workspaces/a' })
-      .reply(200, JSON.stringify(workspace('a')))
+      .intercept({ path: (p) => p.startsWith('/api/v1/workspaces?') })
+      .reply(200, JSON.stringify({ data: [], next: null }))
       .delay(1_000);
-    t.answer('GET', '/api/v1/workspaces/a', [{ status: 200, body: workspace('a') }]);
-    await expect(t.client.getWorkspace('a')).resolves.toMatchObject({ id: 'a' });
-    expect(t.calls.filter((c) => c.route === 'GET /workspaces/{id}').map((c) => c.status)).toEqual([
+    t.answer('GET', '/api/v1/workspaces', [
+      { status: 200, body: { data: [workspace('a')], next: null } },
+    ]);
+    const ids: string[] = [];
+    for await (const p of t.client.listWorkspaces()) ids.push(...p.map((w) => w.id));
+    expect(ids).toEqual(['a']);
+    expect(t.calls.filter((c) => c.route === 'GET /workspaces').map((c) => c.status)).toEqual([
       'error',
       200,
     ]);
   });
 
   it('an abort during backoff rejects at once and sends nothing more', async () => {
-    const t = setup({ retry: { baseDelayMs: 60_000, maxDelayMs: 60_000 }, random: () => 0.5 });
-    t.answer('GET', '/api/v1/workspaces/a', [{ status: 503 }]);
+    const t = setup({
+      listingRetry: { baseDelayMs: 60_000, maxDelayMs: 60_000 },
+      random: () => 0.5,
+    });
+    t.answer('GET', '/api/v1/workspaces', [{ status: 503 }]);
     const controller = new AbortController();
-    const pending = t.client.getWorkspace('a', controller.signal);
+    const pending = (async () => {
+      for await (const _ of t.client.listWorkspaces({ signal: controller.signal })) void _;
+    })();
     await waitFor(() => t.seen.length === 1, { what: 'the first attempt' });
     controller.abort();
     await expect(pending).rejects.toThrow(/aborted/);
@@ -346,9 +482,19 @@ describe('delete', () => {
 
   it('a second 504 is thrown as retryable, not retried again', async () => {
     const t = setup();
-    t.answer('DELETE', '/api/v1/workspaces/a', [{ status: 504 }, { status: 504 }]);
+    t.answer('DELETE', '/api/v1/workspaces/a', [{ status: 504 }, { status: 504 }, { status: 404 }]);
     await expect(t.client.deleteWorkspace('a')).rejects.toBeInstanceOf(RetryableError);
     expect(t.seen).toHaveLength(2);
+  });
+
+  it('a 503 is not repeated: only a 504 is, once, and a 503 after it is thrown', async () => {
+    const t = setup();
+    t.answer('DELETE', '/api/v1/workspaces/a', [{ status: 503 }, { status: 404 }]);
+    await expect(t.client.deleteWorkspace('a')).rejects.toBeInstanceOf(RetryableError);
+    expect(t.seen).toHaveLength(1);
+    t.answer('DELETE', '/api/v1/workspaces/b', [{ status: 504 }, { status: 503 }, { status: 404 }]);
+    await expect(t.client.deleteWorkspace('b')).rejects.toBeInstanceOf(RetryableError);
+    expect(t.seen).toHaveLength(3);
   });
 });
 
@@ -409,7 +555,7 @@ describe('listWorkspaces', () => {
   });
 
   it('a page that keeps failing throws instead of ending the list quietly', async () => {
-    const t = setup({ retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    const t = setup({ listingRetry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
     t.answer('GET', '/api/v1/workspaces', [
       { status: 200, body: page(['a'], `${ORIGIN}/api/v1/workspaces?cursor=2`) },
       { status: 500 },
@@ -463,7 +609,7 @@ describe('rate limiter', () => {
   it('a 429 pauses the shared limiter for its Retry-After, capped at retryAfterCapMs', async () => {
     const paused: number[] = [];
     const t = setup({
-      retry: { retryAfterCapMs: 90_000 },
+      retryAfterCapMs: 90_000,
       rateLimiter: {
         acquire: () => Promise.resolve(),
         pause: (ms) => Promise.resolve(void paused.push(ms)),
@@ -489,13 +635,13 @@ describe('rate limiter', () => {
         pausedUntil: () => Promise.resolve(undefined),
       },
     });
-    t.answer('GET', '/api/v1/workspaces/a', [
+    t.answer('GET', '/api/v1/workspaces', [
       { status: 503 },
-      { status: 200, body: workspace('a') },
+      { status: 200, body: { data: [workspace('a')], next: null } },
     ]);
-    await t.client.getWorkspace('a');
+    for await (const _ of t.client.listWorkspaces()) void _;
     expect(t.mints()).toBe(1);
-    // One mint and two attempts: the API counts all three against its limit.
+    // One mint and two attempts of a page: the API counts all three against its limit.
     expect(acquired).toBe(3);
   });
 });
@@ -527,24 +673,24 @@ describe('hostile answers', () => {
       PermanentError,
     ],
   ])('%s on get fails as the right kind, naming the route', async (_what, body, kind) => {
-    const t = setup({ retry: { attempts: 1 } });
+    const t = setup();
     t.answer('GET', path, bodyOf(200, body));
     const error = (await t.client.getWorkspace(ID).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(kind);
     expect(error.message).toMatch(/^GET \/workspaces\/\{id\} → 200: /);
   });
 
-  it('an HTML error page on a 502 is retryable, quoted short, and the retry is taken', async () => {
+  it('an HTML error page on a 502 is retryable, quoted short, and a listing retries it', async () => {
     const t = setup();
     const html = `<html><head><title>502</title></head><body>${'x'.repeat(5000)}</body></html>`;
-    t.answer('GET', path, [
+    t.answer('GET', '/api/v1/workspaces', [
       { status: 502, body: html },
-      { status: 200, body: workspace(ID) },
+      { status: 200, body: { data: [workspace(ID)], next: null } },
     ]);
-    await expect(t.client.getWorkspace(ID)).resolves.toMatchObject({ id: ID });
-    const t2 = setup({ retry: { attempts: 1 } });
-    t2.answer('GET', path, [{ status: 502, body: html }]);
-    const error = (await t2.client.getWorkspace(ID).catch((e: unknown) => e)) as Error;
+    for await (const _ of t.client.listWorkspaces()) void _;
+    expect(t.seen).toHaveLength(2);
+    t.answer('GET', path, [{ status: 502, body: html }]);
+    const error = (await t.client.getWorkspace(ID).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(RetryableError);
     expect(error.message.length).toBeLessThan(300);
   });
@@ -600,7 +746,7 @@ describe('hostile answers', () => {
     ['an empty 200', () => '', RetryableError],
     ['truncated JSON', () => '{"data": [', RetryableError],
   ])('a listing whose second page is %s fails, never ends quietly', async (_what, second, kind) => {
-    const t = setup({ retry: { attempts: 1 } });
+    const t = setup({ listingRetry: { attempts: 1 } });
     const body = second();
     t.answer('GET', '/api/v1/workspaces', [
       {
