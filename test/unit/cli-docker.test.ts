@@ -58,14 +58,18 @@ describe('docker-compose.yml', () => {
     for (const [, script] of compose.matchAll(/'npm', 'run', '([\w:-]+)'/g)) {
       expect(scripts[script ?? ''], `npm run ${script}`).toBeDefined();
     }
-    // The images run the compiled code: dist/x.js is built from src/x.ts.
+    // The images run the compiled code: dist/x.js is built from src/x.ts, and
+    // dist-simulator/simulator/x.js from simulator/x.ts.
     const paths = [
-      ...compose.matchAll(/'(dist\/[\w/.-]+\.js)'/g),
-      ...dockerfile.matchAll(/"(dist\/[\w/.-]+\.js)"/g),
+      ...compose.matchAll(/'(dist(?:-simulator)?\/[\w/.-]+\.js)'/g),
+      ...dockerfile.matchAll(/"(dist(?:-simulator)?\/[\w/.-]+\.js)"/g),
     ];
     expect(paths.length).toBeGreaterThan(2);
     for (const [, path = ''] of paths) {
-      const source = path.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
+      const source = path
+        .replace(/^dist-simulator\//, '')
+        .replace(/^dist\//, 'src/')
+        .replace(/\.js$/, '.ts');
       expect(existsSync(`${ROOT}/${source}`), source).toBe(true);
     }
     expect(compose).not.toMatch(/tsx/);
@@ -102,7 +106,7 @@ describe('docker-compose.yml', () => {
 
 describe('Dockerfile', () => {
   it('is multi-stage, installs production dependencies only, and runs as non-root', () => {
-    expect(dockerfile.match(/^FROM /gm)).toHaveLength(3);
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(5);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22-slim$/m);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/^USER node$/m);
