@@ -115,6 +115,45 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
   });
 
+  it('ships the product without the simulator or the demo, and the simulator as its own target', () => {
+    const stages = new Map(
+      dockerfile
+        .split(/^(?=FROM )/m)
+        .slice(1)
+        .map((text) => [/^FROM \S+ AS ([\w-]+)$/m.exec(text)?.[1] ?? '', text]),
+    );
+    expect([...stages.keys()]).toEqual([
+      'build',
+      'deps',
+      'simulator-build',
+      'simulator',
+      'runtime',
+    ]);
+    // The product is last, so a plain `docker build .` builds it; compose names it for the daemon.
+    const app = compose.slice(compose.indexOf('\nx-app:'), compose.indexOf('\nservices:'));
+    expect(app).toMatch(/build:\n\s+context: \.\n\s+target: runtime\n/);
+    expect(stages.get('build')).toMatch(/^COPY src \.\/src$/m);
+    expect(stages.get('build')).not.toMatch(/simulator|demo/);
+    const runtime = stages.get('runtime') ?? '';
+    expect(runtime).not.toMatch(/simulator|demo/);
+    expect([...runtime.matchAll(/--from=([\w-]+)/g)].map((m) => m[1]).sort()).toEqual([
+      'build',
+      'deps',
+    ]);
+    const build = JSON.parse(read('tsconfig.build.json')) as {
+      include: string[];
+      compilerOptions: { rootDir: string };
+    };
+    expect(build.include).toEqual(['src']);
+    expect(build.compilerOptions.rootDir).toBe('src');
+    expect(stages.get('simulator')).toMatch(
+      /^CMD \["node", "dist-simulator\/simulator\/main\.js"\]$/m,
+    );
+    expect(stages.get('simulator')).not.toMatch(/node_modules/);
+    expect(service('simulator')).toMatch(/build:\n\s+context: \.\n\s+target: simulator\n/);
+    expect(service('simulator')).not.toMatch(/<<: \*app/);
+  });
+
   it('copies only what exists, and .dockerignore keeps secrets and node_modules out', () => {
     for (const [, sources] of dockerfile.matchAll(/^COPY (?!--from)(?:--chown=\S+ )?(.+) \S+$/gm)) {
       for (const source of (sources ?? '').split(' '))
