@@ -1,7 +1,9 @@
-# customer-sync: the daemon, the operator CLI and the Agent Engine simulator in one small image.
-# Multi-stage: the TypeScript is compiled in a build stage (all dependencies), production
-# dependencies are installed in another; the runtime stage holds only those node_modules, the
-# compiled JavaScript (dist/) and the migrations, and runs as the unprivileged `node` user.
+# customer-sync: the daemon and the operator CLI in one small image (the default target, `runtime`,
+# built from src/ alone). Multi-stage: the TypeScript is compiled in a build stage (all
+# dependencies), production dependencies are installed in another; the runtime stage holds only
+# those node_modules, the compiled JavaScript (dist/) and the migrations, and runs as the
+# unprivileged `node` user. The Agent Engine simulator is a separate image, `--target simulator`
+# (docker-compose builds it for its `simulator` service); the product image holds none of it.
 
 ARG NODE_IMAGE=node:22-slim
 
@@ -18,6 +20,25 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
+# The simulator: its own compile (tsconfig.simulator.json: simulator/ and the few pure product
+# modules it imports) into dist-simulator/. It needs no npm package at run time, only Node.
+FROM build AS simulator-build
+COPY tsconfig.simulator.json ./
+COPY simulator ./simulator
+RUN npm run build:simulator
+
+FROM ${NODE_IMAGE} AS simulator
+ENV NODE_ENV=production \
+    SIM_HOST=0.0.0.0 \
+    SIM_PORT=8787
+WORKDIR /app
+COPY --chown=node:node package.json ./
+COPY --from=simulator-build --chown=node:node /app/dist-simulator ./dist-simulator
+USER node
+EXPOSE 8787
+CMD ["node", "dist-simulator/simulator/main.js"]
+
+# The product, last so that a plain `docker build .` builds it.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist-simulator/', 'coverage/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -29,8 +29,8 @@ export default tseslint.config(
       'test/**',
       'bench/**',
       'chaos/**',
-      'src/demo/**',
-      'src/simulator/main.ts',
+      'demo/**',
+      'simulator/main.ts',
       '*.ts',
       '*.js',
     ],

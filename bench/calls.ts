@@ -1,5 +1,5 @@
 /** Agent Engine calls as the simulator counted them, sorted into what the goals speak of. */
-import type { SimStats } from '../src/simulator/index.js';
+import type { SimStats } from '../simulator/index.js';
 
 export interface Calls {
   readonly total: number;

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 
-import type { Simulator } from '../src/simulator/index.js';
+import type { Simulator } from '../simulator/index.js';
 
 /** Customer i: ids sort in i order; every tenth is inactive. */
 export const customerId = (i: number): string => `cus_${String(i).padStart(7, '0')}`;

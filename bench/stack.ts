@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 
 import { HOUR } from '../src/lib/duration.js';
 import { createQueues, type Queues, SWEEP_SCHEDULER_ID } from '../src/sync/queues.js';
-import { type Simulator, startSimulator } from '../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../simulator/index.js';
 import { type DaemonProcess, startDaemon } from './daemon.js';
 import { seedFleet } from './fleet.js';
 import { type BenchDb, createBenchDb, deletePrefix, randomTag, REDIS_URL } from './infra.js';

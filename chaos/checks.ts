@@ -2,7 +2,7 @@
  * The invariants, each a pure function of what the run recorded (the model, the simulator's store
  * and journal, the database's rows) returning a verdict with its figure.
  */
-import type { Journal, MutationRecord, WorkspaceStore } from '../src/simulator/index.js';
+import type { Journal, MutationRecord, WorkspaceStore } from '../simulator/index.js';
 import type { Model } from './model.js';
 
 export interface Verdict {

@@ -5,7 +5,7 @@
  * Redis restarted empty, every token revoked, Postgres restarted, a mass deactivation, and the
  * remote drifting under the system's feet, each once or periodically.
  */
-import type { Simulator } from '../src/simulator/index.js';
+import type { Simulator } from '../simulator/index.js';
 import type { ChaosDaemon } from './daemons.js';
 
 export interface ScheduledEvent {

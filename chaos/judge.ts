@@ -5,7 +5,7 @@
 import type pg from 'pg';
 
 import type { App } from '../src/app.js';
-import type { Simulator } from '../src/simulator/index.js';
+import type { Simulator } from '../simulator/index.js';
 import {
   auditAccounts,
   type Db,

@@ -19,7 +19,7 @@ import { loadConfig } from '../src/config.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { createLogger } from '../src/lib/logger.js';
 import { approve } from '../src/ops/approve.js';
-import { startSimulator } from '../src/simulator/index.js';
+import { startSimulator } from '../simulator/index.js';
 import { newBillingSecret } from '../test/fixtures/webhookKit.js';
 import { type Verdict } from './checks.js';
 import { type ChaosDaemon, startChaosDaemon } from './daemons.js';

@@ -1,5 +1,5 @@
 /**
- * The Agent Engine client over real HTTP against the simulator (`src/simulator/`). Every log line
+ * The Agent Engine client over real HTTP against the simulator (`simulator/`). Every log line
  * of the file's run (pino at trace) and every message thrown is kept, and checked at the end for
  * the client secret and every token the simulator issued (recorded off the wire).
  */
@@ -15,7 +15,7 @@ import type { CallObserver } from '../../src/agent-engine/types.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { MINUTE, SECOND } from '../../src/lib/duration.js';
 import { AuthError, PermanentError, RetryableError } from '../../src/lib/errors.js';
-import { startSimulator } from '../../src/simulator/index.js';
+import { startSimulator } from '../../simulator/index.js';
 
 const SECRET = 'demo-client-secret';
 const lines: string[] = [];

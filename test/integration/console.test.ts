@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { seedDemo } from '../../src/demo/seed.js';
+import { seedDemo } from '../../demo/seed.js';
 import { queueSweep, waitForSweep } from '../../src/ops/sweep.js';
 import { findChromium } from '../support/chromium.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';

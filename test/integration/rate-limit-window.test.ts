@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createAgentEngine } from '../../src/agent-engine/client.js';
 import { RedisRateLimiter } from '../../src/agent-engine/rate-limiter.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
 import { deletePrefix, redisUrl, uniquePrefix } from '../support/redis.js';
 
 const CLIENT_ID = 'rate-window-client';

@@ -10,7 +10,7 @@ import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { SECOND } from '../../src/lib/duration.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
 
 const dispatcher = new Agent({ keepAliveTimeout: 10 * SECOND, connections: 32 });
 afterAll(() => dispatcher.close());
@@ -224,7 +224,7 @@ describe('npm run sim', () => {
   });
 
   it('prints its one line, serves, and exits 0 on SIGTERM', async () => {
-    child = spawn(TSX, ['src/simulator/main.ts'], {
+    child = spawn(TSX, ['simulator/main.ts'], {
       env: { ...process.env, SIM_PORT: '0', SIM_CLIENT_ID: 'cid', SIM_CLIENT_SECRET: 'csecret' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -242,7 +242,7 @@ describe('npm run sim', () => {
   });
 
   it('exits non-zero with one line naming a bad variable', async () => {
-    child = spawn(TSX, ['src/simulator/main.ts'], {
+    child = spawn(TSX, ['simulator/main.ts'], {
       env: { ...process.env, SIM_PORT: '0', SIM_SCOPED_TOKEN_TTL: 'twenty minutes' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

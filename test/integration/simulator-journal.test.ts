@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { ManualClock } from '../../src/lib/clock.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
 
 let sim: Simulator | undefined;
 afterEach(() => sim?.close());

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { ManualClock } from '../../src/lib/clock.js';
 import { MINUTE, SECOND } from '../../src/lib/duration.js';
-import { type Simulator, startSimulator } from '../../src/simulator/index.js';
+import { type Simulator, startSimulator } from '../../simulator/index.js';
 
 const dispatcher = new Agent({ keepAliveTimeout: 10 * SECOND });
 afterAll(() => dispatcher.close());

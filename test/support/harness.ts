@@ -11,11 +11,7 @@ import { type Daemon, startDaemon } from '../../src/daemon.js';
 import { SWEEP_SCHEDULER_ID } from '../../src/sync/queues.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
-import {
-  type Simulator,
-  type SimulatorOptions,
-  startSimulator,
-} from '../../src/simulator/index.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../simulator/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { deletePrefix, type RedisMode, redisUrl, uniquePrefix } from './redis.js';
 import { waitFor } from './wait.js';

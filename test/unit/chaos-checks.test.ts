@@ -8,7 +8,7 @@ import { auditAccounts, type Db, identity, policy } from '../../chaos/checks.js'
 import { LeakScanner } from '../../chaos/leaks.js';
 import { Model } from '../../chaos/model.js';
 import { ManualClock } from '../../src/lib/clock.js';
-import { Journal, WorkspaceStore } from '../../src/simulator/index.js';
+import { Journal, WorkspaceStore } from '../../simulator/index.js';
 
 const WS = '11111111-1111-4111-8111-111111111111';
 

@@ -58,14 +58,18 @@ describe('docker-compose.yml', () => {
     for (const [, script] of compose.matchAll(/'npm', 'run', '([\w:-]+)'/g)) {
       expect(scripts[script ?? ''], `npm run ${script}`).toBeDefined();
     }
-    // The images run the compiled code: dist/x.js is built from src/x.ts.
+    // The images run the compiled code: dist/x.js is built from src/x.ts, and
+    // dist-simulator/simulator/x.js from simulator/x.ts.
     const paths = [
-      ...compose.matchAll(/'(dist\/[\w/.-]+\.js)'/g),
-      ...dockerfile.matchAll(/"(dist\/[\w/.-]+\.js)"/g),
+      ...compose.matchAll(/'(dist(?:-simulator)?\/[\w/.-]+\.js)'/g),
+      ...dockerfile.matchAll(/"(dist(?:-simulator)?\/[\w/.-]+\.js)"/g),
     ];
     expect(paths.length).toBeGreaterThan(2);
     for (const [, path = ''] of paths) {
-      const source = path.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts');
+      const source = path
+        .replace(/^dist-simulator\//, '')
+        .replace(/^dist\//, 'src/')
+        .replace(/\.js$/, '.ts');
       expect(existsSync(`${ROOT}/${source}`), source).toBe(true);
     }
     expect(compose).not.toMatch(/tsx/);
@@ -102,13 +106,52 @@ describe('docker-compose.yml', () => {
 
 describe('Dockerfile', () => {
   it('is multi-stage, installs production dependencies only, and runs as non-root', () => {
-    expect(dockerfile.match(/^FROM /gm)).toHaveLength(3);
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(5);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22-slim$/m);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^RUN npm run build$/m);
     expect(scripts.start).toBe('exec node dist/main.js');
     expect(dockerfile).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+  });
+
+  it('ships the product without the simulator or the demo, and the simulator as its own target', () => {
+    const stages = new Map(
+      dockerfile
+        .split(/^(?=FROM )/m)
+        .slice(1)
+        .map((text) => [/^FROM \S+ AS ([\w-]+)$/m.exec(text)?.[1] ?? '', text]),
+    );
+    expect([...stages.keys()]).toEqual([
+      'build',
+      'deps',
+      'simulator-build',
+      'simulator',
+      'runtime',
+    ]);
+    // The product is last, so a plain `docker build .` builds it; compose names it for the daemon.
+    const app = compose.slice(compose.indexOf('\nx-app:'), compose.indexOf('\nservices:'));
+    expect(app).toMatch(/build:\n\s+context: \.\n\s+target: runtime\n/);
+    expect(stages.get('build')).toMatch(/^COPY src \.\/src$/m);
+    expect(stages.get('build')).not.toMatch(/simulator|demo/);
+    const runtime = stages.get('runtime') ?? '';
+    expect(runtime).not.toMatch(/simulator|demo/);
+    expect([...runtime.matchAll(/--from=([\w-]+)/g)].map((m) => m[1]).sort()).toEqual([
+      'build',
+      'deps',
+    ]);
+    const build = JSON.parse(read('tsconfig.build.json')) as {
+      include: string[];
+      compilerOptions: { rootDir: string };
+    };
+    expect(build.include).toEqual(['src']);
+    expect(build.compilerOptions.rootDir).toBe('src');
+    expect(stages.get('simulator')).toMatch(
+      /^CMD \["node", "dist-simulator\/simulator\/main\.js"\]$/m,
+    );
+    expect(stages.get('simulator')).not.toMatch(/node_modules/);
+    expect(service('simulator')).toMatch(/build:\n\s+context: \.\n\s+target: simulator\n/);
+    expect(service('simulator')).not.toMatch(/<<: \*app/);
   });
 
   it('copies only what exists, and .dockerignore keeps secrets and node_modules out', () => {

@@ -13,7 +13,7 @@ import {
   DEMO_WEBHOOK_SECRET,
   demoSettings,
   signedWebhook,
-} from '../../src/demo/settings.js';
+} from '../../demo/settings.js';
 import { approvalTarget } from '../../src/ops/approve.js';
 import type { PlanResult } from '../../src/ops/plan.js';
 import type { SweepSummary } from '../../src/ops/sweep.js';

@@ -6,11 +6,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { MINUTE, SECOND } from '../../src/lib/duration.js';
-import { decodeCursor, encodeCursor } from '../../src/simulator/cursor.js';
-import { simulatorOptionsFromEnv } from '../../src/simulator/env.js';
-import { Fenwick } from '../../src/simulator/fenwick.js';
-import { TokenBucket } from '../../src/simulator/token-bucket.js';
-import { randomUuid } from '../../src/simulator/uuid.js';
+import { decodeCursor, encodeCursor } from '../../simulator/cursor.js';
+import { simulatorOptionsFromEnv } from '../../simulator/env.js';
+import { Fenwick } from '../../simulator/fenwick.js';
+import { TokenBucket } from '../../simulator/token-bucket.js';
+import { randomUuid } from '../../simulator/uuid.js';
 
 describe('cursor codec', () => {
   it('is base64 of {"offset":N}, as the real API makes it', () => {

@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 
 import { ManualClock } from '../../src/lib/clock.js';
 import { SECOND } from '../../src/lib/duration.js';
-import { type ListFilter, StoreError, WorkspaceStore } from '../../src/simulator/store.js';
-import type { SimWorkspace } from '../../src/simulator/workspace.js';
+import { type ListFilter, StoreError, WorkspaceStore } from '../../simulator/store.js';
+import type { SimWorkspace } from '../../simulator/workspace.js';
 
 const ORG = '7d3c1b52-9e4f-4a8b-b6d0-2f5e8c9a1d34';
 const newStore = (clock = new ManualClock(0)) => new WorkspaceStore(ORG, clock);

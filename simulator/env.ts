@@ -2,7 +2,7 @@
  * The simulator's settings from environment variables (`npm run sim`, docker-compose). Given the
  * environment rather than reading it, so it can be tested; only `main.ts` passes `process.env`.
  */
-import { parseDuration } from '../lib/duration.js';
+import { parseDuration } from '../src/lib/duration.js';
 import type { SimulatorOptions } from './index.js';
 
 type Env = Record<string, string | undefined>;

@@ -7,8 +7,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { type Clock, systemClock } from '../lib/clock.js';
-import { MINUTE } from '../lib/duration.js';
+import { type Clock, systemClock } from '../src/lib/clock.js';
+import { MINUTE } from '../src/lib/duration.js';
 import type { SimParts } from './context.js';
 import { FaultInjector, type Faults } from './faults.js';
 import { Journal } from './journal.js';

@@ -1,5 +1,5 @@
 /** What the demo prints once it has converged: how to poke it, ready to paste. */
-import type { Daemon } from '../daemon.js';
+import type { Daemon } from '../src/daemon.js';
 import { WEBHOOK_CUSTOMER } from './customers.js';
 import { curlCommand, DEMO_DASHBOARD_TOKEN, shellQuote, signedWebhook } from './settings.js';
 

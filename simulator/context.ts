@@ -3,7 +3,7 @@
  * already routed, authenticated and parsed. Handlers are synchronous, so each one changes the store
  * atomically: get-or-create cannot race with itself.
  */
-import type { Clock } from '../lib/clock.js';
+import type { Clock } from '../src/lib/clock.js';
 import type { FaultInjector } from './faults.js';
 import type { Journal } from './journal.js';
 import type { StatsRecorder } from './stats.js';

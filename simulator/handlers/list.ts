@@ -4,7 +4,7 @@
  * The cursor is an offset (as the real API's is), so concurrent creates and deletes can make a
  * paging client skip or repeat items, exactly as API.md warns.
  */
-import type { WorkspaceStatus } from '../../core/types.js';
+import type { WorkspaceStatus } from '../../src/core/types.js';
 import { faultReply, type Issue, invalid, type Reply } from '../answers.js';
 import type { RequestContext } from '../context.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';

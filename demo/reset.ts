@@ -3,9 +3,9 @@ import { getTableName, is } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 
-import * as schema from '../db/schema.js';
-import { connectRedis } from '../lib/redisClient.js';
-import { deleteKeysUnder } from '../lib/redisKeys.js';
+import * as schema from '../src/db/schema.js';
+import { connectRedis } from '../src/lib/redisClient.js';
+import { deleteKeysUnder } from '../src/lib/redisKeys.js';
 
 /** Every table of the schema, emptied in one statement. */
 export async function resetTables(pool: pg.Pool): Promise<void> {

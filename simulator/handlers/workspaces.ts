@@ -3,7 +3,7 @@
  * tombstoned ids answer 404 alike, as the real API does, unless the `tombstoneOnGet` fault makes a
  * GET answer a deleted id with its object and `tombstone: true`.
  */
-import type { WorkspaceStatus } from '../../core/types.js';
+import type { WorkspaceStatus } from '../../src/core/types.js';
 import {
   apiError,
   faultReply,

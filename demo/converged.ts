@@ -1,6 +1,6 @@
 /** The demo's `converged` line: printed once nothing is waiting, running or delayed. */
-import type { App } from '../app.js';
-import { SECOND } from '../lib/duration.js';
+import type { App } from '../src/app.js';
+import { SECOND } from '../src/lib/duration.js';
 
 /** Waits for the queues to drain (up to a minute), then describes the state reached. */
 export async function converged(

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import type { Clock } from '../lib/clock.js';
+import type { Clock } from '../src/lib/clock.js';
 
 /** What a token stands for. */
 export type TokenGrant =

@@ -7,18 +7,18 @@
  */
 import { createServer } from 'node:net';
 
-import { createApp } from '../app.js';
-import { type Daemon, startDaemon } from '../daemon.js';
-import { renderPlan } from '../cli/commands/plan.js';
-import { createSweepView } from '../cli/sweepView.js';
-import { loadConfig, readEnvironment } from '../config.js';
-import { runMigrations } from '../db/migrate.js';
-import { toError } from '../lib/errors.js';
-import { createLogger } from '../lib/logger.js';
-import { UnreachableError } from '../ops/errors.js';
-import { planSweep } from '../ops/plan.js';
-import { checkConnections, redact } from '../ops/preflight.js';
-import { queueSweep, waitForSweep } from '../ops/sweep.js';
+import { createApp } from '../src/app.js';
+import { type Daemon, startDaemon } from '../src/daemon.js';
+import { renderPlan } from '../src/cli/commands/plan.js';
+import { createSweepView } from '../src/cli/sweepView.js';
+import { loadConfig, readEnvironment } from '../src/config.js';
+import { runMigrations } from '../src/db/migrate.js';
+import { toError } from '../src/lib/errors.js';
+import { createLogger } from '../src/lib/logger.js';
+import { UnreachableError } from '../src/ops/errors.js';
+import { planSweep } from '../src/ops/plan.js';
+import { checkConnections, redact } from '../src/ops/preflight.js';
+import { queueSweep, waitForSweep } from '../src/ops/sweep.js';
 import { type Simulator, startSimulator } from '../simulator/index.js';
 import { converged } from './converged.js';
 import { instructions } from './instructions.js';

@@ -4,7 +4,7 @@
  * made, every token issued, and every call that arrived with an expired token. Only what came
  * over HTTP is journaled: a test changing the store directly is not the client's doing.
  */
-import type { WorkspaceStatus } from '../core/types.js';
+import type { WorkspaceStatus } from '../src/core/types.js';
 
 /** A workspace created by a scoped-token request (get-or-create by name). */
 export interface MintRecord {

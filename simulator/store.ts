@@ -6,8 +6,8 @@
  * columns and handed out as fresh frozen objects: a million of them cost two maps and a few
  * arrays, not a million objects for the garbage collector to trace.
  */
-import type { WorkspaceStatus } from '../core/types.js';
-import type { Clock } from '../lib/clock.js';
+import type { WorkspaceStatus } from '../src/core/types.js';
+import type { Clock } from '../src/lib/clock.js';
 import { Fenwick } from './fenwick.js';
 import { randomUuid } from './uuid.js';
 import { checkName, checkStatus, isoMicros, type SimWorkspace, StoreError } from './workspace.js';

@@ -2,7 +2,7 @@
  * The simulator's workspace record and its wire form. The store hands out frozen snapshots: a
  * workspace read before a change keeps its old values.
  */
-import type { WorkspaceStatus } from '../core/types.js';
+import type { WorkspaceStatus } from '../src/core/types.js';
 
 /**
  * A workspace as the simulator holds it: exactly the eight fields of API.md, in camelCase (the
