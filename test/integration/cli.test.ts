@@ -232,7 +232,17 @@ describe('cli', () => {
   });
 
   it('retry-failed queues the failed syncs again', async () => {
-    await h.database.pool.query(`update customers set name = 'Echo Two' where id = 'cus_e2'`);
+    // Written quietly: the change trigger's own sync could otherwise beat the CLI to it (seen in
+    // CI: "no failed syncs"), and only `retry-failed` should queue it here.
+    const client = await h.database.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(`set local customer_sync.quiet = 'on'`);
+      await client.query(`update customers set name = 'Echo Two' where id = 'cus_e2'`);
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
     const run = await cli(h.env, ['retry-failed']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/queued 1 failed sync again/);
