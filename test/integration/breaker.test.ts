@@ -27,15 +27,20 @@ describe('the breaker', () => {
         Array.from({ length: 8 }, (_, i) => `c${i}`),
         'enqueue',
       );
-      await waitFor(async () => (await daemon.app.breaker.state()).state === 'open', {
-        timeoutMs: 20_000,
-        what: 'the breaker to open',
-      });
+      const opened = await waitFor(
+        async () => {
+          const state = await daemon.app.breaker.state();
+          return state.state === 'open' ? state : undefined;
+        },
+        { timeoutMs: 20_000, what: 'the breaker to open' },
+      );
       // While open, one probe per interval reaches the API: four more token calls (two probes of
       // a refresh and its retry) take at least one probe interval, where unchecked retries would
       // take milliseconds.
       const tokenCalls = () => h!.sim.stats.count('POST /api/v1/account/applications/token');
-      const openedAt = Date.now();
+      // Timed from the breaker's own opening, not from when this poll saw it (a loaded CI run
+      // saw it 181 ms late and measured 219 ms).
+      const openedAt = opened.openedAt ?? Date.now();
       const atOpen = tokenCalls();
       await waitFor(() => tokenCalls() >= atOpen + 4 || undefined, {
         timeoutMs: 10_000,
