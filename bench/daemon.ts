@@ -4,6 +4,7 @@
  * is the kernel's VmHWM for that pid, not a guess from inside a shared heap.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -35,13 +36,27 @@ export interface DaemonOptions {
   readonly cpuProfDir?: string;
 }
 
+/**
+ * The daemon's arguments exactly as `npm start` gives them (`exec node <flags> dist/main.js`), so
+ * the bench measures what production runs, V8 flags included.
+ */
+function startArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
+    scripts: { start: string };
+  };
+  const words = pkg.scripts.start.split(/\s+/);
+  const node = words.indexOf('node');
+  if (node < 0) throw new Error(`npm start does not run node: ${pkg.scripts.start}`);
+  return words.slice(node + 1);
+}
+
 /** Starts a daemon and resolves once its HTTP server answers `/healthz`. */
 export async function startDaemon(options: DaemonOptions): Promise<DaemonProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args: string[] = [];
   if (options.cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
-  args.push('dist/main.js');
+  args.push(...startArgs());
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     // PATH and HOME only from the bench's environment: the rest is the daemon's configuration.
