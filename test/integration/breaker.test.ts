@@ -22,7 +22,14 @@ describe('the breaker', () => {
       await h.customers(Array.from({ length: 8 }, (_, i) => ({ id: `c${i}`, name: `Co ${i}` })));
       // Every call, the token endpoint's too, answers 401: revoked credentials.
       h.sim.faults.set({ p5xx: 1, statuses5xx: [401], faultTokenEndpoint: true });
-      const daemon = await h.startDaemon({ breaker: { threshold: 3, probeEveryMs: 400 } });
+      // One job at a time: a job admitted before the breaker opened may still make its own
+      // token calls afterwards (a CI run saw four of them 159 ms after opening); with one worker
+      // slot the job that opens the breaker is the only one in flight, so every later call is a
+      // probe.
+      const daemon = await h.startDaemon(
+        { breaker: { threshold: 3, probeEveryMs: 400 } },
+        { WORKER_CONCURRENCY: '1' },
+      );
       await daemon.app.syncQueue.enqueue(
         Array.from({ length: 8 }, (_, i) => `c${i}`),
         'enqueue',
