@@ -17,7 +17,7 @@ import {
 } from './checks.js';
 import type { LeakScanner } from './leaks.js';
 import type { Model } from './model.js';
-import { type ChaosOptions, STALE_MARGIN_MS } from './options.js';
+import { type ChaosOptions, graceOf, STALE_MARGIN_MS } from './options.js';
 import type { TrafficCounts } from './traffic.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -119,7 +119,7 @@ export async function sweepsFact(pool: pg.Pool, t0: number, stoppedAt: number): 
 
 export async function judge(j: JudgeInput): Promise<Verdict[]> {
   const { o, sim, model } = j;
-  const graceMs = o.sweepEveryMs;
+  const graceMs = graceOf(o);
   const limitMs = 2 * o.sweepEveryMs;
   const deadline = j.stoppedAt + limitMs;
   let approvedAt = Infinity;

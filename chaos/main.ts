@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { parseDuration } from '../src/lib/duration.js';
-import { type ChaosOptions, FULL, QUICK } from './options.js';
+import { type ChaosOptions, FULL, graceOf, QUICK } from './options.js';
 import { runChaos } from './run.js';
 
 function options(): ChaosOptions {
@@ -56,7 +56,7 @@ async function main(): Promise<number> {
     `chaos run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpu.length} cores ` +
       `(${cpu[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`,
     `${o.customers} customers, ${o.durationMs / 1000} s of faults, SIGKILL every ${o.killEveryMs / 1000} s, ` +
-      `SIGSTOP ${o.pauseMs / 1000} s, SWEEP_EVERY=DELETE_GRACE=${o.sweepEveryMs / 1000} s`,
+      `SIGSTOP ${o.pauseMs / 1000} s, SWEEP_EVERY=${o.sweepEveryMs / 1000} s, DELETE_GRACE=${graceOf(o) / 1000} s`,
     ...report.facts.map((f) => `  ${f}`),
     '',
     ...report.verdicts.map((v) => `${v.ok ? 'PASS' : 'FAIL'}  ${v.name}\n      ${v.figure}`),

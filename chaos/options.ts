@@ -46,6 +46,13 @@ export const QUICK: ChaosOptions = {
   restartPostgres: true,
 };
 
+/**
+ * `DELETE_GRACE` of a run: half a sweep interval. A reminder lost with Redis's data leaves a due
+ * delete to the first sweep after its due time, so a delete that falls due within half an interval
+ * of the faults stopping is still carried out within the two intervals the convergence check allows.
+ */
+export const graceOf = (o: Pick<ChaosOptions, 'sweepEveryMs'>): number => o.sweepEveryMs / 2;
+
 /** A share so small that `maxDestructivePerSweep` is the limit that counts. */
 export const MAX_DESTRUCTIVE_SHARE = 0.01;
 /** How long after a customer left a name a sync may still mint it (it read the row just before). */

@@ -26,7 +26,7 @@ import { type ChaosDaemon, startChaosDaemon } from './daemons.js';
 import { startFaults } from './faults.js';
 import { LeakScanner } from './leaks.js';
 import { Model } from './model.js';
-import { type ChaosOptions, MAX_DESTRUCTIVE_SHARE } from './options.js';
+import { type ChaosOptions, graceOf, MAX_DESTRUCTIVE_SHARE } from './options.js';
 import { judge, readDb, sweepsFact } from './judge.js';
 import { resilientPool, startPostgres, startRedis } from './services.js';
 import { Traffic } from './traffic.js';
@@ -108,7 +108,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       BILLING_WEBHOOK_SECRET: billingSecrets.join(' '),
       STRIPE_WEBHOOK_SECRET: stripeSecret,
       SWEEP_EVERY: `${o.sweepEveryMs}ms`,
-      DELETE_GRACE: `${o.sweepEveryMs}ms`,
+      DELETE_GRACE: `${graceOf(o)}ms`,
       MAX_DESTRUCTIVE_PER_SWEEP: String(o.maxDestructivePerSweep),
       MAX_DESTRUCTIVE_SHARE: `${MAX_DESTRUCTIVE_SHARE * 100}%`,
       ORPHANS: 'report',
