@@ -14,8 +14,8 @@ import { dashboardPlugin } from './dashboard.js';
 import { createHttpServer } from './http/server.js';
 import { MINUTE, SECOND } from './lib/duration.js';
 import { toError } from './lib/errors.js';
-import type { Logger } from './lib/logger.js';
 import { connectRedis, mastersOf } from './lib/redisClient.js';
+import { closeWorkers } from './sync/closeWorkers.js';
 import { listenForChanges } from './sync/notifications.js';
 import { runRetention } from './sync/retention.js';
 import { assertSweepSchedule } from './sync/queues.js';
@@ -187,30 +187,15 @@ function startWorkers(app: App, config: Config): () => Promise<void> {
     void worker
       .run()
       .catch((e: unknown) => logger.error({ err: toError(e).message }, 'worker stopped'));
-  releasers.add('workers', () => closeWorkers(workers, config.shutdownTimeoutMs, logger));
+  releasers.add('workers', () =>
+    closeWorkers(workers, config.shutdownTimeoutMs, logger, () => workerRedis.disconnect()),
+  );
   return async () => {
     if (!syncWorker.isRunning() || syncWorker.isPaused()) throw new Error('not consuming');
     // A worker stuck reconnecting after an outage is not consuming.
     if (workerRedis.status !== 'ready') throw new Error('worker connection not ready');
     await workerRedis.ping();
   };
-}
-
-async function closeWorkers(workers: Worker[], timeoutMs: number, logger: Logger): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const graceful = Promise.all(workers.map((w) => w.close()));
-  const timeout = new Promise<'timeout'>(
-    (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
-  );
-  const result = await Promise.race([graceful, timeout]);
-  clearTimeout(timer);
-  if (result === 'timeout') {
-    logger.warn(
-      { timeoutMs },
-      'in-flight jobs did not finish in time; they will be retaken by another daemon',
-    );
-    await Promise.all(workers.map((w) => w.close(true)));
-  }
 }
 
 /**
