@@ -3,6 +3,8 @@
  * dedup across daemons, rate limiter, breaker, webhooks): every key in the prefix's one slot,
  * readiness, the eviction check on each master, and a clear line when the cluster is not there.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -11,7 +13,14 @@ import { UnreachableError } from '../../src/ops/errors.js';
 import { checkRedis } from '../../src/ops/preflight.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
 import { redisUrl } from '../support/redis.js';
+import { startRedisCluster } from '../support/redisCluster.js';
 import { waitFor } from '../support/wait.js';
+
+async function ready(url: string): Promise<number> {
+  const answer = await request(`${url}/readyz`);
+  await answer.body.dump();
+  return answer.statusCode;
+}
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -67,6 +76,49 @@ describe('on a Redis Cluster', () => {
     } finally {
       await evicting.config('SET', 'maxmemory-policy', 'noeviction');
       admin.disconnect();
+    }
+  });
+
+  it('fails fast while the whole cluster is down, and is ready and syncing again without a restart', async () => {
+    const own = await startRedisCluster();
+    let down = false;
+    try {
+      h = await startHarness({ redis: 'cluster', env: { REDIS_URL: own.url } });
+      await h.customers([
+        { id: 'c1', name: 'During' },
+        { id: 'c2', name: 'After' },
+      ]);
+      const daemon = await h.startDaemon();
+      await waitFor(async () => (await ready(daemon.url)) === 200, { what: 'ready' });
+
+      await own.down();
+      down = true;
+      await waitFor(async () => (await ready(daemon.url)) === 503, { what: 'not ready' });
+      // A webhook's enqueue gives up at once (the webhook answers; the sweep finds the change),
+      // where ioredis's Cluster alone would hold it until the cluster came back.
+      const outcome = await Promise.race([
+        daemon.app.syncQueue.enqueue(['c1'], 'enqueue').then(
+          () => 'queued',
+          (error: Error) => error.message,
+        ),
+        delay(5_000, 'still waiting'),
+      ]);
+      expect(outcome).toBe('Redis Cluster unreachable; reconnecting');
+
+      await own.up();
+      down = false;
+      await waitFor(async () => (await ready(daemon.url)) === 200, {
+        timeoutMs: 30_000,
+        what: 'ready again',
+      });
+      await daemon.app.syncQueue.enqueue(['c2'], 'enqueue');
+      await waitFor(() => h!.sim.store.findByName('After'), { what: 'the sync after' });
+    } finally {
+      // Back up before closing the daemon, or a failure here would leave its close waiting.
+      if (down) await own.up();
+      await h?.close();
+      h = undefined;
+      await own.stop();
     }
   });
 
