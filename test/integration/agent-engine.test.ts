@@ -260,6 +260,33 @@ describe('failures over real HTTP', () => {
     expect(sim.stats.count('PUT /api/v1/workspaces/{id}')).toBe(1);
   });
 
+  it('an answer slower than the request timeout is a retryable timeout, and the call ends then', async () => {
+    const sim = await simulator();
+    const { id } = sim.store.create('slow');
+    const { client } = clientOf(sim, { requestTimeoutMs: 150 });
+    sim.faults.set({ latencyMs: 2_000 });
+    const started = performance.now();
+    const error = await failure(() => client.getWorkspace(id));
+    const tookMs = performance.now() - started;
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error.message).toBe('GET /workspaces/{id} → timed out after 150 ms');
+    expect(tookMs).toBeGreaterThanOrEqual(140);
+    expect(tookMs).toBeLessThan(1_500);
+  });
+
+  it("the caller's abort ends a call in flight as aborted, not as a timeout", async () => {
+    const sim = await simulator();
+    const { id } = sim.store.create('abandoned');
+    const { client } = clientOf(sim, { requestTimeoutMs: 5_000 });
+    sim.faults.set({ latencyMs: 2_000 });
+    const controller = new AbortController();
+    const pending = failure(() => client.getWorkspace(id, controller.signal));
+    setTimeout(() => controller.abort(new Error('shutting down')), 100);
+    const error = await pending;
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error.message).toBe('agent engine call aborted: shutting down');
+  });
+
   it('a permanent 4xx is not retried: exactly one call', async () => {
     const sim = await simulator();
     const a = sim.store.create('Taken A');
