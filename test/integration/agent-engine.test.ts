@@ -3,7 +3,6 @@
  * of the file's run (pino at trace) and every message thrown is kept, and checked at the end for
  * the client secret and every token the simulator issued (recorded off the wire).
  */
-import { Writable } from 'node:stream';
 
 import { pino } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
@@ -16,18 +15,11 @@ import { ManualClock } from '../../src/lib/clock.js';
 import { MINUTE, SECOND } from '../../src/lib/duration.js';
 import { AuthError, PermanentError, RetryableError } from '../../src/lib/errors.js';
 import { startSimulator } from '../../simulator/index.js';
+import { logLines } from '../support/logLines.js';
 
 const SECRET = 'demo-client-secret';
-const lines: string[] = [];
-const logger = pino(
-  { level: 'trace' },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  }),
-);
+const { lines, destination } = logLines();
+const logger = pino({ level: 'trace' }, destination);
 /** Every token the simulator handed out, read off the wire. */
 const issued = new Set<string>();
 /** Every message the client threw in this file. */

@@ -4,7 +4,6 @@
  * captured in memory so tests can read them (and check no secret ever reached them).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { Writable } from 'node:stream';
 
 import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { type Daemon, startDaemon } from '../../src/daemon.js';
@@ -13,6 +12,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../simulator/index.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+import { logLines } from './logLines.js';
 import { deletePrefix, type RedisMode, redisUrl, uniquePrefix } from './redis.js';
 import { waitFor } from './wait.js';
 
@@ -78,13 +78,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.env,
   };
   const config = loadConfig(env);
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logs.push(chunk.toString());
-      done();
-    },
-  });
+  const { lines: logs, destination: sink } = logLines();
   const logger = createLogger({
     level: config.logLevel,
     destination: sink,

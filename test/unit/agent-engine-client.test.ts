@@ -4,7 +4,6 @@
  * is in `test/integration/agent-engine.test.ts`. The retry budget (`src/agent-engine/retry.ts`):
  * a sync's calls make one attempt, listing pages retry in the call.
  */
-import { Writable } from 'node:stream';
 
 import { pino } from 'pino';
 import { MockAgent } from 'undici';
@@ -14,6 +13,7 @@ import { createAgentEngine, type AgentEngineOptions } from '../../src/agent-engi
 import type { CallObserver } from '../../src/agent-engine/types.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { AuthError, PermanentError, RetryableError } from '../../src/lib/errors.js';
+import { logLines } from '../support/logLines.js';
 import { waitFor } from '../support/wait.js';
 
 const ORIGIN = 'http://ae.test';
@@ -64,16 +64,8 @@ function setup(extra: Partial<AgentEngineOptions> = {}, tokenTtlSeconds = 900) {
       return { statusCode: 200, data: body };
     })
     .persist();
-  const lines: string[] = [];
-  const logger = pino(
-    { level: 'trace' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    }),
-  );
+  const { lines, destination } = logLines();
+  const logger = pino({ level: 'trace' }, destination);
   const calls: { route: string; status: number | 'error' }[] = [];
   const observer: CallObserver = {
     onCall: (c) => calls.push({ route: c.route, status: c.status }),

@@ -4,21 +4,14 @@
  * every call after the first returns the first call's promise, which is why a forced close alone
  * could never end a graceful close that hangs (a whole Redis Cluster down did that in CI).
  */
-import { Writable } from 'node:stream';
-
 import { describe, expect, it } from 'vitest';
 
 import { closeWorkers } from '../../src/sync/closeWorkers.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { logLines } from '../support/logLines.js';
 
 function capture() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
+  const { lines, destination } = logLines();
   return { logger: createLogger({ level: 'debug', destination }), lines };
 }
 

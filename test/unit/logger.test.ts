@@ -3,23 +3,16 @@
  * objects, arrays and child bindings), and a known secret or anything shaped like a JWT is
  * scrubbed from the finished line wherever it appears.
  */
-import { Writable } from 'node:stream';
-
 import { describe, expect, it } from 'vitest';
 
 import { createLogger, redactKeys } from '../../src/lib/logger.js';
+import { logLines } from '../support/logLines.js';
 
 const SECRET = 'client-secret-9d2f71';
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
 
 function capture() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
+  const { lines, destination } = logLines();
   const logger = createLogger({ level: 'debug', destination, secrets: [SECRET] });
   return {
     logger,
