@@ -237,6 +237,16 @@ export const customerEventMarks = pgTable('customer_event_marks', {
  * holder while it works (the sweep), or left to lapse (the daily retention job). A holder that
  * vanishes simply stops renewing.
  */
+/**
+ * The name of a mint whose workspace id has not come back yet (see migration 0012): forgotten when
+ * the customer's link is stored.
+ */
+export const pendingMints = pgTable('pending_mints', {
+  customerId: text('customer_id').primaryKey(),
+  workspaceName: text('workspace_name').notNull(),
+  at: tz('at').notNull().defaultNow(),
+});
+
 export const leases = pgTable('leases', {
   name: text('name').primaryKey(),
   /** A random id per holding (never a host name): only its holder renews or releases it. */

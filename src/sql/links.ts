@@ -50,7 +50,8 @@ export async function storeLink(
   try {
     await withWorkspaceLock(pool, workspaceId, (client) =>
       client.query(
-        `insert into customer_links (customer_id, workspace_id, workspace_name, workspace_status, linked_at)
+        `with minted as (delete from pending_mints where customer_id = $1)
+         insert into customer_links (customer_id, workspace_id, workspace_name, workspace_status, linked_at)
          values ($1, $2, $3, $4, now())
          on conflict (customer_id) do update
            set workspace_id = excluded.workspace_id, workspace_name = excluded.workspace_name,
@@ -68,6 +69,31 @@ export async function storeLink(
     }
     throw error;
   }
+}
+
+/**
+ * Remembers that a workspace is about to be minted for `customerId` under `name`: until the link
+ * is stored ({@link storeLink} forgets it), a workspace of that name may exist without our knowing
+ * its id.
+ */
+export async function rememberMint(db: Queryable, customerId: string, name: string): Promise<void> {
+  await db.query(
+    `insert into pending_mints (customer_id, workspace_name, at) values ($1, $2, now())
+     on conflict (customer_id) do update set workspace_name = excluded.workspace_name, at = now()`,
+    [customerId, name],
+  );
+}
+
+/** The name of the customer's mint whose id never came back, if one is pending. */
+export async function pendingMintOf(
+  db: Queryable,
+  customerId: string,
+): Promise<string | undefined> {
+  const { rows } = await db.query<{ workspace_name: string }>(
+    'select workspace_name from pending_mints where customer_id = $1',
+    [customerId],
+  );
+  return rows[0]?.workspace_name;
 }
 
 /**

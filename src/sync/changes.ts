@@ -3,6 +3,7 @@
  * need it), the Agent Engine call, the link update, the audit outcome. This is where a workspace
  * is created, adopted, renamed, activated, deactivated and deleted.
  */
+import type { Workspace } from '../agent-engine/types.js';
 import { isDestructive } from '../core/planner.js';
 import {
   type Change,
@@ -15,7 +16,14 @@ import { PermanentError, toError } from '../lib/errors.js';
 import { finishAudit, startAudit } from '../sql/audit.js';
 import { completeHold } from '../sql/holds.js';
 import { linkedCustomerOf } from '../sql/customers.js';
-import { removeLink, setLinkedState, storeLink, withWorkspaceLock } from '../sql/links.js';
+import {
+  pendingMintOf,
+  rememberMint,
+  removeLink,
+  setLinkedState,
+  storeLink,
+  withWorkspaceLock,
+} from '../sql/links.js';
 import { admitDestructive } from './destructive.js';
 import { auditEntry, type SyncDeps, type SyncRun } from './syncTypes.js';
 
@@ -28,6 +36,11 @@ export interface Outcome {
   readonly skipped?: boolean;
   /** The API answered that the workspace is gone (404 or tombstone): decide again. */
   readonly gone?: boolean;
+  /**
+   * A create found the workspace an earlier mint made under this name (its id was lost) and
+   * linked it as it is: decide again (its rename to the wanted name is a change of its own).
+   */
+  readonly lostMint?: string;
 }
 
 type CallResult = Omit<Outcome, 'held'>;
@@ -79,7 +92,9 @@ export async function perform(
         ? 'the workspace was linked to a customer meanwhile: left alone'
         : result.gone
           ? 'the workspace is gone (404 or tombstone)'
-          : null,
+          : result.lostMint !== undefined
+            ? `linked the workspace minted earlier as "${result.lostMint}", whose id was lost; renamed next`
+            : null,
       result.workspaceId,
     );
     if (approvedHold !== null) await completeHold(pool, approvedHold);
@@ -109,8 +124,15 @@ async function call(
     case 'adopt': {
       if (!customer || !change.to)
         throw new PermanentError(`${change.action} needs a customer and a name`);
-      // Get-or-create by name. The id is stored at once: a crash after this point is harmless,
-      // since the same name gives the same workspace next time.
+      const lost = await lostMintOf(deps, run, customer.id, change.to);
+      if (lost) {
+        await storeLink(pool, customer.id, lost.id, lost.name, lost.status);
+        return { workspaceId: lost.id, lostMint: lost.name };
+      }
+      // Get-or-create by name. The name is remembered first and the id stored at once: a failure
+      // or a crash in between is harmless, since the same name gives the same workspace next
+      // time, and a later name finds this one first (lostMintOf).
+      await rememberMint(pool, customer.id, change.to);
       const ws = await engine.createWorkspace(change.to, run.signal);
       if (isDefaultName(ws.name)) {
         throw new PermanentError(
@@ -163,6 +185,31 @@ async function call(
       await removeLink(pool, customer.id);
       return { workspaceId: id };
   }
+}
+
+/**
+ * The workspace a mint for this customer made under an earlier name whose id never came back (the
+ * answer was lost, or the daemon died), while the customer was renamed meanwhile. Minting under
+ * the new name would leave that one behind, linked to nobody; it is looked for by listing under
+ * the old name (which creates nothing) and taken when nobody has linked it since.
+ */
+async function lostMintOf(
+  deps: SyncDeps,
+  run: SyncRun,
+  customerId: string,
+  name: string,
+): Promise<Workspace | undefined> {
+  const pending = await pendingMintOf(deps.pool, customerId);
+  if (pending === undefined || pending === name || isDefaultName(pending)) return undefined;
+  const listing = deps.engine.listWorkspaces({
+    nameContains: pending,
+    ...(run.signal ? { signal: run.signal } : {}),
+  });
+  for await (const page of listing) {
+    const found = page.find((w) => w.name === pending);
+    if (found) return (await linkedCustomerOf(deps.pool, found.id)) ? undefined : found;
+  }
+  return undefined;
 }
 
 /** Records what a PUT answered as the link's last-known state; no answer: the workspace is gone. */

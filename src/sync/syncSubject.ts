@@ -217,7 +217,7 @@ async function syncRound(
         change,
         find ? { knownStatus: find.status } : {},
       );
-      if (outcome.gone) return true;
+      if (outcome.gone || outcome.lostMint !== undefined) return true;
       note(change, outcome);
       if (outcome.workspaceId) workspaceId = outcome.workspaceId;
       const follow = outcome.found ? statusChange(customer, outcome.found) : null;

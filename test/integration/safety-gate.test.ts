@@ -407,3 +407,61 @@ describe('2. a sweep ends, and keeps one id', () => {
     }
   });
 });
+
+describe('identity: a mint whose answer was lost', () => {
+  const INFO = 'GET /api/v1/account/applications/scoped-token/info';
+
+  it('a customer renamed after a mint whose id never came back keeps that workspace, renamed, and no stray is left', async () => {
+    h = await startHarness();
+    await h.customers([{ id: 'c1', name: 'Before Rename' }]);
+    // The mint creates the workspace; the call that would tell its id fails, every time.
+    h.sim.faults.set({ p5xx: 1, statuses5xx: [500], onlyRoutes: [INFO] });
+    const daemon = await h.startDaemon();
+    await daemon.app.syncQueue.enqueue(['c1'], 'enqueue');
+    await waitFor(() => h!.sim.store.findByName('Before Rename'), { what: 'the mint' });
+    await waitFor(() => h!.sim.stats.count(INFO, 500) >= 1 || undefined, { what: 'a lost id' });
+    await h.database.pool.query(`update customers set name = 'After Rename' where id = 'c1'`);
+    h.sim.faults.reset();
+    await daemon.app.syncQueue.enqueue(['c1'], 'enqueue');
+    await waitFor(() => h!.sim.store.findByName('After Rename'), { what: 'the rename' });
+    await waitForIdle(daemon.app);
+
+    const workspaces = h.sim.store.list().filter((w) => w.name !== 'default');
+    expect(workspaces.map((w) => w.name)).toEqual(['After Rename']);
+    const { rows } = await h.database.pool.query<{ workspace_id: string }>(
+      `select workspace_id from customer_links where customer_id = 'c1'`,
+    );
+    expect(rows).toEqual([{ workspace_id: workspaces[0]!.id }]);
+    // Found again without minting under the new name (which would have made a second one).
+    expect(new Set(h.sim.journal.mints.map((m) => m.name))).toEqual(new Set(['Before Rename']));
+  });
+
+  it('when the lost mint never made a workspace, the new name is minted and nothing else', async () => {
+    h = await startHarness();
+    await h.customers([{ id: 'c1', name: 'Never Made' }]);
+    // The mint itself fails: no workspace exists under the old name.
+    h.sim.faults.set({
+      p5xx: 1,
+      statuses5xx: [500],
+      onlyRoutes: ['POST /api/v1/account/applications/scoped-token'],
+    });
+    const daemon = await h.startDaemon();
+    await daemon.app.syncQueue.enqueue(['c1'], 'enqueue');
+    await waitFor(
+      () =>
+        h!.sim.stats.count('POST /api/v1/account/applications/scoped-token', 500) >= 1 || undefined,
+      { what: 'a failed mint' },
+    );
+    await h.database.pool.query(`update customers set name = 'Made Now' where id = 'c1'`);
+    h.sim.faults.reset();
+    await daemon.app.syncQueue.enqueue(['c1'], 'enqueue');
+    await waitFor(() => h!.sim.store.findByName('Made Now'), { what: 'the mint' });
+    await waitForIdle(daemon.app);
+    expect(
+      h.sim.store
+        .list()
+        .map((w) => w.name)
+        .sort(),
+    ).toEqual(['Made Now', 'default']);
+  });
+});
