@@ -96,6 +96,11 @@ export async function pendingMintOf(
   return rows[0]?.workspace_name;
 }
 
+/** Forgets a pending mint's name: no workspace of that name is waiting to be linked. */
+export async function forgetMint(db: Queryable, customerId: string): Promise<void> {
+  await db.query('delete from pending_mints where customer_id = $1', [customerId]);
+}
+
 /**
  * Records the linked workspace's state as an API answer showed it (or `missing`), so the next
  * sync of a customer in step with it makes no call.

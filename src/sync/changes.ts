@@ -17,6 +17,7 @@ import { finishAudit, startAudit } from '../sql/audit.js';
 import { completeHold } from '../sql/holds.js';
 import { linkedCustomerOf } from '../sql/customers.js';
 import {
+  forgetMint,
   pendingMintOf,
   rememberMint,
   removeLink,
@@ -36,11 +37,6 @@ export interface Outcome {
   readonly skipped?: boolean;
   /** The API answered that the workspace is gone (404 or tombstone): decide again. */
   readonly gone?: boolean;
-  /**
-   * A create found the workspace an earlier mint made under this name (its id was lost) and
-   * linked it as it is: decide again (its rename to the wanted name is a change of its own).
-   */
-  readonly lostMint?: string;
 }
 
 type CallResult = Omit<Outcome, 'held'>;
@@ -92,9 +88,7 @@ export async function perform(
         ? 'the workspace was linked to a customer meanwhile: left alone'
         : result.gone
           ? 'the workspace is gone (404 or tombstone)'
-          : result.lostMint !== undefined
-            ? `linked the workspace minted earlier as "${result.lostMint}", whose id was lost; renamed next`
-            : null,
+          : null,
       result.workspaceId,
     );
     if (approvedHold !== null) await completeHold(pool, approvedHold);
@@ -124,14 +118,9 @@ async function call(
     case 'adopt': {
       if (!customer || !change.to)
         throw new PermanentError(`${change.action} needs a customer and a name`);
-      const lost = await lostMintOf(deps, run, customer.id, change.to);
-      if (lost) {
-        await storeLink(pool, customer.id, lost.id, lost.name, lost.status);
-        return { workspaceId: lost.id, lostMint: lost.name };
-      }
       // Get-or-create by name. The name is remembered first and the id stored at once: a failure
       // or a crash in between is harmless, since the same name gives the same workspace next
-      // time, and a later name finds this one first (lostMintOf).
+      // time, and a customer renamed or deleted meanwhile finds it first (linkLostMint).
       await rememberMint(pool, customer.id, change.to);
       const ws = await engine.createWorkspace(change.to, run.signal);
       if (isDefaultName(ws.name)) {
@@ -188,28 +177,50 @@ async function call(
 }
 
 /**
- * The workspace a mint for this customer made under an earlier name whose id never came back (the
- * answer was lost, or the daemon died), while the customer was renamed meanwhile. Minting under
- * the new name would leave that one behind, linked to nobody; it is looked for by listing under
- * the old name (which creates nothing) and taken when nobody has linked it since.
+ * Links the workspace a mint for this unlinked customer made under a name whose id never came
+ * back (the answer was lost, or the daemon died), when the customer is no longer to be minted
+ * under that name (renamed, or deleted, meanwhile): minting under the new name, or nothing at
+ * all, would leave it behind, linked to nobody. It is looked for by listing under that name,
+ * which creates nothing, and linked as it is when nobody has linked it since; the caller decides
+ * again (a rename, or a deactivation through the gate, is then a change of its own). Returns
+ * whether it linked one; a name not found is forgotten.
  */
-async function lostMintOf(
+export async function linkLostMint(
   deps: SyncDeps,
   run: SyncRun,
   customerId: string,
-  name: string,
-): Promise<Workspace | undefined> {
-  const pending = await pendingMintOf(deps.pool, customerId);
-  if (pending === undefined || pending === name || isDefaultName(pending)) return undefined;
-  const listing = deps.engine.listWorkspaces({
-    nameContains: pending,
-    ...(run.signal ? { signal: run.signal } : {}),
-  });
-  for await (const page of listing) {
-    const found = page.find((w) => w.name === pending);
-    if (found) return (await linkedCustomerOf(deps.pool, found.id)) ? undefined : found;
+  minting: string | undefined,
+): Promise<boolean> {
+  const { pool, engine } = deps;
+  const pending = await pendingMintOf(pool, customerId);
+  if (pending === undefined || pending === minting) return false;
+  let found: Workspace | undefined;
+  if (!isDefaultName(pending)) {
+    const listing = engine.listWorkspaces({
+      nameContains: pending,
+      ...(run.signal ? { signal: run.signal } : {}),
+    });
+    for await (const page of listing) {
+      found = page.find((w) => w.name === pending);
+      if (found) break;
+    }
   }
-  return undefined;
+  if (!found || (await linkedCustomerOf(pool, found.id))) {
+    await forgetMint(pool, customerId);
+    return false;
+  }
+  const change = { action: 'adopt', workspaceId: found.id, from: null, to: pending } as const;
+  const auditId = await startAudit(pool, auditEntry(run, customerId, change, false));
+  await storeLink(pool, customerId, found.id, found.name, found.status);
+  await finishAudit(
+    pool,
+    auditId,
+    'ok',
+    `the workspace minted earlier as "${pending}", whose id was lost, is linked`,
+    found.id,
+  );
+  run.logger.info({ workspaceId: found.id, name: pending }, 'linked the workspace of a lost mint');
+  return true;
 }
 
 /** Records what a PUT answered as the link's last-known state; no answer: the workspace is gone. */

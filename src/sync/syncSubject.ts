@@ -24,7 +24,7 @@ import { firstClaimantOf, linkedCustomerOf, readSubject } from '../sql/customers
 import { voidStaleHolds } from '../sql/holds.js';
 import { clearDeletedSeen, markDeletedSeen, setLinkedState } from '../sql/links.js';
 import { plannedFind } from '../sql/sweeps.js';
-import { type Outcome, perform } from './changes.js';
+import { linkLostMint, type Outcome, perform } from './changes.js';
 import { auditEntry, type SyncDeps, type SyncRun } from './syncTypes.js';
 
 export type { SyncDeps, SyncRun } from './syncTypes.js';
@@ -187,6 +187,14 @@ async function syncRound(
   // a deleted customer).
   if (!seen) return false;
   const { customer, link, decision, now } = seen;
+  // A mint whose id was lost, under a name the customer no longer wants minted: link that
+  // workspace first, and decide again.
+  if (
+    !link &&
+    (await linkLostMint(deps, run, customer.id, decision.changes.find(isFind)?.to ?? undefined))
+  ) {
+    return true;
+  }
   if (seen.openHolds) {
     const needed: string[] = decision.changes.map((c) => c.action);
     // A workspace about to be found by name may need deactivating: its hold stays.
@@ -217,7 +225,7 @@ async function syncRound(
         change,
         find ? { knownStatus: find.status } : {},
       );
-      if (outcome.gone || outcome.lostMint !== undefined) return true;
+      if (outcome.gone) return true;
       note(change, outcome);
       if (outcome.workspaceId) workspaceId = outcome.workspaceId;
       const follow = outcome.found ? statusChange(customer, outcome.found) : null;

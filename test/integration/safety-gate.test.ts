@@ -436,6 +436,35 @@ describe('identity: a mint whose answer was lost', () => {
     expect(new Set(h.sim.journal.mints.map((m) => m.name))).toEqual(new Set(['Before Rename']));
   });
 
+  it('a customer deleted after a mint whose id never came back gets that workspace linked and deactivated', async () => {
+    h = await startHarness();
+    await h.customers([{ id: 'c1', name: 'Soon Gone' }]);
+    h.sim.faults.set({ p5xx: 1, statuses5xx: [500], onlyRoutes: [INFO] });
+    const daemon = await h.startDaemon();
+    await daemon.app.syncQueue.enqueue(['c1'], 'enqueue');
+    await waitFor(() => h!.sim.store.findByName('Soon Gone'), { what: 'the mint' });
+    await waitFor(() => h!.sim.stats.count(INFO, 500) >= 1 || undefined, { what: 'a lost id' });
+    await h.database.pool.query(`update customers set status = 'deleted' where id = 'c1'`);
+    h.sim.faults.reset();
+    await daemon.app.syncQueue.enqueue(['c1'], 'enqueue');
+    await waitFor(() => h!.sim.store.findByName('Soon Gone')?.status === 'inactive' || undefined, {
+      what: 'the deactivation',
+    });
+    await waitForIdle(daemon.app);
+    const ws = h.sim.store.findByName('Soon Gone')!;
+    const { rows } = await h.database.pool.query<{ workspace_id: string; due: boolean }>(
+      `select workspace_id, delete_due_at is not null as due from customer_links where customer_id = 'c1'`,
+    );
+    // Linked, so it is deleted after DELETE_GRACE like any deleted customer's workspace.
+    expect(rows).toEqual([{ workspace_id: ws.id, due: true }]);
+    expect(
+      h.sim.store
+        .list()
+        .map((w) => w.name)
+        .sort(),
+    ).toEqual(['Soon Gone', 'default']);
+  });
+
   it('when the lost mint never made a workspace, the new name is minted and nothing else', async () => {
     h = await startHarness();
     await h.customers([{ id: 'c1', name: 'Never Made' }]);
