@@ -5,6 +5,7 @@
 import type pg from 'pg';
 
 import { type Change, DEFAULT_WORKSPACE_NAME, type WorkspaceState } from '../core/types.js';
+import { SWEEP_LEASE } from './leases.js';
 import { subjectKeySql } from './subjects.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
@@ -254,6 +255,11 @@ export async function createSweepRow(db: Queryable, id: string, trigger: string)
   );
 }
 
+/**
+ * Updates a sweep's row. With `holder` (a real sweep's lease holder), only while that holder still
+ * holds the sweep lease: a sweep retaken after its daemon was stopped runs under the same id, and
+ * the stopped run, resumed, must not write its failure over the retaken run's outcome.
+ */
 export async function updateSweepRow(
   db: Queryable,
   id: string,
@@ -265,12 +271,15 @@ export async function updateSweepRow(
     error?: string | null;
     listingComplete?: boolean;
   },
+  holder?: string,
 ): Promise<void> {
   await db.query(
     `update sweeps set listed_at = coalesce($2, listed_at), finished_at = coalesce($3, finished_at),
             outcome = coalesce($4, outcome), counts = coalesce($5, counts), error = coalesce($6, error),
             listing_complete = coalesce($7, listing_complete)
-      where id = $1`,
+      where id = $1
+        and ($8::text is null
+             or exists (select 1 from leases where name = $9 and holder = $8))`,
     [
       id,
       fields.listedAt ?? null,
@@ -279,6 +288,8 @@ export async function updateSweepRow(
       fields.counts ? JSON.stringify(fields.counts) : null,
       fields.error ?? null,
       fields.listingComplete ?? null,
+      holder ?? null,
+      SWEEP_LEASE,
     ],
   );
 }

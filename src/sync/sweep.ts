@@ -62,16 +62,20 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
       );
     }
     const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
-    return await sweepLocked(deps, { ...options, id, signal });
+    return await sweepLocked(deps, { ...options, id, signal }, lease.holder);
   } finally {
     await lease.release();
   }
 }
 
-/** The sweep once its lease is held (or a dry run): its phases, its row, its clean-up. */
+/**
+ * The sweep once its lease is held (or a dry run): its phases, its row, its clean-up. The row is
+ * written only while `holder` still holds the lease.
+ */
 async function sweepLocked(
   deps: SweepDeps,
   options: SweepOptions & { id: string },
+  holder?: string,
 ): Promise<SweepReport> {
   const { pool, clock } = deps;
   const { id, dryRun } = options;
@@ -95,10 +99,12 @@ async function sweepLocked(
     // Due times are decided on the database's clock, the one every daemon shares.
     const now = await databaseNow(pool);
     if (!dryRun) {
-      await updateSweepRow(pool, id, {
-        listedAt: new Date(now),
-        listingComplete: listing.complete,
-      });
+      await updateSweepRow(
+        pool,
+        id,
+        { listedAt: new Date(now), listingComplete: listing.complete },
+        holder,
+      );
       await markAllDeletedSeen(pool, deps.source, deps.policy.deleteGraceMs);
     }
     await planCustomers(run, listing, now);
@@ -117,22 +123,32 @@ async function sweepLocked(
     if (dryRun) return report;
     await holdAndQueue(run, listing, held);
     const outcome = !listing.complete ? 'incomplete' : held ? 'held' : 'ok';
-    await updateSweepRow(pool, id, {
-      finishedAt: new Date(clock.now()),
-      outcome,
-      counts: run.counts,
-      ...(listing.error ? { error: listing.error } : {}),
-    });
+    await updateSweepRow(
+      pool,
+      id,
+      {
+        finishedAt: new Date(clock.now()),
+        outcome,
+        counts: run.counts,
+        ...(listing.error ? { error: listing.error } : {}),
+      },
+      holder,
+    );
     run.log.info({ counts: run.counts, outcome, ms: clock.now() - started }, 'sweep planned');
     return report;
   } catch (error) {
     if (!dryRun) {
-      await updateSweepRow(pool, id, {
-        finishedAt: new Date(clock.now()),
-        outcome: 'failed',
-        counts: run.counts,
-        error: toError(error).message,
-      }).catch(() => {});
+      await updateSweepRow(
+        pool,
+        id,
+        {
+          finishedAt: new Date(clock.now()),
+          outcome: 'failed',
+          counts: run.counts,
+          error: toError(error).message,
+        },
+        holder,
+      ).catch(() => {});
     }
     throw error;
   } finally {

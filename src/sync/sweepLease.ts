@@ -14,6 +14,8 @@ import type { Logger } from '../lib/logger.js';
 import { releaseLease, renewLease, SWEEP_LEASE, takeLease } from '../sql/leases.js';
 
 export interface SweepLease {
+  /** This holding's id in the lease row: writes fenced by it happen only while it holds. */
+  readonly holder: string;
   /** Aborts when the lease is lost; the sweep checks it between steps. */
   readonly signal: AbortSignal;
   /** Stops renewing and gives the lease back (safe to call twice). */
@@ -63,6 +65,7 @@ export async function takeSweepLease(
   const timer = setInterval(() => void renew(), Math.max(100, Math.floor(ttlMs / 3)));
   timer.unref();
   return {
+    holder,
     signal: lost.signal,
     async release() {
       if (released) return;

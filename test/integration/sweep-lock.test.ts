@@ -67,6 +67,43 @@ describe('the sweep lock', () => {
     expect(left?.error).toMatch(/abandoned/);
   });
 
+  it('a sweep that lost its lease writes nothing over the run that took its place under the same id', async () => {
+    h = await startHarness();
+    await h.customers([{ id: 'c1', name: 'Fenced' }]);
+    const app = h.app();
+    const deps = app.sweepDeps();
+    // The stopped run: its listing waits (its daemon is stopped) and, resumed, fails.
+    let resume!: () => void;
+    const stopped = new Promise<void>((resolve) => (resume = resolve));
+    const engine = {
+      ...deps.engine,
+      // eslint-disable-next-line require-yield
+      async *listWorkspaces(): AsyncGenerator<never> {
+        await stopped;
+        throw new Error('the connection was lost while the daemon was stopped');
+      },
+    };
+    const id = randomUUID();
+    const stale = runSweep({ ...deps, engine }, { trigger: 'manual', id }).catch(
+      (error: unknown) => error,
+    );
+    await waitFor(async () => (await sweepRow(h!, id))?.outcome === 'running', {
+      what: 'the first run',
+    });
+    // Its lease lapses and another daemon's takes it; the sweep job, retaken, runs again under
+    // the same id and finishes.
+    await app.pool.query(
+      `update leases set holder = 'another daemon', expires_at = now() - interval '1 second'`,
+    );
+    const retaken = await runSweep(deps, { trigger: 'manual', id, lockWaitMs: 0 });
+    expect(retaken.skipped).toBe(false);
+    expect(await sweepRow(h, id)).toEqual({ outcome: 'ok', error: null });
+    // The stopped run resumes and fails: the row keeps what the run that holds the lease wrote.
+    resume();
+    await stale;
+    expect(await sweepRow(h, id)).toEqual({ outcome: 'ok', error: null });
+  });
+
   it('a holder whose lease was taken while it was away is told at its next renewal', async () => {
     h = await startHarness();
     const app = h.app();
