@@ -410,87 +410,66 @@ describe('2. a sweep ends, and keeps one id', () => {
 
 describe('identity: a mint whose answer was lost', () => {
   const INFO = 'GET /api/v1/account/applications/scoped-token/info';
+  const MINT = 'POST /api/v1/account/applications/scoped-token';
 
-  it('a customer renamed after a mint whose id never came back keeps that workspace, renamed, and no stray is left', async () => {
+  /**
+   * Customer c1 named `name`, synced while `route` answers 500 every time, until it has: the
+   * mint (`MINT`, nothing created) or the id after it (`INFO`, the workspace exists). `change`
+   * then rewrites the row, the API recovers, and c1 is synced again.
+   */
+  async function lostMint(name: string, route: string, change: string) {
     h = await startHarness();
-    await h.customers([{ id: 'c1', name: 'Before Rename' }]);
-    // The mint creates the workspace; the call that would tell its id fails, every time.
-    h.sim.faults.set({ p5xx: 1, statuses5xx: [500], onlyRoutes: [INFO] });
+    await h.customers([{ id: 'c1', name }]);
+    h.sim.faults.set({ p5xx: 1, statuses5xx: [500], onlyRoutes: [route] });
     const daemon = await h.startDaemon();
     await daemon.app.syncQueue.enqueue(['c1'], 'enqueue');
-    await waitFor(() => h!.sim.store.findByName('Before Rename'), { what: 'the mint' });
-    await waitFor(() => h!.sim.stats.count(INFO, 500) >= 1 || undefined, { what: 'a lost id' });
-    await h.database.pool.query(`update customers set name = 'After Rename' where id = 'c1'`);
+    await waitFor(() => h!.sim.stats.count(route, 500) >= 1 || undefined, { what: 'a failure' });
+    await h.database.pool.query(`update customers set ${change} where id = 'c1'`);
     h.sim.faults.reset();
     await daemon.app.syncQueue.enqueue(['c1'], 'enqueue');
+    return daemon;
+  }
+
+  it('a customer renamed after a mint whose id never came back keeps that workspace, renamed, and no stray is left', async () => {
+    const daemon = await lostMint('Before Rename', INFO, `name = 'After Rename'`);
     await waitFor(() => h!.sim.store.findByName('After Rename'), { what: 'the rename' });
     await waitForIdle(daemon.app);
 
-    const workspaces = h.sim.store.list().filter((w) => w.name !== 'default');
+    const workspaces = h!.sim.store.list().filter((w) => w.name !== 'default');
     expect(workspaces.map((w) => w.name)).toEqual(['After Rename']);
-    const { rows } = await h.database.pool.query<{ workspace_id: string }>(
+    const { rows } = await h!.database.pool.query<{ workspace_id: string }>(
       `select workspace_id from customer_links where customer_id = 'c1'`,
     );
     expect(rows).toEqual([{ workspace_id: workspaces[0]!.id }]);
     // Found again without minting under the new name (which would have made a second one).
-    expect(new Set(h.sim.journal.mints.map((m) => m.name))).toEqual(new Set(['Before Rename']));
+    expect(new Set(h!.sim.journal.mints.map((m) => m.name))).toEqual(new Set(['Before Rename']));
   });
 
   it('a customer deleted after a mint whose id never came back gets that workspace linked and deactivated', async () => {
-    h = await startHarness();
-    await h.customers([{ id: 'c1', name: 'Soon Gone' }]);
-    h.sim.faults.set({ p5xx: 1, statuses5xx: [500], onlyRoutes: [INFO] });
-    const daemon = await h.startDaemon();
-    await daemon.app.syncQueue.enqueue(['c1'], 'enqueue');
-    await waitFor(() => h!.sim.store.findByName('Soon Gone'), { what: 'the mint' });
-    await waitFor(() => h!.sim.stats.count(INFO, 500) >= 1 || undefined, { what: 'a lost id' });
-    await h.database.pool.query(`update customers set status = 'deleted' where id = 'c1'`);
-    h.sim.faults.reset();
-    await daemon.app.syncQueue.enqueue(['c1'], 'enqueue');
+    const daemon = await lostMint('Soon Gone', INFO, `status = 'deleted'`);
     await waitFor(() => h!.sim.store.findByName('Soon Gone')?.status === 'inactive' || undefined, {
       what: 'the deactivation',
     });
     await waitForIdle(daemon.app);
-    const ws = h.sim.store.findByName('Soon Gone')!;
-    const { rows } = await h.database.pool.query<{ workspace_id: string; due: boolean }>(
+    const ws = h!.sim.store.findByName('Soon Gone')!;
+    const { rows } = await h!.database.pool.query<{ workspace_id: string; due: boolean }>(
       `select workspace_id, delete_due_at is not null as due from customer_links where customer_id = 'c1'`,
     );
     // Linked, so it is deleted after DELETE_GRACE like any deleted customer's workspace.
     expect(rows).toEqual([{ workspace_id: ws.id, due: true }]);
-    expect(
-      h.sim.store
-        .list()
-        .map((w) => w.name)
-        .sort(),
-    ).toEqual(['Soon Gone', 'default']);
+    expect(names()).toEqual(['Soon Gone', 'default']);
   });
 
   it('when the lost mint never made a workspace, the new name is minted and nothing else', async () => {
-    h = await startHarness();
-    await h.customers([{ id: 'c1', name: 'Never Made' }]);
-    // The mint itself fails: no workspace exists under the old name.
-    h.sim.faults.set({
-      p5xx: 1,
-      statuses5xx: [500],
-      onlyRoutes: ['POST /api/v1/account/applications/scoped-token'],
-    });
-    const daemon = await h.startDaemon();
-    await daemon.app.syncQueue.enqueue(['c1'], 'enqueue');
-    await waitFor(
-      () =>
-        h!.sim.stats.count('POST /api/v1/account/applications/scoped-token', 500) >= 1 || undefined,
-      { what: 'a failed mint' },
-    );
-    await h.database.pool.query(`update customers set name = 'Made Now' where id = 'c1'`);
-    h.sim.faults.reset();
-    await daemon.app.syncQueue.enqueue(['c1'], 'enqueue');
+    const daemon = await lostMint('Never Made', MINT, `name = 'Made Now'`);
     await waitFor(() => h!.sim.store.findByName('Made Now'), { what: 'the mint' });
     await waitForIdle(daemon.app);
-    expect(
-      h.sim.store
-        .list()
-        .map((w) => w.name)
-        .sort(),
-    ).toEqual(['Made Now', 'default']);
+    expect(names()).toEqual(['Made Now', 'default']);
   });
+
+  const names = () =>
+    h!.sim.store
+      .list()
+      .map((w) => w.name)
+      .sort();
 });
