@@ -19,10 +19,24 @@ export interface AuditStart {
   readonly destructive: boolean;
 }
 
-/** Writes the row as `started` (it counts against the destructive window from now on). */
-export async function startAudit(db: Queryable, entry: AuditStart): Promise<number> {
+/**
+ * Writes the row as `started` (it counts against the destructive window from now on). With
+ * `minting` (a create or adopt: a workspace is about to be minted under that name for the
+ * customer), the name is remembered in `pending_mints` by the same statement, until the link is
+ * stored (see migration 0012).
+ */
+export async function startAudit(
+  db: Queryable,
+  entry: AuditStart,
+  minting?: string,
+): Promise<number> {
   const { rows } = await db.query<{ id: string }>(
-    `insert into audit (at, trigger, sweep_id, job_id, customer_id, workspace_id, action, before,
+    `with minting as (
+       insert into pending_mints (customer_id, workspace_name, at)
+       select $4, $11, now() where $11::text is not null and $4::text is not null
+       on conflict (customer_id) do update set workspace_name = excluded.workspace_name, at = now()
+     )
+     insert into audit (at, trigger, sweep_id, job_id, customer_id, workspace_id, action, before,
                         after, outcome, attempts, destructive)
      values (now(), $1, $2, $3, $4, $5, $6, $7, $8, 'started', $9, $10) returning id`,
     [
@@ -36,6 +50,7 @@ export async function startAudit(db: Queryable, entry: AuditStart): Promise<numb
       JSON.stringify(entry.after ?? null),
       entry.attempts,
       entry.destructive,
+      minting ?? null,
     ],
   );
   return Number(rows[0]?.id);

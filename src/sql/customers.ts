@@ -51,6 +51,8 @@ export interface SubjectRow {
   readonly link: Link | null;
   /** A held or approved change waits for this customer (a sync then voids what it no longer needs). */
   readonly openHolds: boolean;
+  /** The name of a mint for this customer whose workspace id never came back (pending_mints). */
+  readonly pendingMint: string | null;
   /** The database's time (ms): every due time and window is measured on this one clock. */
   readonly now: number;
 }
@@ -66,14 +68,19 @@ export async function readSubject(
   customerId: string,
 ): Promise<SubjectRow | null> {
   const { rows } = await db.query<
-    CustomerRow & { [K in keyof LinkRow]: LinkRow[K] | null } & { open_holds: boolean; now: Date }
+    CustomerRow & { [K in keyof LinkRow]: LinkRow[K] | null } & {
+      open_holds: boolean;
+      pending_mint: string | null;
+      now: Date;
+    }
   >(
     `select k.id, coalesce(c.name, l.workspace_name) as name,
             coalesce(c.status, 'deleted') as status, c.created_at, now() as now,
             l.customer_id, l.workspace_id, l.workspace_name, l.workspace_status,
             l.deleted_seen_at, l.delete_due_at,
             exists (select 1 from holds h
-                     where h.customer_id = k.id and h.state in ('held', 'approved')) as open_holds
+                     where h.customer_id = k.id and h.state in ('held', 'approved')) as open_holds,
+            (select m.workspace_name from pending_mints m where m.customer_id = k.id) as pending_mint
        from (select $1::text as id) k
        left join ${await source.relation(db)} c on c.id = k.id
        left join customer_links l on l.customer_id = k.id
@@ -87,7 +94,13 @@ export async function readSubject(
     customer_id !== null && workspace_id !== null && workspace_name !== null
       ? toLink({ ...row, customer_id, workspace_id, workspace_name })
       : null;
-  return { customer: toCustomer(row), link, openHolds: row.open_holds, now: row.now.getTime() };
+  return {
+    customer: toCustomer(row),
+    link,
+    openHolds: row.open_holds,
+    pendingMint: row.pending_mint,
+    now: row.now.getTime(),
+  };
 }
 
 export const toLink = (row: LinkRow): Link => ({

@@ -72,9 +72,9 @@ export async function storeLink(
 }
 
 /**
- * Remembers that a workspace is about to be minted for `customerId` under `name`: until the link
- * is stored ({@link storeLink} forgets it), a workspace of that name may exist without our knowing
- * its id.
+ * Remembers that a workspace is about to be minted for `customerId` under `name`, until the link
+ * is stored ({@link storeLink} forgets it). An ungated create does this with its audit row
+ * (`startAudit`); a gated one (a re-creation) here.
  */
 export async function rememberMint(db: Queryable, customerId: string, name: string): Promise<void> {
   await db.query(
@@ -82,18 +82,6 @@ export async function rememberMint(db: Queryable, customerId: string, name: stri
      on conflict (customer_id) do update set workspace_name = excluded.workspace_name, at = now()`,
     [customerId, name],
   );
-}
-
-/** The name of the customer's mint whose id never came back, if one is pending. */
-export async function pendingMintOf(
-  db: Queryable,
-  customerId: string,
-): Promise<string | undefined> {
-  const { rows } = await db.query<{ workspace_name: string }>(
-    'select workspace_name from pending_mints where customer_id = $1',
-    [customerId],
-  );
-  return rows[0]?.workspace_name;
 }
 
 /** Forgets a pending mint's name: no workspace of that name is waiting to be linked. */

@@ -18,7 +18,6 @@ import { completeHold } from '../sql/holds.js';
 import { linkedCustomerOf } from '../sql/customers.js';
 import {
   forgetMint,
-  pendingMintOf,
   rememberMint,
   removeLink,
   setLinkedState,
@@ -62,6 +61,11 @@ export async function perform(
   const { pool } = deps;
   const gated = options.gated ?? isDestructive(change);
   const entry = auditEntry(run, customer?.id ?? null, change, gated);
+  // A create or adopt mints by name: the name is remembered until the link is stored (lostMint).
+  const minting =
+    customer && (change.action === 'create' || change.action === 'adopt') && change.to
+      ? change.to
+      : undefined;
   let approvedHold: number | null = null;
   let auditId: number;
   if (gated) {
@@ -75,8 +79,9 @@ export async function perform(
     }
     auditId = admission.auditId;
     approvedHold = admission.approvedHold;
+    if (minting !== undefined && customer) await rememberMint(pool, customer.id, minting);
   } else {
-    auditId = await startAudit(pool, entry);
+    auditId = await startAudit(pool, entry, minting);
   }
   try {
     const result = await call(deps, run, customer, change, options.knownStatus);
@@ -118,10 +123,10 @@ async function call(
     case 'adopt': {
       if (!customer || !change.to)
         throw new PermanentError(`${change.action} needs a customer and a name`);
-      // Get-or-create by name. The name is remembered first and the id stored at once: a failure
-      // or a crash in between is harmless, since the same name gives the same workspace next
-      // time, and a customer renamed or deleted meanwhile finds it first (linkLostMint).
-      await rememberMint(pool, customer.id, change.to);
+      // Get-or-create by name. The name was remembered with the audit row and the id is stored
+      // at once: a failure or a crash in between is harmless, since the same name gives the same
+      // workspace next time, and a customer renamed or deleted meanwhile finds it first
+      // (linkLostMint).
       const ws = await engine.createWorkspace(change.to, run.signal);
       if (isDefaultName(ws.name)) {
         throw new PermanentError(
@@ -177,10 +182,10 @@ async function call(
 }
 
 /**
- * Links the workspace a mint for this unlinked customer made under a name whose id never came
- * back (the answer was lost, or the daemon died), when the customer is no longer to be minted
- * under that name (renamed, or deleted, meanwhile): minting under the new name, or nothing at
- * all, would leave it behind, linked to nobody. It is looked for by listing under that name,
+ * Links the workspace a mint for this unlinked customer made under `pending`, a name whose id
+ * never came back (the answer was lost, or the daemon died), when the customer is no longer to be
+ * minted under that name (renamed, or deleted, meanwhile): minting under the new name, or nothing
+ * at all, would leave it behind, linked to nobody. It is looked for by listing under that name,
  * which creates nothing, and linked as it is when nobody has linked it since; the caller decides
  * again (a rename, or a deactivation through the gate, is then a change of its own). Returns
  * whether it linked one; a name not found is forgotten.
@@ -189,11 +194,9 @@ export async function linkLostMint(
   deps: SyncDeps,
   run: SyncRun,
   customerId: string,
-  minting: string | undefined,
+  pending: string,
 ): Promise<boolean> {
   const { pool, engine } = deps;
-  const pending = await pendingMintOf(pool, customerId);
-  if (pending === undefined || pending === minting) return false;
   let found: Workspace | undefined;
   if (!isDefaultName(pending)) {
     const listing = engine.listWorkspaces({

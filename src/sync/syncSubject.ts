@@ -63,6 +63,8 @@ export interface Inspection {
   readonly decision: Decision;
   /** Held or approved changes wait for this customer. */
   readonly openHolds: boolean;
+  /** The name of a mint whose workspace id never came back, if one is pending. */
+  readonly pendingMint: string | null;
   /** The database's time of the reading (ms). */
   readonly now: number;
 }
@@ -91,7 +93,7 @@ export async function inspectCustomer(
   const { pool, engine, policy } = deps;
   const row = await readSubject(pool, deps.source, customerId);
   if (!row) return null;
-  const { customer, openHolds, now } = row;
+  const { customer, openHolds, pendingMint, now } = row;
   let { link } = row;
   if (link && customer.status === 'deleted' && link.deleteDueAt === null && options.record) {
     const seen = await markDeletedSeen(pool, customer.id, policy.deleteGraceMs);
@@ -158,7 +160,7 @@ export async function inspectCustomer(
     workspace = answered ? stateOf(answered) : undefined;
     ({ facts, decision } = await decideWith(workspace));
   }
-  return { customer, link, workspace, answered, facts, decision, openHolds, now };
+  return { customer, link, workspace, answered, facts, decision, openHolds, pendingMint, now };
 }
 
 async function syncCustomer(deps: SyncDeps, run: SyncRun, customerId: string): Promise<SyncResult> {
@@ -189,11 +191,9 @@ async function syncRound(
   const { customer, link, decision, now } = seen;
   // A mint whose id was lost, under a name the customer no longer wants minted: link that
   // workspace first, and decide again.
-  if (
-    !link &&
-    (await linkLostMint(deps, run, customer.id, decision.changes.find(isFind)?.to ?? undefined))
-  ) {
-    return true;
+  const minting = decision.changes.find(isFind)?.to;
+  if (!link && seen.pendingMint !== null && seen.pendingMint !== minting) {
+    if (await linkLostMint(deps, run, customer.id, seen.pendingMint)) return true;
   }
   if (seen.openHolds) {
     const needed: string[] = decision.changes.map((c) => c.action);
