@@ -214,7 +214,12 @@ export async function linkLostMint(
   }
   const change = { action: 'adopt', workspaceId: found.id, from: null, to: pending } as const;
   const auditId = await startAudit(pool, auditEntry(run, customerId, change, false));
-  await storeLink(pool, customerId, found.id, found.name, found.status);
+  try {
+    await storeLink(pool, customerId, found.id, found.name, found.status);
+  } catch (error) {
+    await finishAudit(pool, auditId, 'failed', toError(error).message).catch(() => {});
+    throw error;
+  }
   await finishAudit(
     pool,
     auditId,
