@@ -70,9 +70,17 @@ function readDelivery(
   }
   const parsed = sender.parse(json, headers);
   if (!parsed.ok) return { status: 422, reason: 'invalid', message: parsed.error };
-  // Postgres text cannot hold NUL: refused here for every sender, not failed as a 500 at insert.
-  const withNul = (['eventId', 'type', 'customerId'] as const).find((k) =>
-    parsed.event[k]?.includes('\u0000'),
+  // Postgres text cannot hold NUL: refused here for every sender, not failed as a 500 at insert
+  // (a name a sender's mapping built from its free-text fields included).
+  const { event } = parsed;
+  const texts = {
+    eventId: event.eventId,
+    type: event.type,
+    customerId: event.customerId,
+    name: event.change?.name,
+  };
+  const withNul = (Object.keys(texts) as (keyof typeof texts)[]).find((k) =>
+    texts[k]?.includes('\u0000'),
   );
   if (withNul) {
     return { status: 422, reason: 'invalid', message: `${withNul}: must not contain NUL` };

@@ -454,6 +454,22 @@ const rowCounts = async () =>
   ).rows[0];
 
 describe('random deliveries', () => {
+  it('a name built from free-text fields with NUL in it is refused 422, not a 500', async () => {
+    // Found by the property below (seed -297881847): Chargebee's name is built from first_name.
+    const raw = JSON.stringify({
+      id: 'ev_nul_name',
+      event_type: 'customer_created',
+      occurred_at: 1_700_000_000,
+      content: { customer: { id: 'cus_nul_name', first_name: 'Ada\u0000' } },
+    });
+    const before = await rowCounts();
+    const signed = signatureHeaders('chargebee', raw, 'valid', '0'.repeat(64));
+    const answer = await server.post('/webhooks/chargebee', raw, signed.headers);
+    expect(answer.status).toBe(422);
+    expect(answer.json).toEqual({ error: expect.stringContaining('NUL') });
+    expect(await rowCounts()).toEqual(before);
+  });
+
   it('answer only documented statuses, and write nothing unless authentic and taken', async () => {
     const seen = new Map<number, number>();
     const seenBy = new Map<string, Set<number>>();
