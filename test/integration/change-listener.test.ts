@@ -75,7 +75,11 @@ describe('the change listener', () => {
       expect(queued.length).toBeGreaterThanOrEqual(10_000);
       expect(queued.length).toBeLessThan(50_000);
       expect(new Set(queued).size).toBe(queued.length);
-      expect(sweeps).toBe(1);
+      // One sweep per drain that found drops, not one per dropped id: a fast machine delivers the
+      // burst in one read and asks once; a loaded one delivers it over several reads while the
+      // batches are queued, and asks again (the daemon's sweep job id makes those one per minute).
+      expect(sweeps).toBeGreaterThanOrEqual(1);
+      expect(sweeps).toBeLessThanOrEqual(queue.batches.length);
       expect(Math.max(...queue.batches.map((b) => b.length))).toBeLessThanOrEqual(1000);
       expect(queue.maxRunning()).toBe(1);
     } finally {
