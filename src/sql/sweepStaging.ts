@@ -12,9 +12,11 @@
 import { createHash } from 'node:crypto';
 
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 
 import type { Workspace } from '../agent-engine/types.js';
 import { DAY } from '../lib/duration.js';
+import { toError } from '../lib/errors.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -51,22 +53,56 @@ export async function createStaging(
 }
 
 /**
- * Stages a chunk of the listing, sent as one JSON document: `JSON.stringify` is native, where pg's
- * array literals are escaped element by element in JavaScript (a third less of the daemon's CPU
- * per chunk, measured on 2,000 rows).
+ * Stages a chunk of the listing with `COPY ... FROM STDIN` in its text format: the cheapest load
+ * Postgres has, and the cheapest to build here (300k rows on this machine: Postgres took 0.4 s to
+ * COPY them, 1.2 s to insert them from `json_to_recordset`, 0.65 s from `unnest` arrays; a chunk of
+ * 2,000 rows is built in a fifth of the time `JSON.stringify` took).
  */
 export async function stageWorkspaces(
-  db: Queryable,
+  pool: pg.Pool,
   table: string,
   page: readonly StagedWorkspace[],
 ): Promise<void> {
-  if (page.length === 0) return;
-  const rows = page.map(({ id, name, status }) => ({ id, name, status }));
-  await db.query(
-    `insert into ${table} (workspace_id, name, status)
-     select id, name, status from json_to_recordset($1::json) as w(id uuid, name text, status text)`,
-    [JSON.stringify(rows)],
-  );
+  if (page.length > 0) await copyIn(pool, table, copyRows(page));
+}
+
+/** Loads rows already written as COPY text. */
+async function copyIn(pool: pg.Pool, table: string, rows: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    const copy = client.query(copyFrom(`copy ${table} (workspace_id, name, status) from stdin`));
+    // 'finish' comes once Postgres has confirmed the COPY and the connection is ready again.
+    await new Promise<void>((resolve, reject) => {
+      copy.once('finish', resolve);
+      copy.once('error', reject);
+      copy.end(rows);
+    });
+    client.release();
+  } catch (error) {
+    // A COPY that failed part-way leaves the connection in no state to reuse: it is closed.
+    client.release(toError(error));
+    throw error;
+  }
+}
+
+/** COPY's text format: one line per row, tab between columns, and these four escaped. */
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+};
+const copyField = (value: string): string =>
+  COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c] as string) : value;
+
+/** The rows of a chunk as COPY text (exported for its unit test). */
+export function copyRows(page: readonly StagedWorkspace[]): string {
+  let text = '';
+  for (const { id, name, status } of page) {
+    text += `${copyField(id)}\t${copyField(name)}\t${copyField(status)}\n`;
+  }
+  return text;
 }
 
 /**
@@ -112,27 +148,32 @@ export interface StagingWriter {
  * the speed of the API, not of the API plus Postgres. At most one insert is in flight and one
  * chunk buffered, so memory stays bounded whatever the fleet size.
  */
-export function stagingWriter(db: Queryable, table: string, chunk = 2000): StagingWriter {
-  let buffer: StagedWorkspace[] = [];
+export function stagingWriter(pool: pg.Pool, table: string, chunk = 2000): StagingWriter {
+  // The buffer is COPY text, written as each page comes: the page's objects die young instead
+  // of waiting here (and in the old generation) for their chunk.
+  let buffer = '';
+  let buffered = 0;
   let inFlight: Promise<void> = Promise.resolve();
   let failure: { error: unknown } | undefined;
   const flush = async () => {
     await inFlight;
     if (failure) throw failure.error;
     const rows = buffer;
-    buffer = [];
-    inFlight = stageWorkspaces(db, table, rows).catch((error: unknown) => {
+    buffer = '';
+    buffered = 0;
+    inFlight = copyIn(pool, table, rows).catch((error: unknown) => {
       failure ??= { error };
     });
   };
   return {
     async add(page) {
       if (failure) throw failure.error;
-      for (const w of page) buffer.push(w);
-      if (buffer.length >= chunk) await flush();
+      buffer += copyRows(page);
+      buffered += page.length;
+      if (buffered >= chunk) await flush();
     },
     async finish() {
-      if (buffer.length > 0 && !failure) await flush().catch(() => {});
+      if (buffered > 0 && !failure) await flush().catch(() => {});
       await inFlight;
       if (failure) throw failure.error;
     },

@@ -435,6 +435,33 @@ describe('staging', () => {
     expect(h.sim.store.findByName('Staged')).toBeUndefined(); // planned, queued; no worker here
   });
 
+  it('stages any name the API allows exactly as listed (COPY text escapes)', async () => {
+    h = await startHarness();
+    const pool = h.database.pool;
+    const table = await createStaging(pool, 'escapes', Date.now());
+    // COPY's text format gives meaning to each of these: tab and newline split rows and columns,
+    // a backslash starts an escape, `\N` alone is NULL and `\.` alone ended the data.
+    const names = [
+      'tab\there',
+      'line\nbreak',
+      'cr\rhere',
+      'back\\slash',
+      '\\N',
+      '\\.',
+      'ünï 🚀 "q\'',
+      ' spaced ',
+    ];
+    const staged = names.map((name) => ({ id: randomUUID(), name, status: 'active' as const }));
+    await stageWorkspaces(pool, table, staged);
+    const { rows } = await pool.query<{ id: string; name: string }>(
+      `select workspace_id as id, name from ${table}`,
+    );
+    expect(new Map(rows.map((r) => [r.id, r.name]))).toEqual(
+      new Map(staged.map((w) => [w.id, w.name])),
+    );
+    await dropStaging(pool, table);
+  });
+
   it('an item the cursor repeated is staged once', async () => {
     h = await startHarness();
     const pool = h.database.pool;
