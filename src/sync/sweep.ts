@@ -30,7 +30,9 @@ import { takeSweepLease } from './sweepLease.js';
 import {
   holdAndQueue,
   judge,
+  learnFromListing,
   type Listing,
+  openFacts,
   planCustomers,
   planOrphans,
   type SweepRun,
@@ -68,6 +70,9 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
   }
 }
 
+/** Waits for `work` to end, whichever way: its failure is someone else's to throw. */
+const settled = (work: Promise<unknown>): Promise<unknown> => work.catch(() => undefined);
+
 /**
  * The sweep once its lease is held (or a dry run): its phases, its row, its clean-up. The row is
  * written only while `holder` still holds the lease.
@@ -95,7 +100,20 @@ async function sweepLocked(
   }
   let listing: Listing | undefined;
   try {
-    listing = await stageListing(run, started, new Date(await databaseNow(pool)));
+    const since = new Date(await databaseNow(pool));
+    // The deleted marks read only customers and links: they are made while the workspaces are
+    // listed, on another connection (a mark made before the listing ends is as true as one made
+    // after it; a customer deleted meanwhile is unmarked, so not due: never deleted early).
+    const marking = dryRun
+      ? Promise.resolve()
+      : markAllDeletedSeen(pool, deps.source, deps.policy.deleteGraceMs);
+    try {
+      listing = await stageListing(run, started, since);
+    } finally {
+      await settled(marking);
+    }
+    await marking;
+    const staged = listing;
     // Due times are decided on the database's clock, the one every daemon shares.
     const now = await databaseNow(pool);
     if (!dryRun) {
@@ -105,13 +123,21 @@ async function sweepLocked(
         { listedAt: new Date(now), listingComplete: listing.complete },
         holder,
       );
-      await markAllDeletedSeen(pool, deps.source, deps.policy.deleteGraceMs);
     }
-    await planCustomers(run, listing, now);
-    await planOrphans(run, listing, now);
+    const facts = await openFacts(run, staged);
+    // From here planning reads its own snapshot: what the listing says of the links is learned
+    // beside it, on other connections.
+    const learning = learnFromListing(run, staged);
+    try {
+      await planCustomers(run, staged, facts, now);
+      await planOrphans(run, staged, now);
+    } finally {
+      await settled(learning);
+    }
+    await learning;
     // A sweep that lost its lease holds nothing and queues nothing more: another one runs now.
     options.signal?.throwIfAborted();
-    const held = await judge(run, listing);
+    const held = judge(run);
     const report: SweepReport = {
       id,
       skipped: false,
@@ -121,7 +147,7 @@ async function sweepLocked(
       ...(listing.error ? { error: listing.error } : {}),
     };
     if (dryRun) return report;
-    await holdAndQueue(run, listing, held);
+    await holdAndQueue(run, held);
     const outcome = !listing.complete ? 'incomplete' : held ? 'held' : 'ok';
     await updateSweepRow(
       pool,

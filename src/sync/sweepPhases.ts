@@ -2,12 +2,12 @@
  * The sweep's phases, each over one small run context ({@link SweepRun}):
  *
  * 1. {@link stageListing}: page the workspace list into the run's own staging table.
- * 2. {@link planCustomers}: each customer's facts in SQL, a batch at a time, decided by the
- *    planner's one decision; changes recorded.
+ * 2. {@link planCustomers}: each customer's facts in SQL ({@link openFacts}), a batch at a time,
+ *    decided by the planner's one decision; changes recorded. Beside it, on other connections,
+ *    {@link learnFromListing}: the linked count, and the links' last-known state refreshed.
  * 3. {@link planOrphans}: workspaces linked to no customer (the orphan report replaced), acted on
  *    from a complete listing only.
- * 4. {@link holdAndQueue}: the links' last-known state refreshed, the hold decision committed,
- *    then the syncs queued in bulk.
+ * 4. {@link holdAndQueue}: the hold decision committed, then the syncs queued in bulk.
  */
 import {
   decideCustomer,
@@ -18,7 +18,7 @@ import {
 import type { Change, WorkspaceState } from '../core/types.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { openCustomerFacts } from '../sql/customerFacts.js';
+import { type FactsCursor, openCustomerFacts } from '../sql/customerFacts.js';
 import { createStaging, indexStaging, stagingWriter } from '../sql/sweepStaging.js';
 import {
   decideHolds,
@@ -106,15 +106,28 @@ export async function stageListing(
   return { table, complete: error === undefined, since, ...(error ? { error } : {}) };
 }
 
-/** 2. Decides every customer not already in step, a batch at a time, and records the changes. */
-export async function planCustomers(run: SweepRun, listing: Listing, now: number): Promise<void> {
-  const { deps, options, progress } = run;
-  const facts = await openCustomerFacts(deps.pool, deps.source, {
+/**
+ * 2a. Opens the customers' facts: one snapshot of customers and links, joined with the listing.
+ * Whatever writes links after this (the links' state refreshed beside planning) is not seen by it.
+ */
+export function openFacts(run: SweepRun, listing: Listing): Promise<FactsCursor> {
+  const { deps } = run;
+  return openCustomerFacts(deps.pool, deps.source, {
     listing: listing.table,
     template: deps.policy.nameTemplate,
     listingComplete: listing.complete,
     listedFrom: listing.since,
   });
+}
+
+/** 2b. Decides every customer not already in step, a batch at a time, and records the changes. */
+export async function planCustomers(
+  run: SweepRun,
+  listing: Listing,
+  facts: FactsCursor,
+  now: number,
+): Promise<void> {
+  const { deps, options, progress } = run;
   // Every customer of the pass is read (in Postgres): the count is known before the first batch.
   progress.customers = facts.total;
   options.onProgress?.(progress);
@@ -178,28 +191,34 @@ export async function planOrphans(run: SweepRun, listing: Listing, now: number):
   }
 }
 
+/**
+ * 2c. What the listing says of the links, beside planning (it changes nothing planning reads from
+ * its snapshot): how many are live (the mass-change limit's denominator), and, for a real sweep,
+ * each link's last-known state, so the syncs it queues decide from it and spend no GET.
+ */
+export async function learnFromListing(run: SweepRun, listing: Listing): Promise<void> {
+  const { pool } = run.deps;
+  run.counts.linked = await linkedCount(pool, listing.table);
+  if (run.options.dryRun) return;
+  await refreshLinkStates(pool, listing.table, listing.complete, listing.since);
+}
+
 /** Whether the plan's destructive changes exceed the mass-change limit; records the figures. */
-export async function judge(run: SweepRun, listing: Listing): Promise<boolean> {
+export function judge(run: SweepRun): boolean {
   const { deps, counts, progress } = run;
-  const linked = await linkedCount(deps.pool, listing.table);
   counts.workspaces = progress.workspaces;
   counts.customers = progress.customers;
   counts.pages = progress.pages;
-  counts.linked = linked;
-  return exceedsDestructiveLimit(run.destructive, linked, deps.policy);
+  return exceedsDestructiveLimit(run.destructive, counts.linked ?? 0, deps.policy);
 }
 
 /**
- * 4. Makes the plan count: the links' last-known state, the hold decision
- * (committed before anything is queued: until then no trigger treats this plan as admitted),
- * then the syncs, in bulk.
+ * 4. Makes the plan count: the hold decision (committed before anything is queued: until then no
+ * trigger treats this plan as admitted), then the syncs, in bulk.
  */
-export async function holdAndQueue(run: SweepRun, listing: Listing, held: boolean): Promise<void> {
+export async function holdAndQueue(run: SweepRun, held: boolean): Promise<void> {
   const { deps, options, progress, counts } = run;
   const { pool, policy } = deps;
-  // What the listing showed becomes the links' last-known state: the syncs it queues decide
-  // from it and spend no GET.
-  await refreshLinkStates(pool, listing.table, listing.complete, listing.since);
   const holds = await decideHolds(pool, options.id, held);
   if (held) {
     counts.held = holds;
