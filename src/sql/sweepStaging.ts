@@ -37,14 +37,17 @@ export function listingTableName(sweepId: string, createdAtMs: number): string {
 const sweepHash = (sweepId: string): string =>
   createHash('sha256').update(sweepId).digest('hex').slice(0, 16);
 
+/** The table of a listing's diff with the links (`sweeps.ts` `diffLinks`), dropped with it. */
+export const diffTableOf = (listing: string): string => `${listing}_diff`;
+
 /** Creates the run's empty staging table (replacing one of the same sweep, if retaken). */
 export async function createStaging(
   db: Queryable,
   sweepId: string,
   nowMs: number,
 ): Promise<string> {
-  const suffix = `_${sweepHash(sweepId)}`;
-  await dropStagingWhere(db, (name) => name.endsWith(suffix));
+  const hash = sweepHash(sweepId);
+  await dropStagingWhere(db, (name) => name.split('_')[3] === hash);
   const table = listingTableName(sweepId, nowMs);
   await db.query(
     `create unlogged table ${table} (workspace_id uuid not null, name text not null, status text not null)`,
@@ -180,8 +183,9 @@ export function stagingWriter(pool: pg.Pool, table: string, chunk = 2000): Stagi
   };
 }
 
-export async function dropStaging(db: Queryable, table: string): Promise<void> {
-  await db.query(`drop table if exists ${table}`);
+/** Drops a listing's table and its diff's. */
+export async function dropStaging(db: Queryable, listing: string): Promise<void> {
+  await db.query(`drop table if exists ${diffTableOf(listing)}, ${listing}`);
 }
 
 /**
@@ -203,7 +207,7 @@ async function dropStagingWhere(db: Queryable, which: (name: string) => boolean)
   );
   const doomed = rows
     .map((r) => r.name)
-    .filter((name) => /^sweep_listing_\d+_[0-9a-f]+$/.test(name) && which(name));
-  for (const name of doomed) await dropStaging(db, name);
+    .filter((name) => /^sweep_listing_\d+_[0-9a-f]+(_diff)?$/.test(name) && which(name));
+  for (const name of doomed) await db.query(`drop table if exists ${name}`);
   return doomed.length;
 }

@@ -6,29 +6,105 @@ import type pg from 'pg';
 
 import { type Change, DEFAULT_WORKSPACE_NAME, type WorkspaceState } from '../core/types.js';
 import { SWEEP_LEASE } from './leases.js';
+import { diffTableOf } from './sweepStaging.js';
 import { subjectKeySql } from './subjects.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
-/** Workspaces of the listing linked to no customer and adopted by no change of this sweep. */
+/**
+ * The listing against the links, in one pass: a full join of the two, keeping only what is not
+ * already in step: links whose workspace was not listed, listed workspaces linked to no customer,
+ * and links whose last-known name or status the listing contradicts. A steady sweep keeps
+ * nothing, so the links' state, the missing marks and the orphans that follow read a small table
+ * instead of each joining the whole listing again.
+ */
+export interface LinkDiff {
+  /** The diff's table (`<listing>_diff`, see `sweepStaging.ts`). */
+  readonly table: string;
+  /** Links whose workspace was listed: the mass-change limit's denominator. */
+  readonly linked: number;
+  /** Listed workspaces linked to no customer (orphans, or workspaces planning may adopt). */
+  readonly unlinked: number;
+  /** Links whose workspace was not listed. */
+  readonly unlisted: number;
+  /** Links whose last-known state the listing contradicts. */
+  readonly contradicted: number;
+}
+
+export async function diffLinks(pool: pg.Pool, listing: string): Promise<LinkDiff> {
+  const table = diffTableOf(listing);
+  const client = await pool.connect();
+  try {
+    // One snapshot for the diff and the count it is subtracted from.
+    await client.query('begin isolation level repeatable read');
+    await client.query(`set local work_mem = '32MB'`);
+    await client.query(
+      `create unlogged table ${table} as
+       select l.customer_id, l.workspace_id as linked_workspace_id,
+              sw.workspace_id, sw.name, sw.status
+         from customer_links l full join ${listing} sw on sw.workspace_id = l.workspace_id
+        where l.customer_id is null or sw.workspace_id is null
+           or (l.workspace_name, l.workspace_status) is distinct from (sw.name, sw.status)`,
+    );
+    const { rows } = await client.query<{
+      links: number;
+      unlinked: number;
+      unlisted: number;
+      contradicted: number;
+    }>(
+      `select (select count(*)::int from customer_links) as links,
+              count(*) filter (where customer_id is null)::int as unlinked,
+              count(*) filter (where workspace_id is null)::int as unlisted,
+              count(*) filter (where customer_id is not null and workspace_id is not null)::int
+                as contradicted
+         from ${table}`,
+    );
+    // Statistics of the (usually small) diff, so joins with it probe the links' indexes.
+    await client.query(`analyze ${table}`);
+    await client.query('commit');
+    const counts = rows[0] ?? { links: 0, unlinked: 0, unlisted: 0, contradicted: 0 };
+    return {
+      table,
+      linked: counts.links - counts.unlisted,
+      unlinked: counts.unlinked,
+      unlisted: counts.unlisted,
+      contradicted: counts.contradicted,
+    };
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Workspaces of the listing linked to no customer and adopted by no change of this sweep, read
+ * from the diff and checked against the links as they are now: a workspace linked since the
+ * diff is no orphan.
+ */
 export async function orphansOf(
   db: Queryable,
   sweepId: string,
-  listing: string,
+  diff: LinkDiff,
   after: string | null,
   limit: number,
 ): Promise<WorkspaceState[]> {
+  if (diff.unlinked === 0) return [];
   const { rows } = await db.query<{ id: string; name: string; status: 'active' | 'inactive' }>(
-    `select sw.workspace_id as id, sw.name, sw.status from ${listing} sw
-      where lower(sw.name) <> $4 and ($2::uuid is null or sw.workspace_id > $2)
-        and not exists (select 1 from customer_links l where l.workspace_id = sw.workspace_id)
-        and not exists (select 1 from sweep_changes sc
-                         where sc.sweep_id = $1 and sc.action = 'adopt' and sc.workspace_id = sw.workspace_id)
-      order by sw.workspace_id limit $3`,
+    `select d.workspace_id as id, d.name, d.status from ${diff.table} d
+      where ${ORPHAN_SQL} and ($2::uuid is null or d.workspace_id > $2)
+      order by d.workspace_id limit $3`,
     [sweepId, after, limit, DEFAULT_WORKSPACE_NAME],
   );
   return rows;
 }
+
+/** A diff row that is an orphan now ($1 the sweep, $4 the default workspace's name). */
+const ORPHAN_SQL = `d.customer_id is null and lower(d.name) <> $4
+  and not exists (select 1 from customer_links l where l.workspace_id = d.workspace_id)
+  and not exists (select 1 from sweep_changes sc
+                   where sc.sweep_id = $1 and sc.action = 'adopt' and sc.workspace_id = d.workspace_id)`;
 
 /** The orphans a complete listing's report ({@link replaceOrphans}) holds for this sweep. */
 export async function reportedOrphans(
@@ -47,28 +123,27 @@ export async function reportedOrphans(
 }
 
 /**
- * Replaces the orphan report with this (complete) listing's orphans: the listing's one pass for
- * them, after the customers' changes are recorded (a workspace this sweep adopts is no orphan).
+ * Replaces the orphan report with this (complete) listing's orphans: after the customers' changes
+ * are recorded (a workspace this sweep adopts is no orphan).
  */
 export async function replaceOrphans(
   db: pg.Pool,
   sweepId: string,
-  listing: string,
+  diff: LinkDiff,
   at: Date,
 ): Promise<void> {
   const client = await db.connect();
   try {
     await client.query('begin');
     await client.query('delete from orphans');
-    await client.query(
-      `insert into orphans (workspace_id, name, status, sweep_id, seen_at)
-       select sw.workspace_id, sw.name, sw.status, $1, $2 from ${listing} sw
-        where lower(sw.name) <> $3
-          and not exists (select 1 from customer_links l where l.workspace_id = sw.workspace_id)
-          and not exists (select 1 from sweep_changes sc
-                           where sc.sweep_id = $1 and sc.action = 'adopt' and sc.workspace_id = sw.workspace_id)`,
-      [sweepId, at, DEFAULT_WORKSPACE_NAME],
-    );
+    if (diff.unlinked > 0) {
+      await client.query(
+        `insert into orphans (workspace_id, name, status, sweep_id, seen_at)
+         select d.workspace_id, d.name, d.status, $1, $2 from ${diff.table} d
+          where ${ORPHAN_SQL.replaceAll('$4', '$3')}`,
+        [sweepId, at, DEFAULT_WORKSPACE_NAME],
+      );
+    }
     await client.query('commit');
   } catch (error) {
     await client.query('rollback').catch(() => {});
@@ -102,15 +177,6 @@ export async function recordChanges(
       changes.map((c) => c.to),
     ],
   );
-}
-
-/** Customers with a live workspace at the sweep's start: the mass-change limit's denominator. */
-export async function linkedCount(db: Queryable, listing: string): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(
-    `select count(*)::int as n from customer_links l
-       join ${listing} sw on sw.workspace_id = l.workspace_id`,
-  );
-  return rows[0]?.n ?? 0;
 }
 
 /** The changes that pass the destructive gate, in SQL (`isDestructive` in the planner). */
@@ -207,28 +273,34 @@ export async function plannedFind(
 }
 
 /**
- * Refreshes the links' last-known state from this listing, for every link it disagrees with
+ * Refreshes the links' last-known state from this listing's diff, for every link it contradicts
  * (a complete listing also marks the links whose workspace it did not show as `missing`). Links
- * made after the listing began are left alone: their state is newer than the listing.
+ * made or moved to another workspace after the listing began are left alone: their state is
+ * newer than the listing.
  */
 export async function refreshLinkStates(
   db: Queryable,
-  listing: string,
+  diff: LinkDiff,
   listingComplete: boolean,
   listedSince: Date,
 ): Promise<void> {
-  await db.query(
-    `update customer_links l set workspace_name = sw.name, workspace_status = sw.status
-       from ${listing} sw
-      where sw.workspace_id = l.workspace_id and l.linked_at < $1
-        and (l.workspace_name, l.workspace_status) is distinct from (sw.name, sw.status)`,
-    [listedSince],
-  );
-  if (!listingComplete) return;
+  if (diff.contradicted > 0) {
+    await db.query(
+      `update customer_links l set workspace_name = d.name, workspace_status = d.status
+         from ${diff.table} d
+        where d.customer_id = l.customer_id and d.workspace_id = l.workspace_id
+          and l.linked_at < $1
+          and (l.workspace_name, l.workspace_status) is distinct from (d.name, d.status)`,
+      [listedSince],
+    );
+  }
+  if (!listingComplete || diff.unlisted === 0) return;
   await db.query(
     `update customer_links l set workspace_status = 'missing'
-      where l.linked_at < $1 and l.workspace_status is distinct from 'missing'
-        and not exists (select 1 from ${listing} sw where sw.workspace_id = l.workspace_id)`,
+       from ${diff.table} d
+      where d.customer_id = l.customer_id and d.workspace_id is null
+        and l.workspace_id = d.linked_workspace_id
+        and l.linked_at < $1 and l.workspace_status is distinct from 'missing'`,
     [listedSince],
   );
 }

@@ -130,11 +130,10 @@ async function sweepLocked(
     const learning = learnFromListing(run, staged);
     try {
       await planCustomers(run, staged, facts, now);
-      await planOrphans(run, staged, now);
     } finally {
       await settled(learning);
     }
-    await learning;
+    await planOrphans(run, staged, await learning, now);
     // A sweep that lost its lease holds nothing and queues nothing more: another one runs now.
     options.signal?.throwIfAborted();
     const held = judge(run);

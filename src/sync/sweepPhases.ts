@@ -22,7 +22,8 @@ import { type FactsCursor, openCustomerFacts } from '../sql/customerFacts.js';
 import { createStaging, indexStaging, stagingWriter } from '../sql/sweepStaging.js';
 import {
   decideHolds,
-  linkedCount,
+  diffLinks,
+  type LinkDiff,
   nextSubjectsToQueue,
   orphansOf,
   type PlannedRow,
@@ -162,19 +163,23 @@ export async function planCustomers(
 
 /**
  * 3. Reports the orphans, and plans the orphan policy's changes from a complete listing. A
- * complete listing of a real sweep writes the orphan report first and reads it back, so the
- * listing is searched for orphans once; a dry run or an incomplete listing leaves the report
- * alone and reads the listing.
+ * complete listing of a real sweep writes the orphan report first and reads it back; a dry run
+ * or an incomplete listing leaves the report alone and reads the diff's unlinked workspaces.
  */
-export async function planOrphans(run: SweepRun, listing: Listing, now: number): Promise<void> {
+export async function planOrphans(
+  run: SweepRun,
+  listing: Listing,
+  diff: LinkDiff,
+  now: number,
+): Promise<void> {
   const { deps, options } = run;
   const report = listing.complete && !options.dryRun;
-  if (report) await replaceOrphans(deps.pool, options.id, listing.table, new Date(now));
+  if (report) await replaceOrphans(deps.pool, options.id, diff, new Date(now));
   let after: string | null = null;
   for (;;) {
     const orphans: WorkspaceState[] = report
       ? await reportedOrphans(deps.pool, options.id, after, BATCH)
-      : await orphansOf(deps.pool, options.id, listing.table, after, BATCH);
+      : await orphansOf(deps.pool, options.id, diff, after, BATCH);
     if (orphans.length === 0) break;
     after = orphans[orphans.length - 1]?.id ?? after;
     bump(run, 'orphans', orphans.length);
@@ -193,14 +198,18 @@ export async function planOrphans(run: SweepRun, listing: Listing, now: number):
 
 /**
  * 2c. What the listing says of the links, beside planning (it changes nothing planning reads from
- * its snapshot): how many are live (the mass-change limit's denominator), and, for a real sweep,
- * each link's last-known state, so the syncs it queues decide from it and spend no GET.
+ * its snapshot): their diff with the listing, one pass; how many are live (the mass-change
+ * limit's denominator); and, for a real sweep, each link's last-known state, so the syncs it
+ * queues decide from it and spend no GET.
  */
-export async function learnFromListing(run: SweepRun, listing: Listing): Promise<void> {
+export async function learnFromListing(run: SweepRun, listing: Listing): Promise<LinkDiff> {
   const { pool } = run.deps;
-  run.counts.linked = await linkedCount(pool, listing.table);
-  if (run.options.dryRun) return;
-  await refreshLinkStates(pool, listing.table, listing.complete, listing.since);
+  const diff = await diffLinks(pool, listing.table);
+  run.counts.linked = diff.linked;
+  if (!run.options.dryRun) {
+    await refreshLinkStates(pool, diff, listing.complete, listing.since);
+  }
+  return diff;
 }
 
 /** Whether the plan's destructive changes exceed the mass-change limit; records the figures. */
