@@ -50,7 +50,10 @@ export async function createStaging(
   await dropStagingWhere(db, (name) => name.split('_')[3] === hash);
   const table = listingTableName(sweepId, nowMs);
   await db.query(
-    `create unlogged table ${table} (workspace_id uuid not null, name text not null, status text not null)`,
+    // Lives for one sweep: autovacuum has nothing to do for it (at a million rows it would
+    // vacuum and analyze the table while it loads).
+    `create unlogged table ${table} (workspace_id uuid not null, name text not null, status text not null)
+     with (autovacuum_enabled = false)`,
   );
   return table;
 }
@@ -109,7 +112,7 @@ export function copyRows(page: readonly StagedWorkspace[]): string {
 }
 
 /**
- * Indexes the staged listing for planning: unique by workspace id, and by name (hashed). The two
+ * Indexes the staged listing for planning: unique by workspace id, and by the name's hash. The two
  * are built at once, on two of the pool's connections (Postgres builds each on its own core). A
  * cursor that repeated an item leaves a duplicate, which is removed first (the unique index
  * refuses it); the delete waits for the name index's build, which then holds it too.
@@ -127,9 +130,11 @@ export async function indexStaging(db: Queryable, table: string): Promise<void> 
       await db.query(`create unique index ${table}_id on ${table} (workspace_id)`);
     }
   };
-  // A hash index, not a btree: a btree entry cannot hold a name over ~2,700 bytes (any length the
-  // API allows must not fail a sweep), and names are only ever looked up by equality.
-  const byName = () => db.query(`create index ${table}_name on ${table} using hash (name)`);
+  // By the name's hash (`hashtext`, int4), probed as `hashtext(name) = hashtext($1) and name =
+  // $1`: a btree entry cannot hold a name over ~2,700 bytes (any length the API allows must not
+  // fail a sweep), names are only ever looked up by equality, and this btree builds in half the
+  // time of a hash index (1M rows: 0.64 s against 1.3–1.6 s, which the id index then waited for).
+  const byName = () => db.query(`create index ${table}_name on ${table} (hashtext(name))`);
   const [id, name] = await Promise.allSettled([byId(), byName()]);
   for (const result of [id, name]) if (result.status === 'rejected') throw result.reason;
   // No ANALYZE: it cost as much as an index build (100k rows: ~90 ms), and every query over the

@@ -39,7 +39,7 @@ export async function diffLinks(pool: pg.Pool, listing: string): Promise<LinkDif
     await client.query('begin isolation level repeatable read');
     await client.query(`set local work_mem = '32MB'`);
     await client.query(
-      `create unlogged table ${table} as
+      `create unlogged table ${table} with (autovacuum_enabled = false) as
        select l.customer_id, l.workspace_id as linked_workspace_id,
               sw.workspace_id, sw.name, sw.status
          from customer_links l full join ${listing} sw on sw.workspace_id = l.workspace_id
