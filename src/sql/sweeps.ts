@@ -11,13 +11,7 @@ import { subjectKeySql } from './subjects.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
-/**
- * The listing against the links, in one pass: a full join of the two, keeping only what is not
- * already in step: links whose workspace was not listed, listed workspaces linked to no customer,
- * and links whose last-known name or status the listing contradicts. A steady sweep keeps
- * nothing, so the links' state, the missing marks and the orphans that follow read a small table
- * instead of each joining the whole listing again.
- */
+/** What {@link diffLinks} kept, and its counts. */
 export interface LinkDiff {
   /** The diff's table (`<listing>_diff`, see `sweepStaging.ts`). */
   readonly table: string;
@@ -31,6 +25,13 @@ export interface LinkDiff {
   readonly contradicted: number;
 }
 
+/**
+ * The listing against the links, in one pass: a full join of the two, keeping only what is not
+ * already in step: links whose workspace was not listed, listed workspaces linked to no customer,
+ * and links whose last-known name or status the listing contradicts. A steady sweep keeps
+ * nothing, so the links' state, the missing marks and the orphans that follow read a small table
+ * instead of each joining the whole listing again.
+ */
 export async function diffLinks(pool: pg.Pool, listing: string): Promise<LinkDiff> {
   const table = diffTableOf(listing);
   const client = await pool.connect();
@@ -93,18 +94,19 @@ export async function orphansOf(
   if (diff.unlinked === 0) return [];
   const { rows } = await db.query<{ id: string; name: string; status: 'active' | 'inactive' }>(
     `select d.workspace_id as id, d.name, d.status from ${diff.table} d
-      where ${ORPHAN_SQL} and ($2::uuid is null or d.workspace_id > $2)
+      where ${orphanSql('$1', '$4')} and ($2::uuid is null or d.workspace_id > $2)
       order by d.workspace_id limit $3`,
     [sweepId, after, limit, DEFAULT_WORKSPACE_NAME],
   );
   return rows;
 }
 
-/** A diff row that is an orphan now ($1 the sweep, $4 the default workspace's name). */
-const ORPHAN_SQL = `d.customer_id is null and lower(d.name) <> $4
-  and not exists (select 1 from customer_links l where l.workspace_id = d.workspace_id)
-  and not exists (select 1 from sweep_changes sc
-                   where sc.sweep_id = $1 and sc.action = 'adopt' and sc.workspace_id = d.workspace_id)`;
+/** A diff row `d` that is an orphan now, given the placeholders of the sweep and the default name. */
+const orphanSql = (sweepId: string, defaultName: string) =>
+  `d.customer_id is null and lower(d.name) <> ${defaultName}
+   and not exists (select 1 from customer_links l where l.workspace_id = d.workspace_id)
+   and not exists (select 1 from sweep_changes sc
+                    where sc.sweep_id = ${sweepId} and sc.action = 'adopt' and sc.workspace_id = d.workspace_id)`;
 
 /** The orphans a complete listing's report ({@link replaceOrphans}) holds for this sweep. */
 export async function reportedOrphans(
@@ -140,7 +142,7 @@ export async function replaceOrphans(
       await client.query(
         `insert into orphans (workspace_id, name, status, sweep_id, seen_at)
          select d.workspace_id, d.name, d.status, $1, $2 from ${diff.table} d
-          where ${ORPHAN_SQL.replaceAll('$4', '$3')}`,
+          where ${orphanSql('$1', '$3')}`,
         [sweepId, at, DEFAULT_WORKSPACE_NAME],
       );
     }
