@@ -113,7 +113,6 @@ async function sweepLocked(
       await settled(marking);
     }
     await marking;
-    const staged = listing;
     // Due times are decided on the database's clock, the one every daemon shares.
     const now = await databaseNow(pool);
     if (!dryRun) {
@@ -124,16 +123,16 @@ async function sweepLocked(
         holder,
       );
     }
-    const facts = await openFacts(run, staged);
+    const facts = await openFacts(run, listing);
     // From here planning reads its own snapshot: what the listing says of the links is learned
     // beside it, on other connections.
-    const learning = learnFromListing(run, staged);
+    const learning = learnFromListing(run, listing);
     try {
-      await planCustomers(run, staged, facts, now);
+      await planCustomers(run, listing, facts, now);
     } finally {
       await settled(learning);
     }
-    await planOrphans(run, staged, await learning, now);
+    await planOrphans(run, listing, await learning, now);
     // A sweep that lost its lease holds nothing and queues nothing more: another one runs now.
     options.signal?.throwIfAborted();
     const held = judge(run);
