@@ -3,6 +3,8 @@
  * report the attempt to the observer and as one debug log line. Retries, tokens and rate limits
  * live in `call.ts`; this file never decides whether to try again.
  */
+import { EventEmitter } from 'node:events';
+
 import type { Logger } from 'pino';
 import { type Dispatcher, request } from 'undici';
 
@@ -66,11 +68,11 @@ export function createTransport(options: TransportOptions): Transport {
   return async (req) => {
     const { signal: callerSignal } = req;
     if (callerSignal?.aborted) throw abortedError(callerSignal);
-    // One controller per attempt, its timer cleared and its listener removed when the attempt
-    // ends: `AbortSignal.timeout` would leave a timer alive for the whole timeout after every
-    // request (a sweep at a thousand pages a second kept 30,000 of them, promoted to the old
-    // generation), and `AbortSignal.any` ties a composite to the sweep's long-lived signal.
-    const controller = new AbortController();
+    // One abort per attempt, its timer cleared and its listener removed when the attempt ends:
+    // `AbortSignal.timeout` would leave a timer alive for the whole timeout after every request
+    // (a sweep at a thousand pages a second kept 30,000 of them, promoted to the old generation),
+    // and `AbortSignal.any` ties a composite to the sweep's long-lived signal.
+    const controller = new AttemptAbort();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -94,7 +96,7 @@ export function createTransport(options: TransportOptions): Transport {
           method: req.method,
           headers,
           body: req.body === undefined ? null : JSON.stringify(req.body),
-          signal: controller.signal,
+          signal: controller,
         });
         // The whole body is read even when not wanted, so the connection goes back to the pool.
         const text = await res.body.text();
@@ -112,6 +114,24 @@ export function createTransport(options: TransportOptions): Transport {
       callerSignal?.removeEventListener('abort', onAbort);
     }
   };
+}
+
+/**
+ * What aborts one attempt: undici takes an EventEmitter with `aborted` and `reason` in place of an
+ * AbortSignal, and one costs a fraction of an AbortController (an EventTarget), which a listing
+ * made a page at a time (profiled over 1,000 pages: 55 ms of the client's 610 ms of CPU).
+ */
+class AttemptAbort extends EventEmitter {
+  aborted = false;
+  reason: unknown;
+
+  abort(reason?: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    // undici rejects with the reason, or with its own RequestAbortedError when there is none.
+    this.reason = reason;
+    this.emit('abort');
+  }
 }
 
 /** Why an attempt got no answer, as a SyncFailure whose message names the route. */
