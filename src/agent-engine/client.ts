@@ -124,9 +124,13 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
   const opt = (signal: AbortSignal | undefined) => (signal ? { signal } : {});
   /** Ours: the configured organization, else the one the token was issued for. */
   const organization = () => options.organizationId ?? tokens.organizationId;
+  // Asked of every listed workspace: ours is lower-cased once, not twice per workspace.
+  let ours: { id: string; lower: string } | undefined;
   const foreign = (org: string | null | undefined) => {
-    const ours = organization();
-    return Boolean(ours && org && org.toLowerCase() !== ours.toLowerCase());
+    const id = organization();
+    if (!id || !org || org === id) return false;
+    if (ours?.id !== id) ours = { id, lower: id.toLowerCase() };
+    return org.toLowerCase() !== ours.lower;
   };
   /** A workspace of another organization is never linked or changed: refuse to go on. */
   const ownOrThrow = (ws: Workspace, route: string): Workspace => {
@@ -312,7 +316,11 @@ async function* pages(
       [pending, refused] = [undefined, error];
     }
     // Tombstones are gone, and another organization's workspaces are not ours to see.
-    yield page.data.filter((w) => !w.tombstone && !foreign(w.organization_id)).map(toWorkspace);
+    const workspaces: Workspace[] = [];
+    for (const w of page.data) {
+      if (!w.tombstone && !foreign(w.organization_id)) workspaces.push(toWorkspace(w));
+    }
+    yield workspaces;
     if (refused !== undefined) throw refused;
   }
 }
@@ -331,6 +339,30 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 
 /** Checks a `next` link before it is followed: same origin and API root, and not a loop. */
 function nextPage(next: string, apiBase: string, seen: ReadonlySet<string>): string {
+  const href = underApiRoot(next, apiBase) ? next : parsedNextPage(next, apiBase);
+  if (seen.has(href)) throw new PermanentError(`${ROUTES.list}: next link repeats a page`);
+  return href;
+}
+
+/** A path of plain segments (no dot, percent or backslash), then the query or the end. */
+const PLAIN_PATH = /^[\w-]+(?:\/[\w-]+)*(?:[?#]|$)/;
+
+/**
+ * The next link as every page of a listing brings it: `<apiBase>/` and a plain path. Such a link
+ * is under the API root as written (nothing in it can normalize elsewhere), so it is followed
+ * without parsing it three times per page; anything else is parsed ({@link parsedNextPage}).
+ */
+function underApiRoot(next: string, apiBase: string): boolean {
+  return (
+    next.length > apiBase.length &&
+    next.startsWith(apiBase) &&
+    next.charCodeAt(apiBase.length) === 47 /* '/' */ &&
+    PLAIN_PATH.test(next.slice(apiBase.length + 1))
+  );
+}
+
+/** A next link checked by parsing it: same origin, under the API root; verbatim when absolute. */
+function parsedNextPage(next: string, apiBase: string): string {
   let url: URL;
   try {
     url = new URL(next, apiBase);
@@ -345,7 +377,5 @@ function nextPage(next: string, apiBase: string, seen: ReadonlySet<string>): str
     );
   }
   // Verbatim when absolute: the cursor is opaque and must not be re-encoded.
-  const href = URL.canParse(next) ? next : url.toString();
-  if (seen.has(href)) throw new PermanentError(`${ROUTES.list}: next link repeats a page`);
-  return href;
+  return URL.canParse(next) ? next : url.toString();
 }

@@ -546,6 +546,37 @@ describe('listWorkspaces', () => {
     expect(seenPages).toEqual([1]);
   });
 
+  it.each([
+    ['dot segments', '/api/v1/../../admin/x'],
+    ['encoded dot segments', '/api/v1/%2e%2e/%2E%2e/admin'],
+    ['backslashes', '/api/v1/..\\..\\admin'],
+    ['a sibling of the root', '/api/v1.evil/workspaces'],
+  ])('refuses a next link that starts like the API root but leaves it (%s)', async (_, path) => {
+    const t = setup();
+    t.answer('GET', '/api/v1/workspaces', [{ status: 200, body: page(['a'], `${ORIGIN}${path}`) }]);
+    const seenPages: number[] = [];
+    const error = await (async () => {
+      for await (const p of t.client.listWorkspaces()) seenPages.push(p.length);
+    })().catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/refused next link/);
+    expect(seenPages).toEqual([1]);
+    expect(t.seen).toHaveLength(1);
+  });
+
+  it('refuses a next link that repeats a page', async () => {
+    const t = setup();
+    const again = `${ORIGIN}/api/v1/workspaces?cursor=1`;
+    t.answer('GET', '/api/v1/workspaces', [
+      { status: 200, body: page(['a'], again) },
+      { status: 200, body: page(['b'], again) },
+    ]);
+    const error = await (async () => {
+      for await (const _ of t.client.listWorkspaces()) void _;
+    })().catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/next link repeats a page/);
+    expect(t.seen).toHaveLength(2);
+  });
+
   it('a page that keeps failing throws instead of ending the list quietly', async () => {
     const t = setup({ listingRetry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
     t.answer('GET', '/api/v1/workspaces', [
