@@ -8,6 +8,7 @@
  */
 import {
   type Attributes,
+  type Context,
   context,
   propagation,
   ROOT_CONTEXT,
@@ -29,7 +30,7 @@ function failed(span: Span, error: unknown): void {
  * Runs `fn` in a new span, ended when it settles. `root`: a trace of its own, whatever is active
  * (a sweep is never part of the trace that happened to start it).
  */
-export async function inSpan<T>(
+export function inSpan<T>(
   name: string,
   options: { kind?: SpanKind; attributes?: Attributes; root?: boolean },
   fn: (span: Span) => Promise<T>,
@@ -43,6 +44,15 @@ export async function inSpan<T>(
     },
     parent,
   );
+  return inContext(parent, span, fn);
+}
+
+/** Runs `fn` with `span` active under `parent`; the span ends when `fn` settles. */
+async function inContext<T>(
+  parent: Context,
+  span: Span,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
   try {
     return await context.with(trace.setSpan(parent, span), () => fn(span));
   } catch (error) {
@@ -64,9 +74,12 @@ export function agentEngineCall<T extends { status: number }>(
   headers: Record<string, string>,
   send: () => Promise<T>,
 ): Promise<T> {
-  return inSpan(route, { kind: SpanKind.CLIENT }, async (span) => {
-    // Tracing off, the span is the API's no-op: nothing to describe, nothing to propagate.
-    if (!span.isRecording()) return send();
+  const parent = context.active();
+  const span = tracer().startSpan(route, { kind: SpanKind.CLIENT }, parent);
+  // Tracing off, the span is the API's no-op: nothing to describe, to propagate or to make
+  // active (a listing makes a call per page, and the context it would make is all cost).
+  if (!span.isRecording()) return send();
+  return inContext(parent, span, async () => {
     const { hostname, port } = new URL(url);
     span.setAttributes({
       'http.request.method': method,
