@@ -32,8 +32,6 @@ interface FactsRow {
 
 /** An open pass over the customers the planner may change, fetched a batch at a time. */
 export interface FactsCursor {
-  /** Every customer in the pass's snapshot, in step or not. */
-  readonly total: number;
   /** The next batch, in id order; empty at the end. */
   next(limit: number): Promise<CustomerFacts[]>;
   /** Ends the pass (and its transaction); safe to call twice. */
@@ -41,24 +39,82 @@ export interface FactsCursor {
 }
 
 /**
- * One pass over every customer, joined with its link, the staged listing, and (for the customers
- * that need a name) whoever owns their desired name, read through a cursor so the daemon holds a
- * batch, never the fleet.
+ * Stages, while the workspaces are listed, the customers a sweep must decide besides those whose
+ * link the listing contradicts: every customer not in step with its link's last-known state (no
+ * link, deleted or gone from the source, or a name or status the link does not have). It reads no
+ * listing, so it runs beside the list pass, and the facts pass after the listing reads these and
+ * the links the listing contradicts (`diffLinks`), not the whole fleet again.
+ *
+ * Together they hold every customer out of step with the listing: a customer in step with its
+ * link, whose listed workspace agrees with the link, is in step with the listing. A customer that
+ * changes while the workspaces are listed is the change listener's (its sync is queued then) and
+ * the next sweep's: it is decided from the facts as they are when the listing ends, or not at
+ * all, never from older ones. Returns how many customers the source holds (the same snapshot).
+ */
+export async function stageCandidates(
+  pool: pg.Pool,
+  source: CustomerSource,
+  options: { table: string; template: string },
+): Promise<number> {
+  const customers = await source.relation(pool);
+  const cName = nameSql(options.template, 'c', 1);
+  const client = await pool.connect();
+  try {
+    await client.query('begin isolation level repeatable read');
+    await client.query(`set local jit = off`);
+    await client.query(`set local work_mem = '32MB'`);
+    await client.query(
+      `create unlogged table ${options.table} with (autovacuum_enabled = false) as
+       select c.id
+         from (select coalesce(s.id, l.customer_id) as id,
+                      coalesce(s.name, l.workspace_name) as name,
+                      coalesce(s.status, 'deleted') as status,
+                      l.workspace_name, l.workspace_status
+                 from ${customers} s
+                 full join customer_links l on l.customer_id = s.id) c
+        where not coalesce(c.status <> 'deleted' and c.workspace_name = ${cName.sql}
+                           and c.workspace_status = c.status, false)`,
+      cName.params,
+    );
+    const { rows } = await client.query<{ n: number }>(
+      `select count(*)::int as n from ${customers} c`,
+    );
+    // Statistics of the (usually small) table, so the facts pass probes by id.
+    await client.query(`analyze ${options.table}`);
+    await client.query('commit');
+    return rows[0]?.n ?? 0;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * One pass over the customers that may be out of step (the staged candidates and the customers of
+ * the links the listing contradicts), each joined with its link, the staged listing, and (for the
+ * customers that need a name) whoever owns their desired name, read through a cursor so the
+ * daemon holds a batch, never the fleet.
  *
  * Customers already in step are left out in SQL: linked, their workspace listed with the desired
  * name and the customer's own status, and not deleted. For those the planner decides nothing
  * (`decideLinked`: no rename, no status change, no conflict), so shipping them to the daemon only
  * to be dropped would make a steady sweep cost a full read of the fleet over the wire.
  *
- * One statement, not a batch of keyset queries: Postgres joins the three tables once (hash or
- * merge joins), where keyset batches re-read the links and the listing for every batch (a plan
- * that grew as N²/batch). `jit` is off because compiling it costs more than it saves here.
+ * One statement, not a batch of keyset queries: keyset batches re-read the links and the listing
+ * for every batch (a plan that grew as N²/batch). `jit` is off because compiling it costs more
+ * than it saves here.
  */
 export async function openCustomerFacts(
   pool: pg.Pool,
   source: CustomerSource,
   options: {
     listing: string;
+    /** The customers staged by {@link stageCandidates}. */
+    candidates: string;
+    /** The listing's diff with the links (`diffLinks`). */
+    diff: string;
     template: string;
     listingComplete: boolean;
     /**
@@ -73,7 +129,7 @@ export async function openCustomerFacts(
   const cName = nameSql(options.template, 'c', 1);
   const oName = nameSql(options.template, 'o', 1 + cName.params.length);
   const listedFrom = 1 + cName.params.length + oName.params.length;
-  const { listing } = options;
+  const { listing, candidates, diff } = options;
   const client = await pool.connect();
   let open = true;
   const close = async (error?: unknown) => {
@@ -95,9 +151,6 @@ export async function openCustomerFacts(
     // 100k spills each hash to disk in batches; 32 MB keeps it in memory up to about 400k.
     await client.query(`set local work_mem = '32MB'`);
     await client.query(`set local cursor_tuple_fraction = 1`);
-    const { rows } = await client.query<{ n: number }>(
-      `select count(*)::int as n from ${customers} c`,
-    );
     await client.query(
       `declare sweep_facts no scroll cursor for
        select f.id, f.name, f.status, f.created_at,
@@ -115,13 +168,16 @@ export async function openCustomerFacts(
                       c.workspace_id, c.workspace_name, c.deleted_seen_at, c.delete_due_at,
                       sw.workspace_id as linked_id, sw.name as linked_name, sw.status as linked_status
                  -- A link whose customer left the source is a deleted customer (see readSubject).
-                 from (select coalesce(s.id, l.customer_id) as id,
-                              coalesce(s.name, l.workspace_name) as name,
+                 from (select k.id, coalesce(s.name, l.workspace_name) as name,
                               coalesce(s.status, 'deleted') as status, s.created_at,
                               l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at,
                               l.linked_at
-                         from ${customers} s
-                         full join customer_links l on l.customer_id = s.id) c
+                         from (select id from ${candidates}
+                               union
+                               select customer_id from ${diff} where customer_id is not null) k
+                         left join ${customers} s on s.id = k.id
+                         left join customer_links l on l.customer_id = k.id
+                        where s.id is not null or l.customer_id is not null) c
                  cross join lateral (select ${cName.sql} as wname) d
                  left join ${listing} sw on sw.workspace_id = c.workspace_id
                 where not coalesce(c.status <> 'deleted' and sw.name = d.wname
@@ -140,7 +196,6 @@ export async function openCustomerFacts(
       [...cName.params, ...oName.params, options.listedFrom],
     );
     return {
-      total: rows[0]?.n ?? 0,
       next: async (limit) => {
         try {
           const batch = await client.query<FactsRow>(`fetch ${Math.trunc(limit)} from sweep_facts`);

@@ -40,13 +40,16 @@ const sweepHash = (sweepId: string): string =>
 /** The table of a listing's diff with the links (`sweeps.ts` `diffLinks`), dropped with it. */
 export const diffTableOf = (listing: string): string => `${listing}_diff`;
 
+/** The table of the run's candidates (`customerFacts.ts` `stageCandidates`), dropped with it. */
+export const candidatesTableOf = (listing: string): string => `${listing}_todo`;
+
 /** Creates the run's empty staging table (replacing one of the same sweep, if retaken). */
 export async function createStaging(
   db: Queryable,
   sweepId: string,
   nowMs: number,
 ): Promise<string> {
-  // `sweep_listing_<seconds>_<hash>` and its `_diff`: this sweep's, whenever it was created.
+  // `sweep_listing_<seconds>_<hash>`, its `_diff` and `_todo`: this sweep's, whenever created.
   const hash = sweepHash(sweepId);
   await dropStagingWhere(db, (name) => name.split('_')[3] === hash);
   const table = listingTableName(sweepId, nowMs);
@@ -118,12 +121,14 @@ function copyRows(page: readonly StagedWorkspace[]): string {
  * Indexes the staged listing for planning: unique by workspace id, and by the name's hash. The two
  * are built at once, on two of the pool's connections (Postgres builds each on its own core). A
  * cursor that repeated an item leaves a duplicate, which is removed first (the unique index
- * refuses it); the delete waits for the name index's build, which then holds it too.
+ * refuses it); the delete waits for the name index's build, which then holds it too. Resolves
+ * whether a duplicate was removed (what read the listing meanwhile saw it twice).
  */
-export async function indexStaging(db: Queryable, table: string): Promise<void> {
+export async function indexStaging(db: Queryable, table: string): Promise<boolean> {
   const byId = async () => {
     try {
       await db.query(`create unique index ${table}_id on ${table} (workspace_id)`);
+      return false;
     } catch (error) {
       if ((error as { code?: string }).code !== '23505') throw error;
       await db.query(
@@ -131,6 +136,7 @@ export async function indexStaging(db: Queryable, table: string): Promise<void> 
           where a.workspace_id = b.workspace_id and a.ctid > b.ctid`,
       );
       await db.query(`create unique index ${table}_id on ${table} (workspace_id)`);
+      return true;
     }
   };
   // By the name's hash (`hashtext`, int4), probed as `hashtext(name) = hashtext($1) and name =
@@ -139,10 +145,12 @@ export async function indexStaging(db: Queryable, table: string): Promise<void> 
   // time of a hash index (1M rows: 0.64 s against 1.3–1.6 s, which the id index then waited for).
   const byName = () => db.query(`create index ${table}_name on ${table} (hashtext(name))`);
   const [id, name] = await Promise.allSettled([byId(), byName()]);
-  for (const result of [id, name]) if (result.status === 'rejected') throw result.reason;
+  if (id.status === 'rejected') throw id.reason;
+  if (name.status === 'rejected') throw name.reason;
   // No ANALYZE: it cost as much as an index build (100k rows: ~90 ms), and every query over the
   // listing joins it by hash or probes one of these indexes, which the planner chooses without
   // statistics (a table never analyzed is estimated from its size on disk).
+  return id.value;
 }
 
 /** Stages pages as they are listed, without making the listing wait for Postgres. */
@@ -191,9 +199,11 @@ export function stagingWriter(pool: pg.Pool, table: string, chunk = 2000): Stagi
   };
 }
 
-/** Drops a listing's table and its diff's. */
+/** Drops a listing's table, its diff's and its candidates'. */
 export async function dropStaging(db: Queryable, listing: string): Promise<void> {
-  await db.query(`drop table if exists ${diffTableOf(listing)}, ${listing}`);
+  await db.query(
+    `drop table if exists ${diffTableOf(listing)}, ${candidatesTableOf(listing)}, ${listing}`,
+  );
 }
 
 /**
@@ -215,7 +225,7 @@ async function dropStagingWhere(db: Queryable, which: (name: string) => boolean)
   );
   const doomed = rows
     .map((r) => r.name)
-    .filter((name) => /^sweep_listing_\d+_[0-9a-f]+(_diff)?$/.test(name) && which(name));
+    .filter((name) => /^sweep_listing_\d+_[0-9a-f]+(_diff|_todo)?$/.test(name) && which(name));
   for (const name of doomed) await db.query(`drop table if exists ${name}`);
   return doomed.length;
 }

@@ -39,6 +39,8 @@ export async function diffLinks(pool: pg.Pool, listing: string): Promise<LinkDif
     // One snapshot for the diff and the count it is subtracted from.
     await client.query('begin isolation level repeatable read');
     await client.query(`set local work_mem = '32MB'`);
+    // Made again when the listing it read turned out to repeat an item (`indexStaging`).
+    await client.query(`drop table if exists ${table}`);
     await client.query(
       `create unlogged table ${table} with (autovacuum_enabled = false) as
        select l.customer_id, l.workspace_id as linked_workspace_id,

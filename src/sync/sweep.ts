@@ -2,8 +2,10 @@
  * The sweep: one full comparison of every customer with every workspace (DESIGN.md §10).
  *
  * 1. Page the workspace list (`limit=100`) into a staging table: the daemon holds one page.
- * 2. Gather each customer's facts in SQL, in id order, a batch at a time, and decide with the
- *    planner's one decision; record the changes.
+ *    Beside it, stage the customers out of step with their links' last-known state.
+ * 2. Diff the listing with the links; gather the facts of the customers either of these names in
+ *    SQL, in id order, a batch at a time, and decide with the planner's one decision; record the
+ *    changes.
  * 3. Orphans, from a complete listing only. Destructive changes past the mass-change limit are
  *    held. A listing that failed part-way plans nothing destructive.
  * 4. Queue a sync for each subject with a change, in bulk. The syncs re-check everything.
@@ -18,8 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { SECOND } from '../lib/duration.js';
 import { toError } from '../lib/errors.js';
 import { databaseNow } from '../sql/clock.js';
-import { markAllDeletedSeen } from '../sql/links.js';
-import { dropStaging, dropStaleStaging } from '../sql/sweepStaging.js';
+import { createStaging, dropStaging, dropStaleStaging } from '../sql/sweepStaging.js';
 import {
   createSweepRow,
   dropPlannedChanges,
@@ -35,6 +36,8 @@ import {
   openFacts,
   planCustomers,
   planOrphans,
+  prepareCandidates,
+  refreshLinks,
   type SweepRun,
   stageListing,
 } from './sweepPhases.js';
@@ -98,21 +101,20 @@ async function sweepLocked(
     // Under the sweep lease: what a killed sweep left behind.
     await dropStaleStaging(pool, started);
   }
-  let listing: Listing | undefined;
+  let table: string | undefined;
   try {
+    table = await createStaging(pool, id, started);
     const since = new Date(await databaseNow(pool));
-    // The deleted marks read only customers and links: they are made while the workspaces are
-    // listed, on another connection (a mark made before the listing ends is as true as one made
-    // after it; a customer deleted meanwhile is unmarked, so not due: never deleted early).
-    const marking = dryRun
-      ? Promise.resolve()
-      : markAllDeletedSeen(pool, deps.source, deps.policy.deleteGraceMs);
+    // The candidates read only customers and links: they are staged while the workspaces are
+    // listed, on another connection.
+    const preparing = prepareCandidates(run, table);
+    let listing: Listing;
     try {
-      listing = await stageListing(run, started, since);
+      listing = await stageListing(run, table, since);
     } finally {
-      await settled(marking);
+      await settled(preparing);
     }
-    await marking;
+    await preparing;
     // Due times are decided on the database's clock, the one every daemon shares.
     const now = await databaseNow(pool);
     if (!dryRun) {
@@ -123,16 +125,17 @@ async function sweepLocked(
         holder,
       );
     }
-    const facts = await openFacts(run, listing);
-    // From here planning reads its own snapshot: what the listing says of the links is learned
-    // beside it, on other connections.
-    const learning = learnFromListing(run, listing);
+    const diff = await learnFromListing(run, listing);
+    const facts = await openFacts(run, listing, diff);
+    // From here planning reads its own snapshot: the links' state is refreshed beside it.
+    const refreshing = refreshLinks(run, listing, diff);
     try {
       await planCustomers(run, listing, facts, now);
     } finally {
-      await settled(learning);
+      await settled(refreshing);
     }
-    await planOrphans(run, listing, await learning, now);
+    await refreshing;
+    await planOrphans(run, listing, diff, now);
     // A sweep that lost its lease holds nothing and queues nothing more: another one runs now.
     options.signal?.throwIfAborted();
     const held = judge(run);
@@ -176,7 +179,7 @@ async function sweepLocked(
     }
     throw error;
   } finally {
-    if (listing) await dropStaging(pool, listing.table).catch(() => {});
+    if (table) await dropStaging(pool, table).catch(() => {});
     if (dryRun) await dropPlannedChanges(pool, id).catch(() => {});
   }
 }

@@ -1,10 +1,13 @@
 /**
  * The sweep's phases, each over one small run context ({@link SweepRun}):
  *
- * 1. {@link stageListing}: page the workspace list into the run's own staging table.
- * 2. {@link planCustomers}: each customer's facts in SQL ({@link openFacts}), a batch at a time,
- *    decided by the planner's one decision; changes recorded. Beside it, on other connections,
- *    {@link learnFromListing}: the linked count, and the links' last-known state refreshed.
+ * 1. {@link stageListing}: page the workspace list into the run's own staging table. Beside it,
+ *    on another connection, {@link prepareCandidates}: the customers not in step with their
+ *    links' last-known state, which needs no listing.
+ * 2. {@link learnFromListing}: the listing indexed and diffed with the links at once; then
+ *    {@link planCustomers}: the facts of the candidates and of the customers whose links the
+ *    listing contradicts ({@link openFacts}), a batch at a time, decided by the planner's one
+ *    decision; changes recorded. Beside it, {@link refreshLinks}: the links' last-known state.
  * 3. {@link planOrphans}: workspaces linked to no customer (the orphan report replaced), acted on
  *    from a complete listing only.
  * 4. {@link holdAndQueue}: the hold decision committed, then the syncs queued in bulk.
@@ -18,8 +21,9 @@ import {
 import type { Change, WorkspaceState } from '../core/types.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { type FactsCursor, openCustomerFacts } from '../sql/customerFacts.js';
-import { createStaging, indexStaging, stagingWriter } from '../sql/sweepStaging.js';
+import { type FactsCursor, openCustomerFacts, stageCandidates } from '../sql/customerFacts.js';
+import { markAllDeletedSeen } from '../sql/links.js';
+import { candidatesTableOf, indexStaging, stagingWriter } from '../sql/sweepStaging.js';
 import {
   decideHolds,
   diffLinks,
@@ -69,14 +73,12 @@ function note(run: SweepRun, change: Change): void {
   run.options.onChange?.(change);
 }
 
-/** 1. Pages the list into the run's staging table, staged while the next pages are fetched. */
-export async function stageListing(
-  run: SweepRun,
-  startedMs: number,
-  since: Date,
-): Promise<Listing> {
+/**
+ * 1. Pages the list into the run's staging table (made by `createStaging`), staged while the next
+ * pages are fetched.
+ */
+export async function stageListing(run: SweepRun, table: string, since: Date): Promise<Listing> {
   const { deps, options, progress } = run;
-  const table = await createStaging(deps.pool, options.id, startedMs);
   let error: string | undefined;
   const staging = stagingWriter(deps.pool, table);
   try {
@@ -103,25 +105,73 @@ export async function stageListing(
       'workspace listing failed part-way: nothing will be deleted or deactivated',
     );
   }
-  await indexStaging(deps.pool, table);
   return { table, complete: error === undefined, since, ...(error ? { error } : {}) };
 }
 
 /**
- * 2a. Opens the customers' facts: one snapshot of customers and links, joined with the listing.
- * Whatever writes links after this (the links' state refreshed beside planning) is not seen by it.
+ * 1b. Beside the listing (it reads none), on another connection: the deleted customers' links
+ * marked (a real sweep; a mark made before the listing ends is as true as one made after it, and
+ * a customer deleted meanwhile is unmarked, so not due: never deleted early), then the customers
+ * not in step with their links' last-known state staged (`stageCandidates`). Counts the customers.
  */
-export function openFacts(run: SweepRun, listing: Listing): Promise<FactsCursor> {
+export async function prepareCandidates(run: SweepRun, table: string): Promise<void> {
+  const { deps, options, progress } = run;
+  if (!options.dryRun) {
+    await markAllDeletedSeen(deps.pool, deps.source, deps.policy.deleteGraceMs);
+  }
+  progress.customers = await stageCandidates(deps.pool, deps.source, {
+    table: candidatesTableOf(table),
+    template: deps.policy.nameTemplate,
+  });
+}
+
+/**
+ * 2a. What the listing says of the links, once it is staged: the listing indexed for planning
+ * and, at once on another connection, diffed with the links (one pass); how many links are live
+ * (the mass-change limit's denominator). A listing that repeated an item is diffed again once
+ * the index has removed the repeat.
+ */
+export async function learnFromListing(run: SweepRun, listing: Listing): Promise<LinkDiff> {
+  const { pool } = run.deps;
+  const [indexed, diffed] = await Promise.allSettled([
+    indexStaging(pool, listing.table),
+    diffLinks(pool, listing.table),
+  ]);
+  if (indexed.status === 'rejected') throw indexed.reason;
+  if (diffed.status === 'rejected') throw diffed.reason;
+  const diff = indexed.value ? await diffLinks(pool, listing.table) : diffed.value;
+  run.counts.linked = diff.linked;
+  return diff;
+}
+
+/**
+ * 2b. Opens the facts: one snapshot of customers and links for the candidates and the customers
+ * whose links the listing contradicts, joined with the listing. Whatever writes links after this
+ * (the links' state refreshed beside planning) is not seen by it.
+ */
+export function openFacts(run: SweepRun, listing: Listing, diff: LinkDiff): Promise<FactsCursor> {
   const { deps } = run;
   return openCustomerFacts(deps.pool, deps.source, {
     listing: listing.table,
+    candidates: candidatesTableOf(listing.table),
+    diff: diff.table,
     template: deps.policy.nameTemplate,
     listingComplete: listing.complete,
     listedFrom: listing.since,
   });
 }
 
-/** 2b. Decides every customer not already in step, a batch at a time, and records the changes. */
+/**
+ * 2c. Beside planning (it changes nothing planning reads from its snapshot), for a real sweep:
+ * each link's last-known state from the listing, so the syncs it queues decide from it and spend
+ * no GET.
+ */
+export async function refreshLinks(run: SweepRun, listing: Listing, diff: LinkDiff): Promise<void> {
+  if (run.options.dryRun) return;
+  await refreshLinkStates(run.deps.pool, diff, listing.complete, listing.since);
+}
+
+/** 2d. Decides every customer not already in step, a batch at a time, and records the changes. */
 export async function planCustomers(
   run: SweepRun,
   listing: Listing,
@@ -129,8 +179,7 @@ export async function planCustomers(
   now: number,
 ): Promise<void> {
   const { deps, options, progress } = run;
-  // Every customer of the pass is read (in Postgres): the count is known before the first batch.
-  progress.customers = facts.total;
+  // The customers were counted beside the listing: known before the first batch.
   options.onProgress?.(progress);
   try {
     for (;;) {
@@ -194,22 +243,6 @@ export async function planOrphans(
     }
     await recordChanges(deps.pool, options.id, planned);
   }
-}
-
-/**
- * 2c. What the listing says of the links, beside planning (it changes nothing planning reads from
- * its snapshot): their diff with the listing, one pass; how many are live (the mass-change
- * limit's denominator); and, for a real sweep, each link's last-known state, so the syncs it
- * queues decide from it and spend no GET.
- */
-export async function learnFromListing(run: SweepRun, listing: Listing): Promise<LinkDiff> {
-  const { pool } = run.deps;
-  const diff = await diffLinks(pool, listing.table);
-  run.counts.linked = diff.linked;
-  if (!run.options.dryRun) {
-    await refreshLinkStates(pool, diff, listing.complete, listing.since);
-  }
-  return diff;
 }
 
 /** Whether the plan's destructive changes exceed the mass-change limit; records the figures. */

@@ -387,6 +387,39 @@ describe('safety', () => {
   });
 });
 
+describe('a listing that repeats its items', () => {
+  it('is planned as if each was listed once: one adoption, one orphan', async () => {
+    h = await startHarness();
+    const stray = h.sim.store.create('stray');
+    const adoptee = h.sim.store.create('Adoptee');
+    await h.customers([{ id: 'c1', name: 'Adoptee' }]);
+    const deps = h.app().sweepDeps();
+    // A cursor that hands every page over twice (pagination by offset while items move does it).
+    const engine = {
+      ...deps.engine,
+      async *listWorkspaces(options: Parameters<typeof deps.engine.listWorkspaces>[0]) {
+        for await (const page of deps.engine.listWorkspaces(options)) {
+          yield page;
+          yield page;
+        }
+      },
+    };
+    const orphans: string[] = [];
+    const report = await runSweep(
+      { ...deps, engine },
+      { trigger: 'manual', onOrphan: (o) => orphans.push(o.id) },
+    );
+    expect(report.counts.workspaces).toBe(2 * h.sim.store.list().length);
+    expect(report.counts.adopt).toBe(1);
+    expect(orphans).toEqual([stray.id]);
+    const { rows } = await h.database.pool.query(
+      `select action, workspace_id from sweep_changes where sweep_id = $1`,
+      [report.id],
+    );
+    expect(rows).toEqual([{ action: 'adopt', workspace_id: adoptee.id }]);
+  });
+});
+
 describe('a sweep retaken after its daemon died', () => {
   it('starts over under the same id and plans once', async () => {
     h = await startHarness();
