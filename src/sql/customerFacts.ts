@@ -186,11 +186,10 @@ export async function openCustomerFacts(
                   and not starts_with(c.id, '${ORPHAN_PREFIX}')
                   and not coalesce(c.linked_at > $${listedFrom}, false)
                 offset 0) f
-         -- Per remaining customer (offset 0 keeps f apart): an index probe by the name's hash
-         -- (sweepStaging.ts), never a hash of the whole listing.
-         left join lateral (select * from ${listing} nw
-                             where hashtext(nw.name) = hashtext(f.wname) and nw.name = f.wname
-                            offset 0) nw on true
+         -- Whoever has each remaining customer's name (offset 0 keeps f apart): the few remaining
+         -- customers are hashed and the listing read once against them, or not at all when
+         -- none remain (a steady sweep), where indexing its names cost a pass of its own.
+         left join ${listing} nw on nw.name = f.wname
          left join customer_links nl on nl.workspace_id = nw.workspace_id
         order by f.id`,
       [...cName.params, ...oName.params, options.listedFrom],

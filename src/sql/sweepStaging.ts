@@ -76,8 +76,8 @@ export async function stageWorkspaces(
   if (page.length > 0) await copyIn(pool, table, copyRows(page));
 }
 
-/** Loads rows already written as COPY text. */
-async function copyIn(pool: pg.Pool, table: string, rows: string): Promise<void> {
+/** Loads rows already written as COPY text; resolves how many Postgres loaded. */
+async function copyIn(pool: pg.Pool, table: string, rows: string): Promise<number> {
   const client = await pool.connect();
   try {
     const copy = client.query(copyFrom(`copy ${table} (workspace_id, name, status) from stdin`));
@@ -88,6 +88,7 @@ async function copyIn(pool: pg.Pool, table: string, rows: string): Promise<void>
       copy.end(rows);
     });
     client.release();
+    return copy.rowCount;
   } catch (error) {
     // A COPY that failed part-way leaves the connection in no state to reuse: it is closed.
     client.release(toError(error));
@@ -118,39 +119,29 @@ function copyRows(page: readonly StagedWorkspace[]): string {
 }
 
 /**
- * Indexes the staged listing for planning: unique by workspace id, and by the name's hash. The two
- * are built at once, on two of the pool's connections (Postgres builds each on its own core). A
- * cursor that repeated an item leaves a duplicate, which is removed first (the unique index
- * refuses it); the delete waits for the name index's build, which then holds it too. Resolves
- * whether a duplicate was removed (what read the listing meanwhile saw it twice).
+ * Indexes the staged listing for planning: unique by workspace id (what the facts pass probes).
+ * A cursor that repeated an item leaves a duplicate, which is removed first (the unique index
+ * refuses it). Resolves how many duplicates were removed (what read the listing meanwhile saw
+ * them twice). Names are not indexed: only the few customers left to decide look one up, and the
+ * facts pass hashes those and reads the listing once (a name index cost a pass of the listing on
+ * its own, and a btree cannot hold a name over ~2,700 bytes). No ANALYZE: it cost as much as an
+ * index build (100k rows: ~90 ms), and every query over the listing joins it by hash or probes
+ * this index, which the planner chooses without statistics (a table never analyzed is estimated
+ * from its size on disk).
  */
-export async function indexStaging(db: Queryable, table: string): Promise<boolean> {
-  const byId = async () => {
-    try {
-      await db.query(`create unique index ${table}_id on ${table} (workspace_id)`);
-      return false;
-    } catch (error) {
-      if ((error as { code?: string }).code !== '23505') throw error;
-      await db.query(
-        `delete from ${table} a using ${table} b
-          where a.workspace_id = b.workspace_id and a.ctid > b.ctid`,
-      );
-      await db.query(`create unique index ${table}_id on ${table} (workspace_id)`);
-      return true;
-    }
-  };
-  // By the name's hash (`hashtext`, int4), probed as `hashtext(name) = hashtext($1) and name =
-  // $1`: a btree entry cannot hold a name over ~2,700 bytes (any length the API allows must not
-  // fail a sweep), names are only ever looked up by equality, and this btree builds in half the
-  // time of a hash index (1M rows: 0.64 s against 1.3–1.6 s, which the id index then waited for).
-  const byName = () => db.query(`create index ${table}_name on ${table} (hashtext(name))`);
-  const [id, name] = await Promise.allSettled([byId(), byName()]);
-  if (id.status === 'rejected') throw id.reason;
-  if (name.status === 'rejected') throw name.reason;
-  // No ANALYZE: it cost as much as an index build (100k rows: ~90 ms), and every query over the
-  // listing joins it by hash or probes one of these indexes, which the planner chooses without
-  // statistics (a table never analyzed is estimated from its size on disk).
-  return id.value;
+export async function indexStaging(db: Queryable, table: string): Promise<number> {
+  try {
+    await db.query(`create unique index ${table}_id on ${table} (workspace_id)`);
+    return 0;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '23505') throw error;
+    const { rowCount } = await db.query(
+      `delete from ${table} a using ${table} b
+        where a.workspace_id = b.workspace_id and a.ctid > b.ctid`,
+    );
+    await db.query(`create unique index ${table}_id on ${table} (workspace_id)`);
+    return rowCount ?? 0;
+  }
 }
 
 /** Stages pages as they are listed, without making the listing wait for Postgres. */
@@ -159,6 +150,8 @@ export interface StagingWriter {
   add(page: readonly StagedWorkspace[]): Promise<void>;
   /** Stages what is buffered and waits for every insert; throws the first failure. */
   finish(): Promise<void>;
+  /** The rows Postgres has confirmed (after a failure: those loaded before it). */
+  readonly staged: number;
 }
 
 /**
@@ -172,6 +165,7 @@ export function stagingWriter(pool: pg.Pool, table: string, chunk = 2000): Stagi
   // of waiting here (and in the old generation) for their chunk.
   let buffer = '';
   let buffered = 0;
+  let staged = 0;
   let inFlight: Promise<void> = Promise.resolve();
   let failure: { error: unknown } | undefined;
   const flush = async () => {
@@ -180,9 +174,14 @@ export function stagingWriter(pool: pg.Pool, table: string, chunk = 2000): Stagi
     const rows = buffer;
     buffer = '';
     buffered = 0;
-    inFlight = copyIn(pool, table, rows).catch((error: unknown) => {
-      failure ??= { error };
-    });
+    inFlight = copyIn(pool, table, rows).then(
+      (loaded) => {
+        staged += loaded;
+      },
+      (error: unknown) => {
+        failure ??= { error };
+      },
+    );
   };
   return {
     async add(page) {
@@ -195,6 +194,9 @@ export function stagingWriter(pool: pg.Pool, table: string, chunk = 2000): Stagi
       if (buffered > 0 && !failure) await flush().catch(() => {});
       await inFlight;
       if (failure) throw failure.error;
+    },
+    get staged() {
+      return staged;
     },
   };
 }

@@ -30,13 +30,13 @@ export interface LinkDiff {
  * already in step: links whose workspace was not listed, listed workspaces linked to no customer,
  * and links whose last-known name or status the listing contradicts. A steady sweep keeps
  * nothing, so the links' state, the missing marks and the orphans that follow read a small table
- * instead of each joining the whole listing again.
+ * instead of each joining the whole listing again. `listed`: the workspaces the listing holds
+ * (its rows, any repeat removed).
  */
-export async function diffLinks(pool: pg.Pool, listing: string): Promise<LinkDiff> {
+export async function diffLinks(pool: pg.Pool, listing: string, listed: number): Promise<LinkDiff> {
   const table = diffTableOf(listing);
   const client = await pool.connect();
   try {
-    // One snapshot for the diff and the count it is subtracted from.
     await client.query('begin isolation level repeatable read');
     await client.query(`set local work_mem = '32MB'`);
     // Made again when the listing it read turned out to repeat an item (`indexStaging`).
@@ -50,13 +50,11 @@ export async function diffLinks(pool: pg.Pool, listing: string): Promise<LinkDif
            or (l.workspace_name, l.workspace_status) is distinct from (sw.name, sw.status)`,
     );
     const { rows } = await client.query<{
-      links: number;
       unlinked: number;
       unlisted: number;
       contradicted: number;
     }>(
-      `select (select count(*)::int from customer_links) as links,
-              count(*) filter (where customer_id is null)::int as unlinked,
+      `select count(*) filter (where customer_id is null)::int as unlinked,
               count(*) filter (where workspace_id is null)::int as unlisted,
               count(*) filter (where customer_id is not null and workspace_id is not null)::int
                 as contradicted
@@ -65,10 +63,12 @@ export async function diffLinks(pool: pg.Pool, listing: string): Promise<LinkDif
     // Statistics of the (usually small) diff, so joins with it probe the links' indexes.
     await client.query(`analyze ${table}`);
     await client.query('commit');
-    const counts = rows[0] ?? { links: 0, unlinked: 0, unlisted: 0, contradicted: 0 };
+    const counts = rows[0] ?? { unlinked: 0, unlisted: 0, contradicted: 0 };
     return {
       table,
-      linked: counts.links - counts.unlisted,
+      // A workspace is linked to one customer at most (a unique key), so the listed workspaces
+      // that are linked are those listed less those linked to nobody: no count of the links.
+      linked: listed - counts.unlinked,
       unlinked: counts.unlinked,
       unlisted: counts.unlisted,
       contradicted: counts.contradicted,

@@ -61,6 +61,8 @@ export interface Listing {
   readonly error?: string;
   /** When the listing began, on the database's clock. */
   readonly since: Date;
+  /** How many workspaces were staged (with any the cursor repeated). */
+  readonly staged: number;
 }
 
 const bump = (run: SweepRun, key: string, by = 1) =>
@@ -105,7 +107,13 @@ export async function stageListing(run: SweepRun, table: string, since: Date): P
       'workspace listing failed part-way: nothing will be deleted or deactivated',
     );
   }
-  return { table, complete: error === undefined, since, ...(error ? { error } : {}) };
+  return {
+    table,
+    complete: error === undefined,
+    since,
+    staged: staging.staged,
+    ...(error ? { error } : {}),
+  };
 }
 
 /**
@@ -135,11 +143,13 @@ export async function learnFromListing(run: SweepRun, listing: Listing): Promise
   const { pool } = run.deps;
   const [indexed, diffed] = await Promise.allSettled([
     indexStaging(pool, listing.table),
-    diffLinks(pool, listing.table),
+    diffLinks(pool, listing.table, listing.staged),
   ]);
   if (indexed.status === 'rejected') throw indexed.reason;
   if (diffed.status === 'rejected') throw diffed.reason;
-  const diff = indexed.value ? await diffLinks(pool, listing.table) : diffed.value;
+  const repeats = indexed.value;
+  const diff =
+    repeats > 0 ? await diffLinks(pool, listing.table, listing.staged - repeats) : diffed.value;
   run.counts.linked = diff.linked;
   return diff;
 }

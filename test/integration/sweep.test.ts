@@ -411,6 +411,7 @@ describe('a listing that repeats its items', () => {
     );
     expect(report.counts.workspaces).toBe(2 * h.sim.store.list().length);
     expect(report.counts.adopt).toBe(1);
+    expect(report.counts.linked).toBe(0); // three listed (stray, Adoptee, default), none linked
     expect(orphans).toEqual([stray.id]);
     const { rows } = await h.database.pool.query(
       `select action, workspace_id from sweep_changes where sweep_id = $1`,
