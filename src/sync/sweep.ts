@@ -114,7 +114,7 @@ async function sweepLocked(
     } finally {
       await settled(preparing);
     }
-    await preparing;
+    run.progress.customers = await preparing;
     // Due times are decided on the database's clock, the one every daemon shares.
     const now = await databaseNow(pool);
     if (!dryRun) {

@@ -120,14 +120,15 @@ export async function stageListing(run: SweepRun, table: string, since: Date): P
  * 1b. Beside the listing (it reads none), on another connection: the deleted customers' links
  * marked (a real sweep; a mark made before the listing ends is as true as one made after it, and
  * a customer deleted meanwhile is unmarked, so not due: never deleted early), then the customers
- * not in step with their links' last-known state staged (`stageCandidates`). Counts the customers.
+ * not in step with their links' last-known state staged (`stageCandidates`). Resolves how many
+ * customers there are (the progress shows them once the listing is done: planning has begun).
  */
-export async function prepareCandidates(run: SweepRun, table: string): Promise<void> {
-  const { deps, options, progress } = run;
+export async function prepareCandidates(run: SweepRun, table: string): Promise<number> {
+  const { deps, options } = run;
   if (!options.dryRun) {
     await markAllDeletedSeen(deps.pool, deps.source, deps.policy.deleteGraceMs);
   }
-  progress.customers = await stageCandidates(deps.pool, deps.source, {
+  return stageCandidates(deps.pool, deps.source, {
     table: candidatesTableOf(table),
     template: deps.policy.nameTemplate,
   });
