@@ -68,7 +68,7 @@ export function createTransport(options: TransportOptions): Transport {
   return async (req) => {
     const { signal: callerSignal } = req;
     if (callerSignal?.aborted) throw abortedError(callerSignal);
-    // One abort per attempt, its timer cleared and its listener removed when the attempt ends:
+    // One abort per attempt, its timer cleared and it unfollowed when the attempt ends:
     // `AbortSignal.timeout` would leave a timer alive for the whole timeout after every request
     // (a sweep at a thousand pages a second kept 30,000 of them, promoted to the old generation),
     // and `AbortSignal.any` ties a composite to the sweep's long-lived signal.
@@ -79,8 +79,7 @@ export function createTransport(options: TransportOptions): Transport {
       controller.abort();
     }, requestTimeoutMs);
     timer.unref();
-    const onAbort = () => controller.abort(callerSignal?.reason);
-    callerSignal?.addEventListener('abort', onAbort, { once: true });
+    const unfollow = callerSignal ? follow(callerSignal, controller) : undefined;
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': 'customer-sync',
@@ -111,7 +110,7 @@ export function createTransport(options: TransportOptions): Transport {
       ]);
     } finally {
       clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onAbort);
+      unfollow?.();
     }
   };
 }
@@ -132,6 +131,33 @@ class AttemptAbort extends EventEmitter {
     this.reason = reason;
     this.emit('abort');
   }
+}
+
+/** The attempts in flight under each caller's signal, aborted together by its one listener. */
+const following = new WeakMap<AbortSignal, Set<AttemptAbort>>();
+
+/**
+ * Aborts `attempt` when `signal` aborts, until the returned function is called. One listener per
+ * signal, not per attempt: a sweep's signal lives for its whole listing, and an EventTarget
+ * listener added and removed per page cost more than the page's own abort.
+ */
+function follow(signal: AbortSignal, attempt: AttemptAbort): () => void {
+  let attempts = following.get(signal);
+  if (!attempts) {
+    const inFlight = new Set<AttemptAbort>();
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const a of inFlight) a.abort(signal.reason);
+      },
+      { once: true },
+    );
+    following.set(signal, inFlight);
+    attempts = inFlight;
+  }
+  const set = attempts;
+  set.add(attempt);
+  return () => set.delete(attempt);
 }
 
 /** Why an attempt got no answer, as a SyncFailure whose message names the route. */

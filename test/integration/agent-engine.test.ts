@@ -279,6 +279,28 @@ describe('failures over real HTTP', () => {
     expect(error.message).toBe('agent engine call aborted: shutting down');
   });
 
+  it("one abort of the caller's signal ends every call in flight under it, and only those", async () => {
+    const sim = await simulator();
+    const a = sim.store.create('first');
+    const b = sim.store.create('second');
+    const { client } = clientOf(sim, { requestTimeoutMs: 5_000 });
+    await client.getWorkspace(a.id); // the token is minted before the calls that are abandoned
+    sim.faults.set({ latencyMs: 3_000 });
+    const controller = new AbortController();
+    const other = new AbortController();
+    const started = performance.now();
+    const pending = [a.id, b.id].map((id) =>
+      failure(() => client.getWorkspace(id, controller.signal)),
+    );
+    const untouched = client.getWorkspace(b.id, other.signal);
+    setTimeout(() => controller.abort(new Error('shutting down')), 100);
+    for (const error of await Promise.all(pending)) {
+      expect(error.message).toBe('agent engine call aborted: shutting down');
+    }
+    expect(performance.now() - started).toBeLessThan(2_500); // not the answer's 3 s
+    await expect(untouched).resolves.toMatchObject({ id: b.id, name: 'second' });
+  });
+
   it('a permanent 4xx is not retried: exactly one call', async () => {
     const sim = await simulator();
     const a = sim.store.create('Taken A');
