@@ -142,20 +142,25 @@ export async function clearDeletedSeen(db: Queryable, customerId: string): Promi
 }
 
 /**
- * The same as {@link markDeletedSeen} for every deleted customer at once (the sweep's start),
- * including those whose row left the source.
+ * The same as {@link markDeletedSeen} for every deleted customer at once (the sweep's), including
+ * those whose row left the source, looked for among the sweep's `candidates` (a table of customer
+ * ids, `stageCandidates`: every deleted or departed customer with a link is one), so the links and
+ * the source are not joined whole a second time. A customer deleted after the candidates were
+ * staged is marked by its own sync or the next sweep: later, never early.
  */
 export async function markAllDeletedSeen(
   db: Queryable,
   source: CustomerSource,
   graceMs: number,
+  candidates: string,
 ): Promise<void> {
   const customers = await source.relation(db);
   await db.query(
     `update customer_links l
         set deleted_seen_at = now(),
             delete_due_at = now() + make_interval(secs => $1::double precision / 1000)
-      where l.deleted_seen_at is null
+       from ${candidates} t
+      where t.id = l.customer_id and l.deleted_seen_at is null
         and not exists (select 1 from ${customers} c
                          where c.id = l.customer_id and c.status <> 'deleted')`,
     [graceMs],

@@ -117,21 +117,23 @@ export async function stageListing(run: SweepRun, table: string, since: Date): P
 }
 
 /**
- * 1b. Beside the listing (it reads none), on another connection: the deleted customers' links
- * marked (a real sweep; a mark made before the listing ends is as true as one made after it, and
- * a customer deleted meanwhile is unmarked, so not due: never deleted early), then the customers
- * not in step with their links' last-known state staged (`stageCandidates`). Resolves how many
- * customers there are (the progress shows them once the listing is done: planning has begun).
+ * 1b. Beside the listing (it reads none), on another connection: the customers not in step with
+ * their links' last-known state staged (`stageCandidates`), then, for a real sweep, the deleted
+ * ones among them marked (a mark made before the listing ends is as true as one made after it,
+ * and a customer deleted meanwhile is unmarked, so not due: never deleted early). Resolves how
+ * many customers there are (the progress shows them once the listing is done: planning has begun).
  */
 export async function prepareCandidates(run: SweepRun, table: string): Promise<number> {
   const { deps, options } = run;
-  if (!options.dryRun) {
-    await markAllDeletedSeen(deps.pool, deps.source, deps.policy.deleteGraceMs);
-  }
-  return stageCandidates(deps.pool, deps.source, {
-    table: candidatesTableOf(table),
+  const candidates = candidatesTableOf(table);
+  const customers = await stageCandidates(deps.pool, deps.source, {
+    table: candidates,
     template: deps.policy.nameTemplate,
   });
+  if (!options.dryRun) {
+    await markAllDeletedSeen(deps.pool, deps.source, deps.policy.deleteGraceMs, candidates);
+  }
+  return customers;
 }
 
 /**

@@ -387,6 +387,49 @@ describe('safety', () => {
   });
 });
 
+describe("the deleted customers' marks", () => {
+  it('a sweep marks the links of deleted customers and of customers gone from the source, a plan marks none', async () => {
+    h = await startHarness({ env: { DELETE_GRACE: '1h' } });
+    const pool = h.database.pool;
+    const kept = h.sim.store.create('Kept');
+    const deleted = h.sim.store.create('Deleted');
+    const departed = h.sim.store.create('Departed');
+    await h.customers([
+      { id: 'c-kept', name: 'Kept' },
+      { id: 'c-deleted', name: 'Deleted', status: 'deleted' },
+    ]);
+    // c-departed's row has left the source: its link is all that is left of it.
+    await pool.query(
+      `insert into customer_links (customer_id, workspace_id, workspace_name, workspace_status)
+       values ('c-kept', $1, 'Kept', 'active'), ('c-deleted', $2, 'Deleted', 'active'),
+              ('c-departed', $3, 'Departed', 'active')`,
+      [kept.id, deleted.id, departed.id],
+    );
+    const marks = async () =>
+      (
+        await pool.query<{ id: string; due_in_s: number | null }>(
+          `select customer_id as id,
+                  round(extract(epoch from delete_due_at - deleted_seen_at))::int as due_in_s
+             from customer_links order by customer_id`,
+        )
+      ).rows;
+    const deps = h.app().sweepDeps();
+    await runSweep(deps, { trigger: 'manual', dryRun: true });
+    expect(await marks()).toEqual([
+      { id: 'c-deleted', due_in_s: null },
+      { id: 'c-departed', due_in_s: null },
+      { id: 'c-kept', due_in_s: null },
+    ]);
+    const report = await runSweep(deps, { trigger: 'manual' });
+    expect(await marks()).toEqual([
+      { id: 'c-deleted', due_in_s: 3600 },
+      { id: 'c-departed', due_in_s: 3600 },
+      { id: 'c-kept', due_in_s: null },
+    ]);
+    expect(report.counts.deactivate).toBe(2); // deleted and departed; the deletes wait for the grace
+  });
+});
+
 describe('a listing that repeats its items', () => {
   it('is planned as if each was listed once: one adoption, one orphan', async () => {
     h = await startHarness();
