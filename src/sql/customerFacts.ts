@@ -9,6 +9,7 @@ import { nameSql } from '../core/names.js';
 import type { CustomerFacts } from '../core/planner.js';
 import { toError } from '../lib/errors.js';
 import { toCustomer, toLink } from './customers.js';
+import { inSnapshot } from './snapshot.js';
 import { ORPHAN_PREFIX } from '../core/subject.js';
 import type { CustomerSource } from './source.js';
 
@@ -58,11 +59,8 @@ export async function stageCandidates(
 ): Promise<number> {
   const customers = await source.relation(pool);
   const cName = nameSql(options.template, 'c', 1);
-  const client = await pool.connect();
-  try {
-    await client.query('begin isolation level repeatable read');
+  return inSnapshot(pool, async (client) => {
     await client.query(`set local jit = off`);
-    await client.query(`set local work_mem = '32MB'`);
     await client.query(
       `create unlogged table ${options.table} with (autovacuum_enabled = false) as
        select c.id
@@ -81,14 +79,8 @@ export async function stageCandidates(
     );
     // Statistics of the (usually small) table, so the facts pass probes by id.
     await client.query(`analyze ${options.table}`);
-    await client.query('commit');
     return rows[0]?.n ?? 0;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

@@ -6,6 +6,7 @@ import type pg from 'pg';
 
 import { type Change, DEFAULT_WORKSPACE_NAME, type WorkspaceState } from '../core/types.js';
 import { SWEEP_LEASE } from './leases.js';
+import { inSnapshot } from './snapshot.js';
 import { diffTableOf } from './sweepStaging.js';
 import { subjectKeySql } from './subjects.js';
 
@@ -35,10 +36,7 @@ export interface LinkDiff {
  */
 export async function diffLinks(pool: pg.Pool, listing: string, listed: number): Promise<LinkDiff> {
   const table = diffTableOf(listing);
-  const client = await pool.connect();
-  try {
-    await client.query('begin isolation level repeatable read');
-    await client.query(`set local work_mem = '32MB'`);
+  const counts = await inSnapshot(pool, async (client) => {
     // Made again when the listing it read turned out to repeat an item (`indexStaging`).
     await client.query(`drop table if exists ${table}`);
     await client.query(
@@ -62,23 +60,17 @@ export async function diffLinks(pool: pg.Pool, listing: string, listed: number):
     );
     // Statistics of the (usually small) diff, so joins with it probe the links' indexes.
     await client.query(`analyze ${table}`);
-    await client.query('commit');
-    const counts = rows[0] ?? { unlinked: 0, unlisted: 0, contradicted: 0 };
-    return {
-      table,
-      // A workspace is linked to one customer at most (a unique key), so the listed workspaces
-      // that are linked are those listed less those linked to nobody: no count of the links.
-      linked: listed - counts.unlinked,
-      unlinked: counts.unlinked,
-      unlisted: counts.unlisted,
-      contradicted: counts.contradicted,
-    };
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+    return rows[0] ?? { unlinked: 0, unlisted: 0, contradicted: 0 };
+  });
+  return {
+    table,
+    // A workspace is linked to one customer at most (a unique key), so the listed workspaces
+    // that are linked are those listed less those linked to nobody: no count of the links.
+    linked: listed - counts.unlinked,
+    unlinked: counts.unlinked,
+    unlisted: counts.unlisted,
+    contradicted: counts.contradicted,
+  };
 }
 
 /**
