@@ -9,7 +9,7 @@ import { nameSql } from '../core/names.js';
 import type { CustomerFacts } from '../core/planner.js';
 import { toError } from '../lib/errors.js';
 import { toCustomer, toLink } from './customers.js';
-import { inSnapshot } from './snapshot.js';
+import { inSnapshot } from './transaction.js';
 import { ORPHAN_PREFIX } from '../core/subject.js';
 import type { CustomerSource } from './source.js';
 

@@ -5,6 +5,7 @@ import type { MISSING, WorkspaceStatus } from '../core/types.js';
 import { PermanentError } from '../lib/errors.js';
 import { linkedCustomerOf } from './customers.js';
 import type { CustomerSource } from './source.js';
+import { inTransaction } from './transaction.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -18,21 +19,12 @@ export async function withWorkspaceLock<T>(
   workspaceId: string,
   fn: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     await client.query(`select pg_advisory_xact_lock(hashtextextended('workspace:' || $1, 0))`, [
       workspaceId,
     ]);
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+    return fn(client);
+  });
 }
 
 /**

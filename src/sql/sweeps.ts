@@ -6,7 +6,7 @@ import type pg from 'pg';
 
 import { type Change, DEFAULT_WORKSPACE_NAME, type WorkspaceState } from '../core/types.js';
 import { SWEEP_LEASE } from './leases.js';
-import { inSnapshot } from './snapshot.js';
+import { inSnapshot, inTransaction } from './transaction.js';
 import { diffTableOf } from './sweepStaging.js';
 import { subjectKeySql } from './subjects.js';
 
@@ -128,9 +128,7 @@ export async function replaceOrphans(
   diff: LinkDiff,
   at: Date,
 ): Promise<void> {
-  const client = await db.connect();
-  try {
-    await client.query('begin');
+  await inTransaction(db, async (client) => {
     await client.query('delete from orphans');
     if (diff.unlinked > 0) {
       await client.query(
@@ -140,13 +138,7 @@ export async function replaceOrphans(
         [sweepId, at, DEFAULT_WORKSPACE_NAME],
       );
     }
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** A planned change, or a conflict (recorded so its customer's failure can be made visible). */
@@ -184,9 +176,7 @@ export const GATED_CHANGE_SQL = `(action in ('deactivate', 'delete') or (action 
  * sweep's planned changes as admitted. Returns how many holds were recorded.
  */
 export async function decideHolds(pool: pg.Pool, sweepId: string, held: boolean): Promise<number> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     let holds = 0;
     if (held) {
       await client.query(
@@ -203,14 +193,8 @@ export async function decideHolds(pool: pg.Pool, sweepId: string, held: boolean)
       holds = rowCount ?? 0;
     }
     await client.query('update sweeps set decided_at = now() where id = $1', [sweepId]);
-    await client.query('commit');
     return holds;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**
