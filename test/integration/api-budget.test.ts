@@ -177,7 +177,14 @@ describe('one retry budget', () => {
       const { sweepId } = await sweepAndWait(daemon.app);
       expect(h.sim.stats.count(LIST, 500)).toBe(2);
       expect(h.sim.stats.count(LIST)).toBe(4);
-      const job = await daemon.app.queues.sweep.getJob(sweepId);
+      // The sweep's row is finished just before its job returns: wait for the job's own end.
+      const job = await waitFor(
+        async () => {
+          const j = await daemon.app.queues.sweep.getJob(sweepId);
+          return j?.finishedOn ? j : undefined;
+        },
+        { what: `sweep job ${sweepId} finished` },
+      );
       // Started once, completed: the job layer did not retry the sweep.
       expect(job?.attemptsStarted).toBe(1);
       expect(job?.failedReason).toBeUndefined();
