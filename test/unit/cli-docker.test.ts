@@ -134,6 +134,9 @@ describe('Dockerfile', () => {
     const app = compose.slice(compose.indexOf('\nx-app:'), compose.indexOf('\nservices:'));
     expect(app).toMatch(/build:\n\s+context: \.\n\s+target: runtime\n/);
     expect(stages.get('build')).toMatch(/^COPY src \.\/src$/m);
+    // `npm run build` bundles the CLI with build/cli.ts after compiling src/.
+    expect(scripts.build).toContain('build/cli.ts');
+    expect(stages.get('build')).toMatch(/^COPY build \.\/build$/m);
     expect(stages.get('build')).not.toMatch(/simulator|demo/);
     const runtime = stages.get('runtime') ?? '';
     expect(runtime).not.toMatch(/simulator|demo/);
