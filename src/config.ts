@@ -4,7 +4,9 @@
  * the program with one line naming the variable and what it expected.
  */
 import { createPublicKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 
+import { parse } from 'dotenv';
 import { z } from 'zod';
 
 import { HOUR, parseDuration, parseRate, type Rate, SECOND } from './lib/duration.js';
@@ -444,8 +446,6 @@ export function requireCredentials(config: Config): { clientId: string; clientSe
 
 /** The environment with `.env` underneath it (real variables win). */
 export async function readEnvironment(cwd = process.cwd()): Promise<Env> {
-  const { readFile } = await import('node:fs/promises');
-  const { parse } = await import('dotenv');
   let fromFile: Env = {};
   try {
     fromFile = parse(await readFile(`${cwd}/.env`, 'utf8'));
