@@ -8,6 +8,8 @@ export interface Calls {
   readonly tokens: number;
   /** PUT and DELETE of workspaces, and scoped-token mints (which may create one). */
   readonly writes: number;
+  /** PUTs of workspaces alone (among the writes): renames and status changes. */
+  readonly puts: number;
   readonly gets: number;
   readonly status429: number;
 }
@@ -20,6 +22,7 @@ export function callsOf(stats: SimStats): Calls {
   let lists = 0;
   let tokens = 0;
   let writes = 0;
+  let puts = 0;
   let gets = 0;
   let status429 = 0;
   for (const [route, statuses] of Object.entries(stats.snapshot().byRoute)) {
@@ -28,9 +31,11 @@ export function callsOf(stats: SimStats): Calls {
       if (status === '429') status429 += n;
       if (route === 'GET /api/v1/workspaces') lists += n;
       else if (route === 'POST /api/v1/account/applications/token') tokens += n;
-      else if (WRITES.test(route)) writes += n;
       else if (route === 'GET /api/v1/workspaces/{id}') gets += n;
+      else if (WRITES.test(route)) writes += n;
+      // A subset of the writes, counted apart.
+      if (route === 'PUT /api/v1/workspaces/{id}') puts += n;
     }
   }
-  return { total, lists, tokens, writes, gets, status429 };
+  return { total, lists, tokens, writes, puts, gets, status429 };
 }

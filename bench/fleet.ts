@@ -17,13 +17,14 @@ const LINK_CHUNK = 50_000;
 
 /**
  * Seeds N customers; with `workspaces` (the default) each also has its workspace in the simulator
- * and its link, in step. Without, the organization is empty: a first sweep creates them all.
+ * and, with `links` (the default), its link, in step. Without workspaces the organization is
+ * empty: a first sweep creates them all; without links a first sweep adopts them all.
  */
 export async function seedFleet(
   pool: pg.Pool,
   sim: Simulator,
   n: number,
-  { workspaces = true }: { workspaces?: boolean } = {},
+  { workspaces = true, links = true }: { workspaces?: boolean; links?: boolean } = {},
 ): Promise<void> {
   if (workspaces) sim.store.seed(n, customerName, customerStatus);
   const client = await pool.connect();
@@ -38,7 +39,7 @@ export async function seedFleet(
          from generate_series(0, $1::int - 1) i`,
       [n],
     );
-    for (let start = 0; workspaces && start < n; start += LINK_CHUNK) {
+    for (let start = 0; workspaces && links && start < n; start += LINK_CHUNK) {
       const ids: string[] = [];
       const workspaceIds: string[] = [];
       const names: string[] = [];

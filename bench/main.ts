@@ -4,8 +4,10 @@
  * over loopback HTTP with real Postgres and Redis and the daemon as a child process. Prints a
  * table and writes everything measured to `bench/results/<timestamp>.json`.
  *
- * Options: `--quick`; `--only=startup,steady,drift,first,backfill,webhooks`; `--cpu-prof` (every daemon writes a V8 CPU
- * profile into bench/results/prof/). Speed is measured here and never asserted in a test.
+ * Options: `--quick`; `--only=startup,steady,drift,first,backfill,webhooks` (`first`: the first
+ * sweep over an empty organization, then the adoption of an unlinked one); `--cpu-prof` (every
+ * daemon writes a V8 CPU profile into bench/results/prof/). Speed is measured here and never
+ * asserted in a test.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,6 +19,7 @@ import { PG_BASE } from './infra.js';
 import { formatTable, type Results, rowsOf } from './report.js';
 import { backfill } from './scenarios/backfill.js';
 import { driftedSweep } from './scenarios/drift.js';
+import { adoption } from './scenarios/adoption.js';
 import { firstSweep } from './scenarios/firstSweep.js';
 import { STEADY_RATE_LIMIT, steadySweep, type SteadyResult } from './scenarios/steady.js';
 import { startup } from './scenarios/startup.js';
@@ -39,6 +42,7 @@ const PLAN = quick
       naiveN: 10_000,
       driftN: 30_000,
       firstN: 2_000,
+      adoptN: 1_000,
       backfillN: 10_000,
       backfillSamples: 20,
       webhookS: 5,
@@ -49,6 +53,7 @@ const PLAN = quick
       naiveN: 10_000,
       driftN: 100_000,
       firstN: 10_000,
+      adoptN: 5_000,
       backfillN: 10_000,
       backfillSamples: 60,
       webhookS: 10,
@@ -106,6 +111,8 @@ async function main(): Promise<void> {
       `first sweep over an empty organization at N=${PLAN.firstN}, API_RATE_LIMIT=${FIRST_RATE_LIMIT}/s`,
     );
     results = { ...results, first: await firstSweep(PLAN.firstN, FIRST_RATE_LIMIT) };
+    log(`adoption of N=${PLAN.adoptN} unlinked workspaces, API_RATE_LIMIT=${FIRST_RATE_LIMIT}/s`);
+    results = { ...results, adoption: await adoption(PLAN.adoptN, FIRST_RATE_LIMIT) };
   }
   if (wants('backfill')) {
     log(`a webhook during a ${PLAN.backfillN}-customer backfill at ${BACKFILL_RATE_LIMIT}/s`);

@@ -38,6 +38,8 @@ export interface StackOptions {
   readonly receiver?: boolean;
   /** Seed the customers only: no workspace exists yet (a first sweep's organization). */
   readonly emptyOrganization?: boolean;
+  /** Seed the customers and their workspaces, but no links (a first sweep adopts them). */
+  readonly unlinked?: boolean;
 }
 
 export async function withStack<T>(
@@ -52,7 +54,10 @@ export async function withStack<T>(
     undo.push(() => db.drop());
     const sim = await startSimulator({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
     undo.push(() => sim.close());
-    await seedFleet(db.pool, sim, options.n, { workspaces: !options.emptyOrganization });
+    await seedFleet(db.pool, sim, options.n, {
+      workspaces: !options.emptyOrganization,
+      links: !options.unlinked,
+    });
     const prefix = `cs-bench-${options.label}-${randomTag()}`;
     undo.push(() => deletePrefix(prefix));
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });

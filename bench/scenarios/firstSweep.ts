@@ -39,8 +39,6 @@ export async function firstSweep(n: number, rateLimit: number): Promise<FirstSwe
           `first sweep did not converge: ${created}/${n} created, ${inactive}/${expectedInactive} inactive, ${sweep.failed} failed`,
         );
       }
-      const puts = stack.sim.stats.snapshot().byRoute['PUT /api/v1/workspaces/{id}'] ?? {};
-      const putCount = Object.values(puts).reduce((a, b) => a + b, 0);
       return {
         n,
         rateLimit,
@@ -49,7 +47,7 @@ export async function firstSweep(n: number, rateLimit: number): Promise<FirstSwe
         calls,
         convergedMs: sweep.convergedMs,
         failed: sweep.failed,
-        callsPerCreated: (calls.total - calls.lists - calls.tokens - putCount) / created,
+        callsPerCreated: (calls.total - calls.lists - calls.tokens - calls.puts) / created,
       };
     },
   );

@@ -1,12 +1,14 @@
 /**
  * Steady sweep: the fleet already in step. A fresh daemon's first sweep (cold: a new process,
- * nothing compiled yet) is reported too; then {@link PAIRS} pairs, each the lower bound measured
- * on the same stack (also warm) and, just after it, a warm sweep, as every scheduled sweep of a
- * running daemon is. The pair with the median ratio is the figure, and every pair's ratio is
- * kept: on a shared machine one pair can be 30% off either way, and the first pair is usually
- * the highest (the daemon's CPU per sweep still falls over its first three sweeps). API_RATE_LIMIT is set far above
- * what the list pass can reach, so the limiter's wait is not what is measured (its Redis round
- * trip per batch of calls still is).
+ * nothing compiled yet) is reported, then {@link WARMUP} more sweeps (reported too), then
+ * {@link PAIRS} pairs, each the lower bound measured on the same stack (also warm) and, just after
+ * it, a warm sweep, as every scheduled sweep of a running daemon is. The warm-up is what a daemon
+ * goes through once after it starts: on this machine its CPU per sweep falls by about 40% over
+ * the sweeps after the cold one (by `--cpu-prof`, the same socket writes cost the kernel half as
+ * much by the fourth), and a pair measured meanwhile compares a daemon that is not yet steady. The
+ * pair with the median ratio is the figure, and every pair's ratio is kept: on a shared machine one
+ * pair can be 30% off either way. API_RATE_LIMIT is set far above what the list pass can reach,
+ * so the limiter's wait is not what is measured (its Redis round trip per batch of calls still is).
  */
 import { callsOf, type Calls } from '../calls.js';
 import { type LowerBound, measureLowerBound } from '../lowerBound.js';
@@ -16,6 +18,8 @@ import { timeSweep } from '../sweep.js';
 
 export const STEADY_RATE_LIMIT = '100000/s';
 
+/** Sweeps after the cold one before the pairs: a daemon's CPU per sweep settles over these. */
+const WARMUP = 3;
 /** Lower bound and warm sweep, measured this many times in turn. */
 const PAIRS = 5;
 
@@ -36,6 +40,8 @@ export interface SteadyResult {
   readonly outcome: string;
   /** The first sweep of the fresh daemon. */
   readonly coldWallMs: number;
+  /** The {@link WARMUP} sweeps after it, before the pairs. */
+  readonly warmupWallMs: readonly number[];
   readonly rssBeforeMiB: number;
   /** The daemon's CPU seconds (user + system) for the median pair's sweep, per 100k workspaces. */
   readonly cpuSecondsPer100k: number;
@@ -59,6 +65,8 @@ export async function steadySweep(
     async (stack) => {
       const before = await stack.daemon.memory();
       const cold = await timeSweep(stack, 15 * 60_000);
+      const warmup = [];
+      for (let i = 0; i < WARMUP; i++) warmup.push(await timeSweep(stack, 15 * 60_000));
       const pairs = [];
       for (let i = 0; i < PAIRS; i++) {
         const lowerBound = await measureLowerBound(stack);
@@ -88,6 +96,7 @@ export async function steadySweep(
         queued: sweep.queued,
         outcome: sweep.outcome,
         coldWallMs: cold.wallMs,
+        warmupWallMs: warmup.map((w) => w.wallMs),
         rssBeforeMiB: before.rssMiB,
         cpuSecondsPer100k: (cpu / n) * 100_000,
         peakRssMiB: after.peakMiB,
