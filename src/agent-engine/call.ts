@@ -49,6 +49,8 @@ export interface CallRequest<T> {
   readonly accept?: readonly number[];
   /** How this call retries: the client's choice, from the budget in `retry.ts`. */
   readonly retry: RetryOptions;
+  /** Run right before each attempt is sent; what it throws ends the call (see MutationOptions). */
+  readonly guard?: () => Promise<void>;
   /** A 504 is answered by one repeat that spends no attempt (a delete, see API.md). */
   readonly repeatOn504?: boolean;
   /**
@@ -144,6 +146,8 @@ export function createCaller(options: CallerOptions): Caller {
     const headers: Record<string, string> = { authorization: `Bearer ${usedToken}` };
     const organizationId = options.organizationId ?? app?.organizationId ?? tokens.organizationId;
     if (organizationId) headers['x-organization-id'] = organizationId;
+    // Last, so nothing is awaited between the guard's answer and the request leaving.
+    await req.guard?.();
     const answer = await transport({
       method: req.method,
       url: req.url,

@@ -32,7 +32,13 @@ import {
 } from './schemas.js';
 import { TokenSource } from './tokens.js';
 import { createTransport } from './transport.js';
-import type { AgentEngine, CallObserver, ListOptions, Workspace } from './types.js';
+import type {
+  AgentEngine,
+  CallObserver,
+  ListOptions,
+  MutationOptions,
+  Workspace,
+} from './types.js';
 
 export interface AgentEngineOptions {
   /** Base URL without `/api/v1`, e.g. `https://api.airbyte.ai`. */
@@ -122,6 +128,10 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
   });
   const workspaceUrl = (id: string) => `${apiBase}/workspaces/${encodeURIComponent(id)}`;
   const opt = (signal: AbortSignal | undefined) => (signal ? { signal } : {});
+  const guarded = (m: MutationOptions | undefined) => ({
+    ...opt(m?.signal),
+    ...(m?.guard ? { guard: m.guard } : {}),
+  });
   /** Ours: the configured organization, else the one the token was issued for. */
   const organization = () => options.organizationId ?? tokens.organizationId;
   // Asked of every listed workspace: ours is lower-cased once, not twice per workspace.
@@ -160,7 +170,7 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
       return sameWorkspace(ROUTES.get, id, ownOrThrow(toWorkspace(res.value), ROUTES.get));
     },
 
-    async updateWorkspace(id, patch, signal) {
+    async updateWorkspace(id, patch, mutation) {
       const body = definedOnly(patch);
       const res = await call({
         method: 'PUT',
@@ -170,14 +180,14 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
         schema: workspaceAnswer,
         accept: [404],
         retry: SYNC_CALL_RETRY,
-        ...opt(signal),
+        ...guarded(mutation),
       });
       // The answer is the re-read: a 404 or a tombstone says the workspace is gone.
       if (!res.value || res.value.tombstone) return undefined;
       return sameWorkspace(ROUTES.update, id, toWorkspace(res.value));
     },
 
-    async deleteWorkspace(id, signal) {
+    async deleteWorkspace(id, mutation) {
       // The first delete usually finishes in the background after a 504 (API.md): repeat it
       // once, and a 404 then means it is done.
       await call({
@@ -188,12 +198,12 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
         accept: [404],
         retry: SYNC_CALL_RETRY,
         repeatOn504: true,
-        ...opt(signal),
+        ...guarded(mutation),
       });
     },
 
-    async createWorkspace(name, signal) {
-      const got = await getOrCreate(call, apiBase, name, signal, true);
+    async createWorkspace(name, mutation) {
+      const got = await getOrCreate(call, apiBase, name, mutation ?? {}, true);
       if (foreign(got.organizationId)) {
         throw new PermanentError(
           `${ROUTES.scopedTokenInfo}: workspace ${got.id} ("${name}") belongs to organization ${got.organizationId ?? ''}, not ours: not linked`,
@@ -218,10 +228,10 @@ async function getOrCreate(
   call: Caller,
   apiBase: string,
   name: string,
-  signal: AbortSignal | undefined,
+  mutation: MutationOptions,
   remintOn401: boolean,
 ): Promise<{ id: string; name: string; organizationId: string | null | undefined }> {
-  const opt = signal ? { signal } : {};
+  const opt = mutation.signal ? { signal: mutation.signal } : {};
   const minted = await call({
     method: 'POST',
     url: `${apiBase}/account/applications/scoped-token`,
@@ -230,6 +240,7 @@ async function getOrCreate(
     schema: scopedTokenAnswer,
     retry: SYNC_CALL_RETRY,
     ...opt,
+    ...(mutation.guard ? { guard: mutation.guard } : {}),
   });
   // Lives in this frame only: never stored, logged or put in a message (call.ts scrubs it).
   const scoped = (minted.value as NonNullable<typeof minted.value>).token;
@@ -247,7 +258,7 @@ async function getOrCreate(
   } catch (error) {
     // A scoped token refused right after it was minted (revoked in between): mint once more.
     if (!(remintOn401 && error instanceof AuthError && error.status === 401)) throw error;
-    return getOrCreate(call, apiBase, name, signal, false);
+    return getOrCreate(call, apiBase, name, mutation, false);
   }
   const value = info.value as NonNullable<typeof info.value>;
   // Linked to this customer from here on: a token for a workspace of another name must not be.

@@ -22,6 +22,16 @@ export interface ListOptions {
   readonly signal?: AbortSignal;
 }
 
+/** How one mutating call is made. */
+export interface MutationOptions {
+  readonly signal?: AbortSignal;
+  /**
+   * Runs right before each attempt is sent (after its rate-limit slot and token); what it throws
+   * stops the call unsent. A sync checks here that no newer sync of its subject has started.
+   */
+  readonly guard?: () => Promise<void>;
+}
+
 export interface AgentEngine {
   /** Every live workspace, one page (`limit=100`) at a time, following `next` to its end. */
   listWorkspaces(options?: ListOptions): AsyncIterable<readonly Workspace[]>;
@@ -34,15 +44,16 @@ export interface AgentEngine {
   updateWorkspace(
     id: string,
     patch: { name?: string; status?: WorkspaceStatus },
-    signal?: AbortSignal,
+    options?: MutationOptions,
   ): Promise<Workspace | undefined>;
   /** Deletes; a 404 (already gone, e.g. a retried delete) counts as done. */
-  deleteWorkspace(id: string, signal?: AbortSignal): Promise<void>;
+  deleteWorkspace(id: string, options?: MutationOptions): Promise<void>;
   /**
    * Get-or-create by exact name: mints a scoped token for the name and reads its info. The scoped
-   * token is used for that one call and never stored or logged.
+   * token is used for that one call and never stored or logged. The guard is run before the mint
+   * (the call that may create); the info call after it only reads.
    */
-  createWorkspace(name: string, signal?: AbortSignal): Promise<{ id: string; name: string }>;
+  createWorkspace(name: string, options?: MutationOptions): Promise<{ id: string; name: string }>;
 }
 
 /** Observes every HTTP call the client makes (metrics, benchmarks). */

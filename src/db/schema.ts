@@ -4,6 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -244,6 +245,16 @@ export const customerEventMarks = pgTable('customer_event_marks', {
 export const pendingMints = pgTable('pending_mints', {
   customerId: text('customer_id').primaryKey(),
   workspaceName: text('workspace_name').notNull(),
+  at: tz('at').notNull().defaultNow(),
+});
+
+/**
+ * The generation of the newest sync of each subject (see migration 0013): a sync whose generation
+ * is no longer the newest makes no further change.
+ */
+export const syncClaims = pgTable('sync_claims', {
+  subject: text('subject').primaryKey(),
+  generation: bigint('generation', { mode: 'number' }).notNull(),
   at: tz('at').notNull().defaultNow(),
 });
 

@@ -5,11 +5,13 @@
  *   when the other side said how long to wait.
  * - {@link PermanentError}: retrying cannot help (other 4xx, a name conflict, bad input).
  * - {@link AuthError}: the credentials were refused even after a fresh token; feeds the breaker.
+ * - {@link SupersededError}: a newer sync of the same subject has started; this one's decision is
+ *   stale and it stops before its next change. Not a failure of the subject: nothing to retry.
  *
  * `classify(unknown)` maps anything thrown (HTTP statuses, undici and socket errors, Postgres
  * SQLSTATEs) onto one of them. The job wrapper alone turns them into BullMQ's behaviour.
  */
-export type FailureKind = 'retryable' | 'permanent' | 'auth';
+export type FailureKind = 'retryable' | 'permanent' | 'auth' | 'superseded';
 
 export abstract class SyncFailure extends Error {
   abstract readonly kind: FailureKind;
@@ -43,6 +45,17 @@ export class PermanentError extends SyncFailure {
 export class AuthError extends SyncFailure {
   readonly kind = 'auth' as const;
   override readonly name = 'AuthError';
+}
+
+export class SupersededError extends SyncFailure {
+  readonly kind = 'superseded' as const;
+  override readonly name = 'SupersededError';
+  /** The change's API call had already been made when the newer sync was noticed. */
+  readonly afterCall: boolean;
+  constructor(message: string, options: { afterCall?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    this.afterCall = options.afterCall ?? false;
+  }
 }
 
 /** HTTP statuses worth another try. */

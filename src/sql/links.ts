@@ -5,6 +5,7 @@ import type { MISSING, WorkspaceStatus } from '../core/types.js';
 import { PermanentError } from '../lib/errors.js';
 import { linkedCustomerOf } from './customers.js';
 import type { CustomerSource } from './source.js';
+import { assertClaim, type Claim } from './syncClaims.js';
 import { inTransaction } from './transaction.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
@@ -28,20 +29,23 @@ export async function withWorkspaceLock<T>(
 }
 
 /**
- * Stores the link the moment the workspace id is known, under the workspace's lock. The unique
- * workspace id makes a second customer's link to the same workspace fail here, visibly, whatever
- * raced to it.
+ * Stores the link the moment the workspace id is known, under the workspace's lock, while the
+ * sync's claim is still the newest (a stale sync must not move a link a newer one made). The
+ * unique workspace id makes a second customer's link to the same workspace fail here, visibly,
+ * whatever raced to it.
  */
 export async function storeLink(
   pool: pg.Pool,
+  claim: Claim,
   customerId: string,
   workspaceId: string,
   workspaceName: string,
   workspaceStatus: WorkspaceStatus | null,
 ): Promise<void> {
   try {
-    await withWorkspaceLock(pool, workspaceId, (client) =>
-      client.query(
+    await withWorkspaceLock(pool, workspaceId, async (client) => {
+      await assertClaim(client, claim);
+      await client.query(
         `with minted as (delete from pending_mints where customer_id = $1)
          insert into customer_links (customer_id, workspace_id, workspace_name, workspace_status, linked_at)
          values ($1, $2, $3, $4, now())
@@ -50,8 +54,8 @@ export async function storeLink(
                workspace_status = excluded.workspace_status, linked_at = excluded.linked_at,
                deleted_seen_at = null, delete_due_at = null`,
         [customerId, workspaceId, workspaceName, workspaceStatus],
-      ),
-    );
+      );
+    });
   } catch (error) {
     if ((error as { constraint?: string }).constraint === 'customer_links_workspace_id_key') {
       const owner = await linkedCustomerOf(pool, workspaceId);
@@ -98,8 +102,23 @@ export async function setLinkedState(
   );
 }
 
-export async function removeLink(db: Queryable, customerId: string): Promise<void> {
-  await db.query('delete from customer_links where customer_id = $1', [customerId]);
+/**
+ * Forgets the customer's link to this workspace (deleted, or found gone), while the sync's claim
+ * is still the newest: a stale sync must not drop a link a newer one made.
+ */
+export async function removeLink(
+  pool: pg.Pool,
+  claim: Claim,
+  customerId: string,
+  workspaceId: string,
+): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await assertClaim(client, claim);
+    await client.query('delete from customer_links where customer_id = $1 and workspace_id = $2', [
+      customerId,
+      workspaceId,
+    ]);
+  });
 }
 
 /**

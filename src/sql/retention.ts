@@ -13,11 +13,15 @@ export interface Pruned {
   sweeps: number;
   sweepChanges: number;
   syncState: number;
+  syncClaims: number;
 }
 
-/** Deletes, `batch` rows at a time, audit rows, sweeps (with their changes) and sync state older than `cutoff`. */
+/**
+ * Deletes, `batch` rows at a time, audit rows, sweeps (with their changes), sync state and sync
+ * claims older than `cutoff`.
+ */
 export async function pruneOlderThan(db: Queryable, cutoff: Date, batch = 5000): Promise<Pruned> {
-  const pruned: Pruned = { audit: 0, sweeps: 0, sweepChanges: 0, syncState: 0 };
+  const pruned: Pruned = { audit: 0, sweeps: 0, sweepChanges: 0, syncState: 0, syncClaims: 0 };
   pruned.audit = await inBatches(
     db,
     `delete from audit where id in (select id from audit where at < $1 limit $2)`,
@@ -26,6 +30,11 @@ export async function pruneOlderThan(db: Queryable, cutoff: Date, batch = 5000):
   pruned.syncState = await inBatches(
     db,
     `delete from sync_state where subject in (select subject from sync_state where at < $1 limit $2)`,
+    [cutoff, batch],
+  );
+  pruned.syncClaims = await inBatches(
+    db,
+    `delete from sync_claims where subject in (select subject from sync_claims where at < $1 limit $2)`,
     [cutoff, batch],
   );
   for (;;) {

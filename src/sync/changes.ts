@@ -3,6 +3,8 @@
  * need it), the Agent Engine call, the link update, the audit outcome. This is where a workspace
  * is created, adopted, renamed, activated, deactivated and deleted.
  */
+import { setTimeout as wait } from 'node:timers/promises';
+
 import type { Workspace } from '../agent-engine/types.js';
 import { isDestructive } from '../core/planner.js';
 import {
@@ -12,7 +14,7 @@ import {
   MISSING,
   type WorkspaceState,
 } from '../core/types.js';
-import { PermanentError, toError } from '../lib/errors.js';
+import { classify, PermanentError, SupersededError, toError } from '../lib/errors.js';
 import { finishAudit, startAudit } from '../sql/audit.js';
 import { completeHold } from '../sql/holds.js';
 import { linkedCustomerOf } from '../sql/customers.js';
@@ -25,7 +27,7 @@ import {
   withWorkspaceLock,
 } from '../sql/links.js';
 import { admitDestructive } from './destructive.js';
-import { auditEntry, type SyncDeps, type SyncRun } from './syncTypes.js';
+import { auditEntry, type ClaimedRun, mutation, type SyncDeps } from './syncTypes.js';
 
 export interface Outcome {
   readonly held: boolean;
@@ -53,7 +55,7 @@ export interface PerformOptions {
 /** Carries out one change: audit row (through the gate if needed), API call, link, outcome. */
 export async function perform(
   deps: SyncDeps,
-  run: SyncRun,
+  run: ClaimedRun,
   customer: Customer | null,
   change: Change,
   options: PerformOptions = {},
@@ -103,7 +105,14 @@ export async function perform(
     );
     return { held: false, ...result };
   } catch (error) {
-    await finishAudit(pool, auditId, 'failed', toError(error).message).catch(() => {});
+    // A newer sync took the subject over before the call went out: not done, and not failed.
+    const notSent = error instanceof SupersededError && !error.afterCall;
+    await finishAudit(
+      pool,
+      auditId,
+      notSent ? 'skipped' : 'failed',
+      notSent ? `not carried out: ${error.message}` : toError(error).message,
+    ).catch(() => {});
     throw error;
   }
 }
@@ -111,7 +120,7 @@ export async function perform(
 /** The API call of one change (a create: mint + info, and a GET only for an unknown status). */
 async function call(
   deps: SyncDeps,
-  run: SyncRun,
+  run: ClaimedRun,
   customer: Customer | null,
   change: Change,
   knownStatus: WorkspaceState['status'] | undefined,
@@ -127,13 +136,26 @@ async function call(
       // at once: a failure or a crash in between is harmless, since the same name gives the same
       // workspace next time, and a customer renamed or deleted meanwhile finds it first
       // (linkLostMint).
-      const ws = await engine.createWorkspace(change.to, run.signal);
+      const ws = await engine.createWorkspace(change.to, mutation(deps, run));
       if (isDefaultName(ws.name)) {
         throw new PermanentError(
           `workspace ${ws.id} is named "${ws.name}", like the organization's default workspace: not linked`,
         );
       }
-      await storeLink(pool, customer.id, ws.id, change.to, knownStatus ?? null);
+      try {
+        const name = change.to;
+        await keepingTheId(
+          () => storeLink(pool, run.claim, customer.id, ws.id, name, knownStatus ?? null),
+          run.signal,
+        );
+      } catch (error) {
+        // Minted, but a newer sync has the customer now: it finds this workspace by the same
+        // name if it still wants one (the mint stays remembered).
+        if (!(error instanceof SupersededError)) throw error;
+        throw new SupersededError(`workspace ${ws.id} minted but not linked: ${error.message}`, {
+          afterCall: true,
+        });
+      }
       // Its status may need changing: the caller does that as a change of its own, through the
       // gate (an existing workspace found by name is adopted, not exempted).
       if (knownStatus) return { workspaceId: ws.id, found: { ...ws, status: knownStatus } };
@@ -150,7 +172,7 @@ async function call(
         throw new PermanentError('rename needs a linked workspace');
       let answer;
       try {
-        answer = await engine.updateWorkspace(id, { name: change.to }, run.signal);
+        answer = await engine.updateWorkspace(id, { name: change.to }, mutation(deps, run));
       } catch (error) {
         // Which answers are permanent (a name clash: 400, 409, 422) the classifier decided; this
         // only names the rename in the message.
@@ -168,16 +190,48 @@ async function call(
     case 'deactivate': {
       if (!id) throw new PermanentError(`${change.action} needs a workspace`);
       const status = change.action === 'activate' ? 'active' : 'inactive';
-      if (!customer) return orphanCall(deps, id, () => engine.updateWorkspace(id, { status }));
-      return remember(deps, customer, id, await engine.updateWorkspace(id, { status }, run.signal));
+      const options = mutation(deps, run);
+      if (!customer)
+        return orphanCall(deps, id, () => engine.updateWorkspace(id, { status }, options));
+      return remember(deps, customer, id, await engine.updateWorkspace(id, { status }, options));
     }
     case 'delete':
       if (!id) throw new PermanentError('delete needs a workspace');
-      if (!customer) return orphanCall(deps, id, () => engine.deleteWorkspace(id, run.signal));
+      if (!customer) {
+        return orphanCall(deps, id, () => engine.deleteWorkspace(id, mutation(deps, run)));
+      }
       // Already gone (a 404 or a tombstone): only the link is left to drop.
-      if (change.from !== MISSING) await engine.deleteWorkspace(id, run.signal);
-      await removeLink(pool, customer.id);
+      if (change.from === MISSING) {
+        await removeLink(pool, run.claim, customer.id, id);
+        return { workspaceId: id };
+      }
+      await engine.deleteWorkspace(id, mutation(deps, run));
+      // Deleted; a newer sync that has the customer now finds it gone and drops the link itself.
+      await removeLink(pool, run.claim, customer.id, id).catch((error: unknown) => {
+        if (!(error instanceof SupersededError)) throw error;
+      });
       return { workspaceId: id };
+  }
+}
+
+/** How long a minted workspace's id is held while its link cannot be written. */
+const LINK_PATIENCE_MS = 30_000;
+
+/**
+ * Writes a just-minted workspace's link, trying again while Postgres is away (a restart, a
+ * failover) for up to {@link LINK_PATIENCE_MS}: the id is known only here. Thrown away, it would
+ * be learned again only by minting under the name, which makes a second workspace if the first
+ * was renamed meanwhile (API.md's rename trap).
+ */
+async function keepingTheId(write: () => Promise<void>, signal?: AbortSignal): Promise<void> {
+  const until = Date.now() + LINK_PATIENCE_MS;
+  for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (classify(error).kind !== 'retryable' || Date.now() + pause > until) throw error;
+      await wait(pause, undefined, signal ? { signal } : {});
+    }
   }
 }
 
@@ -192,7 +246,7 @@ async function call(
  */
 export async function linkLostMint(
   deps: SyncDeps,
-  run: SyncRun,
+  run: ClaimedRun,
   customerId: string,
   pending: string,
 ): Promise<boolean> {
@@ -215,7 +269,7 @@ export async function linkLostMint(
   const change = { action: 'adopt', workspaceId: found.id, from: null, to: pending } as const;
   const auditId = await startAudit(pool, auditEntry(run, customerId, change, false));
   try {
-    await storeLink(pool, customerId, found.id, found.name, found.status);
+    await storeLink(pool, run.claim, customerId, found.id, found.name, found.status);
   } catch (error) {
     await finishAudit(pool, auditId, 'failed', toError(error).message).catch(() => {});
     throw error;

@@ -17,15 +17,17 @@ import {
   statusChange,
 } from '../core/planner.js';
 import type { Change, Customer, Link, WorkspaceState } from '../core/types.js';
+import { subjectKey } from '../core/subject.js';
 import { MISSING } from '../core/types.js';
-import { PermanentError } from '../lib/errors.js';
+import { PermanentError, SupersededError } from '../lib/errors.js';
 import { finishAudit, startAudit } from '../sql/audit.js';
 import { firstClaimantOf, linkedCustomerOf, readSubject } from '../sql/customers.js';
 import { voidStaleHolds } from '../sql/holds.js';
 import { clearDeletedSeen, markDeletedSeen, setLinkedState } from '../sql/links.js';
 import { plannedFind } from '../sql/sweeps.js';
+import { claimSubject } from '../sql/syncClaims.js';
 import { linkLostMint, type Outcome, perform } from './changes.js';
-import { auditEntry, type SyncDeps, type SyncRun } from './syncTypes.js';
+import { auditEntry, type ClaimedRun, type SyncDeps, type SyncRun } from './syncTypes.js';
 
 export type { SyncDeps, SyncRun } from './syncTypes.js';
 
@@ -33,12 +35,34 @@ export type { SyncDeps, SyncRun } from './syncTypes.js';
 export interface SyncResult {
   readonly done: readonly Change['action'][];
   readonly held: readonly Change['action'][];
+  /**
+   * A newer sync of the subject started while this one ran (this one's daemon stopped past its
+   * job's lock, say): it stopped before its next change, and the newer one's outcome is the one
+   * to record.
+   */
+  readonly superseded?: true;
 }
 
+/**
+ * Claims the subject (every older sync of it still running is now stale, see syncClaims.ts), then
+ * syncs it. A stale sync stops before its next change and says so in its result.
+ */
 export async function syncSubject(deps: SyncDeps, run: SyncRun): Promise<SyncResult> {
-  return run.subject.kind === 'orphan'
-    ? syncOrphan(deps, run, run.subject.workspaceId)
-    : syncCustomer(deps, run, run.subject.customerId);
+  const claimed: ClaimedRun = {
+    ...run,
+    claim: await claimSubject(deps.pool, subjectKey(run.subject)),
+  };
+  const result = { done: [] as Change['action'][], held: [] as Change['action'][] };
+  try {
+    if (run.subject.kind === 'orphan')
+      await syncOrphan(deps, claimed, run.subject.workspaceId, result);
+    else await syncCustomer(deps, claimed, run.subject.customerId, result);
+    return result;
+  } catch (error) {
+    if (!(error instanceof SupersededError)) throw error;
+    run.logger.warn({ reason: error.message }, 'a newer sync took over: this one stops unfinished');
+    return { ...result, superseded: true };
+  }
 }
 
 const stateOf = (ws: Workspace): WorkspaceState => ({
@@ -163,22 +187,27 @@ export async function inspectCustomer(
   return { customer, link, workspace, answered, facts, decision, openHolds, pendingMint, now };
 }
 
-async function syncCustomer(deps: SyncDeps, run: SyncRun, customerId: string): Promise<SyncResult> {
-  const result = { done: [] as Change['action'][], held: [] as Change['action'][] };
+type Tally = { done: Change['action'][]; held: Change['action'][] };
+
+async function syncCustomer(
+  deps: SyncDeps,
+  run: ClaimedRun,
+  customerId: string,
+  result: Tally,
+): Promise<void> {
   // A PUT that answers "gone" means the last-known state was wrong: decide once more, now that
   // the link says `missing` (and a GET confirms it).
   for (let round = 0; round < 2; round++) {
     if (!(await syncRound(deps, run, customerId, result))) break;
   }
-  return result;
 }
 
 /** One look at the customer, and its changes. Returns true when it should look again. */
 async function syncRound(
   deps: SyncDeps,
-  run: SyncRun,
+  run: ClaimedRun,
   customerId: string,
-  result: { done: Change['action'][]; held: Change['action'][] },
+  result: Tally,
 ): Promise<boolean> {
   const seen = await inspectCustomer(deps, customerId, {
     record: true,
@@ -262,16 +291,21 @@ async function foundBySweep(
   return plannedFind(deps.pool, run.sweepId, change.customerId);
 }
 
-async function syncOrphan(deps: SyncDeps, run: SyncRun, workspaceId: string): Promise<SyncResult> {
+async function syncOrphan(
+  deps: SyncDeps,
+  run: ClaimedRun,
+  workspaceId: string,
+  result: Tally,
+): Promise<void> {
   const ws = await deps.engine.getWorkspace(workspaceId, run.signal);
-  if (!ws || (await linkedCustomerOf(deps.pool, workspaceId))) return { done: [], held: [] };
+  if (!ws || (await linkedCustomerOf(deps.pool, workspaceId))) return;
   const change = decideOrphan(stateOf(ws), deps.policy);
   await voidStaleHolds(deps.pool, { customerId: null, workspaceId }, change ? [change.action] : []);
-  if (!change) return { done: [], held: [] };
+  if (!change) return;
   // The change re-checks the link under the workspace's lock right before its call.
   const outcome = await perform(deps, run, null, change);
-  if (outcome.held) return { done: [], held: [change.action] };
-  return outcome.skipped ? { done: [], held: [] } : { done: [change.action], held: [] };
+  if (outcome.held) result.held.push(change.action);
+  else if (!outcome.skipped) result.done.push(change.action);
 }
 
 async function auditFailure(

@@ -1,7 +1,7 @@
 /** What a sync needs (its ports) and what one run of it is (its job). */
 import type pg from 'pg';
 
-import type { AgentEngine } from '../agent-engine/types.js';
+import type { AgentEngine, MutationOptions } from '../agent-engine/types.js';
 import type { Policy } from '../core/planner.js';
 import type { Subject } from '../core/subject.js';
 import type { Change, Trigger } from '../core/types.js';
@@ -9,6 +9,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { AuditStart } from '../sql/audit.js';
 import type { CustomerSource } from '../sql/source.js';
+import { assertClaim, type Claim } from '../sql/syncClaims.js';
 import type { DestructiveLimits } from './destructive.js';
 
 export interface SyncDeps {
@@ -34,6 +35,19 @@ export interface SyncRun {
   readonly attempt: number;
   readonly logger: Logger;
   readonly signal?: AbortSignal;
+}
+
+/** A run once it has claimed its subject, as a sync does first (src/sql/syncClaims.ts). */
+export interface ClaimedRun extends SyncRun {
+  readonly claim: Claim;
+}
+
+/** A mutating call of this run: sent only while no newer sync of the subject has started. */
+export function mutation(deps: Pick<SyncDeps, 'pool'>, run: ClaimedRun): MutationOptions {
+  return {
+    ...(run.signal ? { signal: run.signal } : {}),
+    guard: () => assertClaim(deps.pool, run.claim),
+  };
 }
 
 /** The audit row of one change (or of a conflict, as a failed `create`) made by this run. */

@@ -89,6 +89,8 @@ export function createSyncWorker(options: SyncWorkerOptions): Worker<SyncJobData
         logger: log,
         ...(signal ? { signal } : {}),
       });
+      // The newer sync that took over records the subject's outcome, not this stale one.
+      if (result.superseded) return result;
       if (await breaker.recordSuccess(admitted.clean)) {
         log.warn('Agent Engine calls succeed again: breaker closed, syncs resume');
         events?.onBreaker?.('closed');

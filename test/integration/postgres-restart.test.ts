@@ -9,7 +9,12 @@ import pg from 'pg';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import type { AgentEngine } from '../../src/agent-engine/types.js';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { customerSubject } from '../../src/core/subject.js';
 import { runMigrations } from '../../src/db/migrate.js';
+import { syncSubject } from '../../src/sync/syncSubject.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { createPrivatePostgres, type PrivatePostgres } from '../support/privatePostgres.js';
 import { waitFor } from '../support/wait.js';
@@ -96,5 +101,56 @@ describe('Postgres restarted under a running daemon', () => {
     );
     expect(rows[0]?.n).toBe(3);
     expect(h.logs.join('')).not.toMatch(/"level":60/);
+  });
+
+  it('links a workspace minted just before Postgres went away, even renamed meanwhile, once it is back', async () => {
+    server = await createPrivatePostgres();
+    await runMigrations(server.url);
+    h = await startHarness();
+    const pg = server;
+    const sim = h.sim;
+    await sql(pg.url, `insert into customers (id, name) values ('c1', 'Minted')`);
+    const app = createApp(loadConfig({ ...h.env, DATABASE_URL: pg.url }), { logger: h.logger });
+    try {
+      const deps = app.syncDeps();
+      // The exact moment: the mint has answered, and Postgres goes away before the link is
+      // written; during the outage the new workspace is renamed remotely, so minting by name
+      // again would make a second one. Postgres is back a second later.
+      let back: Promise<void> | undefined;
+      const engine: AgentEngine = {
+        ...deps.engine,
+        createWorkspace: async (name, options) => {
+          const ws = await deps.engine.createWorkspace(name, options);
+          await pg.stop();
+          sim.store.rename(ws.id, `${name} (renamed remotely)`);
+          back = new Promise((r) => setTimeout(r, 1_000)).then(() => pg.start());
+          return ws;
+        },
+      };
+      const run = (with_: AgentEngine) =>
+        syncSubject(
+          { ...deps, engine: with_ },
+          {
+            subject: customerSubject('c1'),
+            trigger: 'enqueue',
+            jobId: null,
+            attempt: 1,
+            logger: h!.logger,
+          },
+        );
+      const first = await run(engine).catch((error: unknown) => error);
+      await back;
+      // A sync that lost the id (before) threw here, and its retry minted a second workspace.
+      if (first instanceof Error) await run(deps.engine);
+      const live = sim.store.list().filter((w) => w.name !== 'default');
+      expect(live.map((w) => w.name)).toEqual(['Minted (renamed remotely)']);
+      const { rows } = await app.pool.query<{ workspace_id: string }>(
+        `select workspace_id from customer_links where customer_id = 'c1'`,
+      );
+      expect(rows.map((r) => r.workspace_id)).toEqual([live[0]?.id]);
+      expect(first).toEqual({ done: ['create'], held: [] });
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -71,6 +71,12 @@ async function seed(): Promise<void> {
      union all select 'recent' || i, $2::timestamptz, 'failed' from generate_series(1, 5) i`,
     [OLD, RECENT],
   );
+  await q(
+    `insert into sync_claims (subject, generation, at)
+     select 'old' || i, i, $1::timestamptz from generate_series(1, 250) i
+     union all select 'recent' || i, i, $2::timestamptz from generate_series(1, 3) i`,
+    [OLD, RECENT],
+  );
 }
 
 describe('retention', () => {
@@ -84,12 +90,19 @@ describe('retention', () => {
       batch: 200,
     };
     const pruned = await runRetention(deps);
-    expect(pruned).toEqual({ audit: 2500, sweeps: 2, sweepChanges: 1400, syncState: 300 });
+    expect(pruned).toEqual({
+      audit: 2500,
+      sweeps: 2,
+      sweepChanges: 1400,
+      syncState: 300,
+      syncClaims: 250,
+    });
     expect(await count('audit')).toBe(10);
     const { rows } = await database.pool.query<{ id: string }>('select id from sweeps order by id');
     expect(rows.map((r) => r.id)).toEqual(['old-held', 'old-running', 'recent']);
     expect(await count('sweep_changes')).toBe(3 * 700);
     expect(await count('sync_state')).toBe(5);
+    expect(await count('sync_claims')).toBe(3);
 
     // Another daemon the same day: nothing to do, it does not even look.
     await database.pool.query(

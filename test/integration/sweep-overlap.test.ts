@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { AgentEngine } from '../../src/agent-engine/types.js';
 import { storeLink } from '../../src/sql/links.js';
+import { claimSubject } from '../../src/sql/syncClaims.js';
 import { runSweep } from '../../src/sync/sweep.js';
 import { type Harness, startHarness } from '../support/harness.js';
 
@@ -27,7 +28,14 @@ describe('a sweep overlapping the syncs of the one before', () => {
     const app = h.app();
     // c_early: linked before the sweep, its workspace gone behind our back: the sweep must act.
     const gone = h.sim.store.create('Linked Before');
-    await storeLink(app.pool, 'c_early', gone.id, 'Linked Before', 'active');
+    await storeLink(
+      app.pool,
+      await claimSubject(app.pool, 'c_early'),
+      'c_early',
+      gone.id,
+      'Linked Before',
+      'active',
+    );
     h.sim.store.delete(gone.id);
     const engine = app.engine();
     const harness = h;
@@ -38,7 +46,8 @@ describe('a sweep overlapping the syncs of the one before', () => {
       listWorkspaces: async function* (options) {
         yield* engine.listWorkspaces(options);
         const made = harness.sim.store.create('Linked During');
-        await storeLink(app.pool, 'c_late', made.id, 'Linked During', 'active');
+        const claim = await claimSubject(app.pool, 'c_late');
+        await storeLink(app.pool, claim, 'c_late', made.id, 'Linked During', 'active');
       },
     };
     const report = await runSweep(
