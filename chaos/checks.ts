@@ -9,6 +9,8 @@ export interface Verdict {
   readonly name: string;
   readonly ok: boolean;
   readonly figure: string;
+  /** Ids (workspaces, customers) whose lines in the daemons' logs explain a failure. */
+  readonly trace?: readonly string[];
 }
 
 export interface Db {
@@ -89,14 +91,40 @@ export function identity(
   journal: Journal,
   orphanIds: ReadonlySet<string>,
   staleMarginMs: number,
+  owners: ReadonlyMap<string, string>,
+  t0: number,
 ): Verdict {
   const linked = new Set(db.links.values());
+  // Unlinked from the start: whoever had the name it was minted under.
+  const ownerOf = (wsId: string) => {
+    const mintName = journal.mints.find((m) => m.workspaceId === wsId)?.name;
+    return owners.get(wsId) ?? (mintName !== undefined ? model.ownerOf(mintName) : undefined);
+  };
+  // A stray's post-mortem: whose it was, and every audit row naming it or its owner.
+  const history = (wsId: string) => {
+    const owner = ownerOf(wsId);
+    const rows = db.audit.filter(
+      (a) => a.workspaceId === wsId || (owner !== undefined && a.customerId === owner),
+    );
+    const trail = rows
+      .map(
+        (a) =>
+          `+${((a.at - t0) / 1000).toFixed(1)}s ${a.trigger} ${a.action} ${a.workspaceId === wsId ? 'it' : (a.workspaceId ?? '-')} ${JSON.stringify(a.after)} ${a.outcome}`,
+      )
+      .join(', ');
+    const minted = journal.mints
+      .filter((m) => m.workspaceId === wsId)
+      .map((m) => `minted +${((m.at - t0) / 1000).toFixed(1)}s as "${m.name}"`);
+    return `${[wsId, ...minted].join(', ')}, owner ${owner ?? 'unknown'}${trail ? `: ${trail}` : ''}`;
+  };
   const strays = store
     .list()
     .filter((w) => w.name !== 'default' && !linked.has(w.id) && !orphanIds.has(w.id));
   const stale = journal.mints.filter((m) => model.isStale(m.name, m.at, staleMarginMs));
   const ok = strays.length === 0 && db.sharedWorkspaces === 0 && stale.length === 0;
+  const trace = strays.flatMap((w) => [w.id, ...(ownerOf(w.id) ?? [])]);
   return {
+    trace,
     name: 'one workspace per customer, one customer per workspace, no mint under a stale name',
     ok,
     figure:
@@ -105,7 +133,8 @@ export function identity(
       `${fmt(journal.mints.length)} mints, ${stale.length} under a stale name (margin ${staleMarginMs / 1000} s)` +
       examples([
         ...strays.map(
-          (w) => `stray "${w.name}" (last wanted by ${model.ownerOf(w.name) ?? 'nobody'})`,
+          (w) =>
+            `stray "${w.name}" (last wanted by ${model.ownerOf(w.name) ?? 'nobody'}; ${history(w.id)})`,
         ),
         ...stale.map((m) => `mint "${m.name}" at +${m.at}`),
       ]),

@@ -191,7 +191,7 @@ export async function judge(j: JudgeInput): Promise<Verdict[]> {
   const owners = ownersOf(db, j.initialLinks);
   const verdicts = [
     convergence,
-    identity(model, db, sim.store, sim.journal, j.orphanIds, STALE_MARGIN_MS),
+    identity(model, db, sim.store, sim.journal, j.orphanIds, STALE_MARGIN_MS, owners, j.t0),
     webhooks,
     calls,
     policy({

@@ -130,9 +130,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       for (const f of logFiles.values()) f.end();
       if (!logs.keep) await rm(logDir, { recursive: true, force: true });
     });
+    // The lines naming a failed verdict's ids go into the report: CI keeps no files.
+    const traced = new Tracer();
     const lines = (name: string) => (line: string) => {
       scanner.setTokens(sim.journal.tokens);
       scanner.logLine(name, line);
+      traced.add(name, line);
       let file = logFiles.get(name);
       if (!file) logFiles.set(name, (file = createWriteStream(join(logDir, `${name}.log`))));
       file.write(`${line}\n`);
@@ -248,6 +251,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const ok = verdicts.every((v) => v.ok);
     logs.keep = !ok || o.keepLogs === true;
     if (logs.keep) facts.push(`daemon logs kept in ${logDir}`);
+    const trace = verdicts.filter((v) => !v.ok).flatMap((v) => v.trace ?? []);
+    if (trace.length) facts.push(traced.naming(trace));
     return { ok, verdicts, facts };
   } finally {
     for (const step of undo.reverse()) await step().catch(() => {});
@@ -293,5 +298,21 @@ async function scanRedis(
     await scanner.redis(redis, label);
   } finally {
     redis.disconnect();
+  }
+}
+
+/** The daemons' log lines, kept to quote those naming some ids after a failed run. */
+class Tracer {
+  readonly #lines: string[] = [];
+
+  add(daemon: string, line: string): void {
+    this.#lines.push(`${daemon} ${line}`);
+  }
+
+  /** The last lines naming any of `ids`, each cut short. */
+  naming(ids: readonly string[], max = 60): string {
+    const hits = this.#lines.filter((l) => ids.some((id) => l.includes(id))).slice(-max);
+    const cut = hits.map((l) => (l.length > 600 ? `${l.slice(0, 600)}…` : l));
+    return `log lines naming ${ids.join(', ')} (last ${cut.length}):\n${cut.join('\n')}`;
   }
 }

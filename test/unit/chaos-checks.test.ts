@@ -56,17 +56,41 @@ describe('chaos checks', () => {
     const stray = store.create('Old');
     const journal = new Journal();
     journal.mints.push({ at: 60_000, workspaceId: stray.id, name: 'Old' });
+    const rows = [
+      { at: 500, customerId: 'c1', workspaceId: stray.id, action: 'create', after: 'Old' },
+      { at: 1_500, customerId: 'c1', workspaceId: linked.id, action: 'create', after: 'New' },
+    ].map((a) => ({ ...a, trigger: 'sweep', outcome: 'ok' }));
     const verdict = identity(
       model,
-      db({ links: new Map([['c1', linked.id]]), sharedWorkspaces: 1 }),
+      db({ links: new Map([['c1', linked.id]]), sharedWorkspaces: 1, audit: rows }),
       store,
       journal,
       new Set(),
       10_000,
+      new Map([[stray.id, 'c1']]),
+      0,
     );
     expect(verdict.ok).toBe(false);
     expect(verdict.figure).toContain('1 unlinked stray workspaces, 1 workspaces linked twice');
     expect(verdict.figure).toContain('1 under a stale name');
+    // The stray's post-mortem: its id, whose it was, and the audit rows of it and its owner.
+    expect(verdict.figure).toContain(
+      `${stray.id}, minted +60.0s as "Old", owner c1: +0.5s sweep create it "Old" ok, +1.5s sweep create ${linked.id} "New" ok`,
+    );
+    // Never linked and named in no audit row: its owner is whoever had the name it was minted under.
+    const unowned = identity(
+      model,
+      db({ links: new Map([['c1', linked.id]]), audit: rows.slice(1) }),
+      store,
+      journal,
+      new Set(),
+      10_000,
+      new Map(),
+      0,
+    );
+    expect(unowned.figure).toContain(
+      `${stray.id}, minted +60.0s as "Old", owner c1: +1.5s sweep create ${linked.id} "New" ok`,
+    );
   });
 
   it('the audit must account for each change, by the right action, started before it', () => {
