@@ -62,6 +62,7 @@ async function serve(
   const routeKey = match.route ? match.route.key : `${method} <unmatched>`;
   const mutated = match.route?.mutatesWorkspace && match.id && isUuid(match.id) ? match.id : '';
   stats.begin();
+  stats.arrived(routeKey);
   if (mutated) stats.beginMutation(mutated.toLowerCase());
   if (match.route && match.route.auth !== 'none') journalExpired(parts, req, routeKey);
   let reply: Reply;

@@ -37,6 +37,18 @@ export interface SimStats extends SimStatsSnapshot {
   arrivals(): readonly number[];
   /** How many calls of `route` answered `status`, or with any status when it is omitted. */
   count(route: string, status?: number): number;
+  /**
+   * Calls `listener` with each request's route as it arrives, before it is served: a test's
+   * change made there is what the request finds (a fault at an exact moment). Returns the
+   * unsubscribe.
+   */
+  onArrival(listener: (route: string) => void): () => void;
+  /**
+   * Calls `listener` with each answer's route and status as it is counted, before it is sent: a
+   * test's change made there lands before the client can make its next call. Returns the
+   * unsubscribe.
+   */
+  onAnswer(listener: (route: string, status: number) => void): () => void;
   /** Zeroes every counter (calls still in flight stay counted as in flight). */
   reset(): void;
   snapshot(): SimStatsSnapshot;
@@ -137,8 +149,27 @@ export class StatsRecorder implements SimStats {
     else this.#inFlightByWorkspace.set(workspaceId, n - 1);
   }
 
+  readonly #arrivalListeners = new Set<(route: string) => void>();
+  readonly #answerListeners = new Set<(route: string, status: number) => void>();
+
+  onArrival(listener: (route: string) => void): () => void {
+    this.#arrivalListeners.add(listener);
+    return () => this.#arrivalListeners.delete(listener);
+  }
+
+  onAnswer(listener: (route: string, status: number) => void): () => void {
+    this.#answerListeners.add(listener);
+    return () => this.#answerListeners.delete(listener);
+  }
+
+  /** A request of `route` arrived. */
+  arrived(route: string): void {
+    for (const listener of this.#arrivalListeners) listener(route);
+  }
+
   /** One answer of `route` with `status`. */
   record(route: string, status: number): void {
+    for (const listener of this.#answerListeners) listener(route, status);
     let statuses = this.#byRoute.get(route);
     if (!statuses) {
       statuses = new Map();

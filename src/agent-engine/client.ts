@@ -5,7 +5,8 @@
  * Layers, innermost first: `transport.ts` (one HTTP attempt, timeout, observer, debug line) →
  * `tokens.ts` (the application token) → `call.ts` (rate limit, retries, 401 refresh) → here (the
  * routes, paging, get-or-create, and each call's retries: {@link SYNC_CALL_RETRY} for everything
- * a sync calls, {@link LISTING_RETRY} for listing pages; the budget is in `retry.ts`).
+ * a sync calls but the id read after a mint ({@link MINTED_ID_RETRY}), {@link LISTING_RETRY} for
+ * listing pages; the budget is in `retry.ts`).
  */
 import type { Logger } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
@@ -19,6 +20,7 @@ import type { RateLimiter } from './rate-limiter.js';
 import {
   DEFAULT_RETRY_AFTER_CAP_MS,
   LISTING_RETRY,
+  MINTED_ID_RETRY,
   type RetryOptions,
   SYNC_CALL_RETRY,
 } from './retry.js';
@@ -252,7 +254,7 @@ async function getOrCreate(
       route: ROUTES.scopedTokenInfo,
       schema: scopedTokenInfoAnswer,
       bearer: scoped,
-      retry: SYNC_CALL_RETRY,
+      retry: MINTED_ID_RETRY,
       ...opt,
     });
   } catch (error) {

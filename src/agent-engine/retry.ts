@@ -29,7 +29,9 @@ export interface RetryOptions {
  * | call                                    | retried, and HTTP attempts at most                 |
  * | --------------------------------------- | -------------------------------------------------- |
  * | a sync's: get, put, delete, scoped-     | by the sync job alone: one attempt per job attempt |
- * | token mint and info (SYNC_CALL_RETRY)   | (`SYNC_ATTEMPTS`, its backoff): `SYNC_ATTEMPTS`    |
+ * | token mint (SYNC_CALL_RETRY)            | (`SYNC_ATTEMPTS`, its backoff): `SYNC_ATTEMPTS`    |
+ * | the id read after a mint (MINTED_ID_    | in the call alone: 6 per mint, full jitter; the    |
+ * | RETRY)                                  | job's retry would mint the name again              |
  * | a listing page, a sweep's or `plan`'s   | in the call alone: 4 per page and sweep, full      |
  * | (LISTING_RETRY)                         | jitter; the sweep job runs once                    |
  * | an application-token mint               | as the call it serves                              |
@@ -58,6 +60,19 @@ export const SYNC_CALL_RETRY: RetryOptions = {
   baseDelayMs: 200,
   maxDelayMs: 200,
   maxRetryAfterMs: 0,
+};
+
+/**
+ * The id read after a mint (scoped-token info). The scoped token in hand is the one sure way to
+ * the workspace the mint made or found: the job's retry would mint the name again, and if the
+ * workspace was renamed in between that makes a second one (API.md's rename trap), leaving the
+ * first linked to nobody. So the read is retried here, for about 8 s at most between attempts.
+ */
+export const MINTED_ID_RETRY: RetryOptions = {
+  attempts: 6,
+  baseDelayMs: 250,
+  maxDelayMs: 4 * SECOND,
+  maxRetryAfterMs: 5 * SECOND,
 };
 
 /** A `Retry-After` longer than this is read as this, unless `MAX_RETRY_AFTER` says otherwise. */

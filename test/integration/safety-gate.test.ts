@@ -467,6 +467,38 @@ describe('identity: a mint whose answer was lost', () => {
     expect(names()).toEqual(['Made Now', 'default']);
   });
 
+  it('a mint whose id read failed once is linked by its own token, so a rename behind our back before a retry makes no second workspace', async () => {
+    // Found by the chaos run: the read failed (502), the job's next attempt minted by name again,
+    // and the remote had renamed the first workspace in between: two workspaces, one a stray.
+    h = await startHarness();
+    await h.customers([{ id: 'c1', name: 'Acme' }]);
+    h.sim.faults.set({ p5xx: 1, statuses5xx: [502], onlyRoutes: [INFO] });
+    let failed = false;
+    h.sim.stats.onAnswer((route, status) => {
+      if (route !== INFO || status !== 502 || failed) return;
+      failed = true;
+      h!.sim.faults.reset();
+    });
+    // Any later mint finds the first workspace renamed remotely, as the chaos run's drift did.
+    h.sim.stats.onArrival((route) => {
+      const first = h!.sim.store.findByName('Acme');
+      if (failed && route === MINT && first) h!.sim.store.rename(first.id, 'Acme (renamed)');
+    });
+    const daemon = await h.startDaemon();
+    await daemon.app.syncQueue.enqueue(['c1'], 'enqueue');
+    await waitFor(() => failed || undefined, { what: 'the failed read' });
+    await waitForIdle(daemon.app);
+
+    const live = h.sim.store.list().filter((w) => w.name !== 'default');
+    expect(live.map((w) => w.name)).toEqual(['Acme']);
+    const { rows } = await h.database.pool.query<{ workspace_id: string }>(
+      `select workspace_id from customer_links where customer_id = 'c1'`,
+    );
+    expect(rows).toEqual([{ workspace_id: live[0]!.id }]);
+    expect(h.sim.journal.mints).toHaveLength(1);
+    expect(h.sim.stats.count(MINT)).toBe(1);
+  });
+
   const names = () =>
     h!.sim.store
       .list()
