@@ -611,6 +611,25 @@ describe('createWorkspace', () => {
     expect(log).not.toContain(SECRET);
   });
 
+  it('reads the id again with the same scoped token when the read fails, minting once', async () => {
+    const t = setup();
+    const scoped = 'scoped-token-abcdefgh';
+    t.answer('POST', '/api/v1/account/applications/scoped-token', [
+      { status: 200, body: { token: scoped } },
+    ]);
+    t.answer('GET', '/api/v1/account/applications/scoped-token/info', [
+      { status: 502, body: { detail: 'Bad gateway' } },
+      { status: 503, body: { detail: 'Service unavailable' } },
+      { status: 200, body: { organization_id: ORG, workspace_id: 'w-1', workspace_name: 'Acme' } },
+    ]);
+    await expect(t.client.createWorkspace('Acme')).resolves.toEqual({ id: 'w-1', name: 'Acme' });
+    expect(t.seen.map((s) => `${s.method} ${s.path}`)).toEqual([
+      'POST /api/v1/account/applications/scoped-token',
+      ...Array(3).fill('GET /api/v1/account/applications/scoped-token/info'),
+    ]);
+    for (const read of t.seen.slice(1)) expect(read.headers.authorization).toBe(`Bearer ${scoped}`);
+  });
+
   it('an info failure that quotes the scoped token does not put it in the error', async () => {
     const t = setup();
     const scoped = 'scoped-token-abcdefgh';
