@@ -133,9 +133,11 @@ async function call(
       if (!customer || !change.to)
         throw new PermanentError(`${change.action} needs a customer and a name`);
       // Get-or-create by name. The name was remembered with the audit row and the id is stored
-      // at once: a failure or a crash in between is harmless, since the same name gives the same
-      // workspace next time, and a customer renamed or deleted meanwhile finds it first
-      // (linkLostMint).
+      // at once, its read retried with the scoped token (client.ts) and its link write through a
+      // Postgres outage (keepingTheId): minting the name again after a remote rename would make a
+      // second workspace. A crash in between is harmless unless that rename happens too: the same
+      // name gives the same workspace next time, and a customer renamed or deleted meanwhile finds
+      // it first (linkLostMint).
       const ws = await engine.createWorkspace(change.to, mutation(deps, run));
       if (isDefaultName(ws.name)) {
         throw new PermanentError(
