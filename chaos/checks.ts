@@ -122,7 +122,10 @@ export function identity(
     .filter((w) => w.name !== 'default' && !linked.has(w.id) && !orphanIds.has(w.id));
   const stale = journal.mints.filter((m) => model.isStale(m.name, m.at, staleMarginMs));
   const ok = strays.length === 0 && db.sharedWorkspaces === 0 && stale.length === 0;
-  const trace = strays.flatMap((w) => [w.id, ...(ownerOf(w.id) ?? [])]);
+  const trace = strays.flatMap((w) => {
+    const owner = ownerOf(w.id);
+    return owner === undefined ? [w.id] : [w.id, owner];
+  });
   return {
     trace,
     name: 'one workspace per customer, one customer per workspace, no mint under a stale name',

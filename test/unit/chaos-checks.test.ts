@@ -91,6 +91,8 @@ describe('chaos checks', () => {
     expect(unowned.figure).toContain(
       `${stray.id}, minted +60.0s as "Old", owner c1: +1.5s sweep create ${linked.id} "New" ok`,
     );
+    // The ids whose log lines the report quotes: the stray and its owner.
+    expect(unowned.trace).toEqual([stray.id, 'c1']);
   });
 
   it('the audit must account for each change, by the right action, started before it', () => {
