@@ -156,6 +156,7 @@ async function call(
         if (!(error instanceof SupersededError)) throw error;
         throw new SupersededError(`workspace ${ws.id} minted but not linked: ${error.message}`, {
           afterCall: true,
+          cause: error,
         });
       }
       // Its status may need changing: the caller does that as a change of its own, through the
