@@ -29,6 +29,8 @@ export interface Daemon extends AsyncDisposable {
   readonly app: App;
   /** The HTTP server's address, `http://host:port`. */
   readonly url: string;
+  /** Resolves once every direct write to the table committed before the call has been queued. */
+  directWritesQueued(): Promise<void>;
   /** Stops taking jobs, finishes in-flight ones (bounded), closes everything in reverse order. */
   close(): Promise<void>;
 }
@@ -137,7 +139,13 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       },
       'customer-sync daemon started',
     );
-    return { app, url, close: () => app.close(), [Symbol.asyncDispose]: () => app.close() };
+    return {
+      app,
+      url,
+      directWritesQueued: () => listener.settled(),
+      close: () => app.close(),
+      [Symbol.asyncDispose]: () => app.close(),
+    };
   } catch (error) {
     await app.close();
     throw error;

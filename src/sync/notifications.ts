@@ -24,6 +24,13 @@ export interface NotificationListener {
   readonly listening: boolean;
   /** Resolves once LISTEN is first in force (never rejects; it keeps retrying). */
   readonly ready: Promise<void>;
+  /**
+   * Resolves once every change committed before the call has been queued: one round trip on the
+   * listening connection (Postgres sends a session its notifications before it reads the next
+   * query), then the gathered ids are queued at once instead of at the end of the moment. While
+   * the connection is down there is nothing to wait for: the next sweep finds what was missed.
+   */
+  settled(): Promise<void>;
 }
 
 export function listenForChanges(options: {
@@ -158,6 +165,11 @@ export function listenForChanges(options: {
   void connect();
   return {
     ready,
+    async settled() {
+      await client?.query('select 1').catch(() => {});
+      if (flushTimer) clearTimeout(flushTimer);
+      await flush();
+    },
     get listening() {
       return listening;
     },

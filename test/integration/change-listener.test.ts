@@ -86,4 +86,25 @@ describe('the change listener', () => {
       await listener.close();
     }
   });
+
+  it('settles: a write committed before the call is queued when it returns, however long the gathering', async () => {
+    const queue = recordingQueue();
+    const listener = listenForChanges({
+      databaseUrl: database.url,
+      syncQueue: queue,
+      logger: createLogger({ level: 'silent' }),
+      flushEveryMs: 60_000, // without settling, nothing would be queued for a minute
+    });
+    try {
+      await listener.ready;
+      await database.pool.query(`select pg_notify($1, 'c-settled')`, [CHANNEL]);
+      await listener.settled();
+      expect(queue.batches.flat()).toEqual(['c-settled']);
+      // Nothing pending: settling again queues nothing twice.
+      await listener.settled();
+      expect(queue.batches.flat()).toEqual(['c-settled']);
+    } finally {
+      await listener.close();
+    }
+  });
 });

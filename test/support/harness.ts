@@ -117,7 +117,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     startDaemon: async (extra = {}, overrides) => {
       await scheduleAhead();
       const own = overrides ? loadConfig({ ...env, ...overrides }) : config;
-      const daemon = await startDaemon(own, { logger, ...extra });
+      const started = await startDaemon(own, { logger, ...extra });
+      const close = async () => {
+        liveDaemons.delete(daemon);
+        await started.close();
+      };
+      const daemon: Daemon = { ...started, close, [Symbol.asyncDispose]: close };
+      liveDaemons.add(daemon);
       opened.push(daemon);
       return daemon;
     },
@@ -168,8 +174,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   return harness;
 }
 
-/** Waits until the sync queue has nothing waiting, active or delayed, and no sweep is running. */
+/** The in-process daemons not yet closed, whose change listeners `waitForIdle` settles first. */
+const liveDaemons = new Set<Daemon>();
+
+/**
+ * Waits until every direct write committed so far has been queued by each running daemon, then
+ * until the sync queue has nothing waiting, active or delayed, and no sweep is running. (Without
+ * the first step a write made just before the call is still being gathered, the queues look idle,
+ * and the test reads the Agent Engine before the write's sync has even been queued.)
+ */
 export async function waitForIdle(app: App, timeoutMs = 60_000): Promise<void> {
+  await Promise.all([...liveDaemons].map((daemon) => daemon.directWritesQueued()));
   await waitFor(
     async () => {
       const sync = await app.queues.sync.getJobCounts(
