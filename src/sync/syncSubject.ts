@@ -117,10 +117,13 @@ export async function inspectCustomer(
   const { pool, engine, policy } = deps;
   const row = await readSubject(pool, deps.source, customerId);
   if (!row) return null;
-  const { customer, openHolds, pendingMint, now } = row;
-  let { link } = row;
+  const { customer, openHolds, pendingMint } = row;
+  let { link, now } = row;
   if (link && customer.status === 'deleted' && link.deleteDueAt === null && options.record) {
     const seen = await markDeletedSeen(pool, customer.id, policy.deleteGraceMs);
+    // The decision is taken at the sighting's time, not the reading's a moment before it: with
+    // DELETE_GRACE=0 the delete is due at once, not one millisecond on (a deactivation first).
+    if (seen) now = Math.max(now, seen.seenAt.getTime());
     link = {
       ...link,
       deletedSeenAt: seen?.seenAt.getTime() ?? now,

@@ -346,6 +346,37 @@ describe('8. default is protected by what the API returns', () => {
   });
 });
 
+describe('9. the grace is the one configured, to the millisecond', () => {
+  it('DELETE_GRACE=0 deletes at the first sighting, every time; a grace of an hour only deactivates', async () => {
+    // The due time is the sighting's database time plus the grace, and the decision compares it
+    // with a reading taken a moment before: with no grace, whether the two fell in the same
+    // millisecond decided between a delete and a deactivation (CI once saw the delete).
+    const ids = Array.from({ length: 30 }, (_, i) => `c${i}`);
+    const gate = { MAX_DESTRUCTIVE_PER_SWEEP: '100', MAX_DESTRUCTIVE_SHARE: '100%' };
+    for (const grace of ['0', '1h']) {
+      h = await startHarness({ env: { ...gate, DELETE_GRACE: grace } });
+      await h.customers(ids.map((id) => ({ id, name: `Grace ${id}` })));
+      const daemon = await h.startDaemon();
+      await sweepAndWait(daemon.app);
+      const wsIds = ids.map((id) => h!.sim.store.findByName(`Grace ${id}`)!.id);
+      await h.database.pool.query(`update customers set status = 'deleted'`);
+      await waitForIdle(daemon.app);
+      const statuses = wsIds.map((id) => h!.sim.store.get(id)?.status ?? 'gone');
+      expect(statuses).toEqual(ids.map(() => (grace === '0' ? 'gone' : 'inactive')));
+      // At once means one call: no deactivation on the way (whose due-time recheck then deletes).
+      const { rows } = await h.database.pool.query<{ actions: string[] }>(
+        `select array_agg(action order by id) as actions from audit
+          where outcome = 'ok' and action in ('deactivate', 'delete') group by customer_id`,
+      );
+      expect(rows.map((r) => r.actions)).toEqual(
+        ids.map(() => [grace === '0' ? 'delete' : 'deactivate']),
+      );
+      await h.close();
+      h = undefined;
+    }
+  });
+});
+
 describe('2. a sweep ends, and keeps one id', () => {
   it('a scheduled sweep run again (retaken after its daemon died) keeps one id and one row', async () => {
     h = await startHarness();

@@ -132,16 +132,19 @@ describe('a sync that wakes up after another sync of its customer', () => {
   });
 
   it('deletes nothing when the customer came back meanwhile', async () => {
-    h = await startHarness({ env: { ...GATE_OPEN, DELETE_GRACE: '0s' } });
+    h = await startHarness({ env: { ...GATE_OPEN, DELETE_GRACE: '1h' } });
     await h.customers([{ id: 'c1', name: 'Leaving' }]);
     const app = h.app();
     const sync = syncOf(h, app.syncDeps(), 'c1');
     await sync();
     const ws = h.sim.store.findByName('Leaving')!;
     await h.database.pool.query(`update customers set status = 'deleted' where id = 'c1'`);
-    // Deactivated first; the delete falls due at once (DELETE_GRACE=0s).
+    // Deactivated first; then the grace has passed.
     await sync();
     expect(h.sim.store.get(ws.id)?.status).toBe('inactive');
+    await h.database.pool.query(
+      `update customer_links set delete_due_at = now() where customer_id = 'c1'`,
+    );
 
     const { engine, pause } = pausedBefore(app.syncDeps().engine, 'deleteWorkspace');
     const stale = sync(engine).then(

@@ -51,7 +51,7 @@ describe('billing webhooks through a running daemon', () => {
     },
   );
 
-  it('created → active workspace; deactivated → inactive; reactivated → active; deleted → inactive, then gone', async () => {
+  it('created → active workspace; deactivated → inactive; reactivated → active; deleted (DELETE_GRACE=0) → gone', async () => {
     h = await startHarness({ env: { BILLING_WEBHOOK_SECRET: SECRET, DELETE_GRACE: '0' } });
     const daemon = await h.startDaemon();
     const sim = h.sim;
