@@ -9,7 +9,7 @@
  * instead of 1.5 s, measured with psql on this machine), and the table is dropped whole at the
  * end instead of deleted row by row.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -26,12 +26,15 @@ const PREFIX = 'sweep_listing_';
 export type StagedWorkspace = Pick<Workspace, 'id' | 'name' | 'status'>;
 
 /**
- * A staged listing's table: `sweep_listing_<unix seconds>_<hash of the sweep id>`. Only digits,
- * hex and underscores, so it is safe to splice into SQL; the time lets a later sweep drop what a
- * killed one left behind.
+ * A run's staged listing: `sweep_listing_<unix seconds>_<hash of the sweep id>_<run>`. Only
+ * digits, hex and underscores, so it is safe to splice into SQL; the time lets a later sweep drop
+ * what a killed one left behind, the hash lets a retaken sweep drop what its stopped run left, and
+ * the run's own random part keeps the two runs' tables apart even within one second (a stopped
+ * run may still create its candidates table after the retaken run has begun).
  */
 export function listingTableName(sweepId: string, createdAtMs: number): string {
-  return `${PREFIX}${Math.floor(createdAtMs / 1000)}_${sweepHash(sweepId)}`;
+  const run = randomBytes(4).toString('hex');
+  return `${PREFIX}${Math.floor(createdAtMs / 1000)}_${sweepHash(sweepId)}_${run}`;
 }
 
 const sweepHash = (sweepId: string): string =>
@@ -49,7 +52,7 @@ export async function createStaging(
   sweepId: string,
   nowMs: number,
 ): Promise<string> {
-  // `sweep_listing_<seconds>_<hash>`, its `_diff` and `_todo`: this sweep's, whenever created.
+  // `sweep_listing_<seconds>_<hash>_<run>`, its `_diff` and `_todo`: this sweep's, of any run.
   const hash = sweepHash(sweepId);
   await dropStagingWhere(db, (name) => name.split('_')[3] === hash);
   const table = listingTableName(sweepId, nowMs);
@@ -227,7 +230,10 @@ async function dropStagingWhere(db: Queryable, which: (name: string) => boolean)
   );
   const doomed = rows
     .map((r) => r.name)
-    .filter((name) => /^sweep_listing_\d+_[0-9a-f]+(_diff|_todo)?$/.test(name) && which(name));
+    .filter(
+      (name) =>
+        /^sweep_listing_\d+_[0-9a-f]+(_[0-9a-f]+)?(_diff|_todo)?$/.test(name) && which(name),
+    );
   for (const name of doomed) await db.query(`drop table if exists ${name}`);
   return doomed.length;
 }

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { DAY, MINUTE } from '../../src/lib/duration.js';
 import {
+  candidatesTableOf,
   createStaging,
   dropStaging,
   indexStaging,
@@ -510,6 +511,24 @@ describe('staging', () => {
     expect(sweep.counts.create).toBe(1);
     expect(await stagingTables(h)).toEqual([fresh]);
     expect(h.sim.store.findByName('Staged')).toBeUndefined(); // planned, queued; no worker here
+  });
+
+  it('two runs of one sweep id in one second share no table: the retaken run replaces the stopped one’s, whose late tables clash with nothing', async () => {
+    // Seen under load in sweep-lock.test.ts: a stopped run's candidates table, created late,
+    // took the name the run that retook its sweep was about to create ("already exists").
+    h = await startHarness();
+    const pool = h.database.pool;
+    const now = Date.now();
+    const stopped = await createStaging(pool, 'retaken', now);
+    const retaken = await createStaging(pool, 'retaken', now);
+    expect(retaken).not.toBe(stopped);
+    expect(await stagingTables(h)).toEqual([retaken]);
+    await pool.query(`create unlogged table ${candidatesTableOf(stopped)} (id text)`);
+    await pool.query(`create unlogged table ${candidatesTableOf(retaken)} (id text)`);
+    await dropStaging(pool, stopped);
+    expect(await stagingTables(h)).toEqual([retaken, candidatesTableOf(retaken)].sort());
+    await dropStaging(pool, retaken);
+    expect(await stagingTables(h)).toEqual([]);
   });
 
   it('stages any name the API allows exactly as listed (COPY text escapes)', async () => {
