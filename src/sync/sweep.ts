@@ -77,6 +77,16 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
 const settled = (work: Promise<unknown>): Promise<unknown> => work.catch(() => undefined);
 
 /**
+ * Work begun beside other work: its failure waits for whoever awaits it, and is not reported as
+ * unhandled meanwhile (Node ends the process on an unhandled rejection: candidates that failed
+ * during a long listing took the whole daemon down).
+ */
+function beside<T>(work: Promise<T>): Promise<T> {
+  void settled(work);
+  return work;
+}
+
+/**
  * The sweep once its lease is held (or a dry run): its phases, its row, its clean-up. The row is
  * written only while `holder` still holds the lease.
  */
@@ -107,7 +117,7 @@ async function sweepLocked(
     const since = new Date(await databaseNow(pool));
     // The candidates read only customers and links: they are staged while the workspaces are
     // listed, on another connection.
-    const preparing = prepareCandidates(run, table);
+    const preparing = beside(prepareCandidates(run, table));
     let listing: Listing;
     try {
       listing = await stageListing(run, table, since);
@@ -128,7 +138,7 @@ async function sweepLocked(
     const diff = await learnFromListing(run, listing);
     const facts = await openFacts(run, listing, diff);
     // From here planning reads its own snapshot: the links' state is refreshed beside it.
-    const refreshing = refreshLinks(run, listing, diff);
+    const refreshing = beside(refreshLinks(run, listing, diff));
     try {
       await planCustomers(run, listing, facts, now);
     } finally {

@@ -488,6 +488,48 @@ describe('a sweep retaken after its daemon died', () => {
   });
 });
 
+describe('a sweep’s work beside the listing', () => {
+  it('fails the sweep when the candidates fail while the listing still runs, and leaves no rejection unhandled (it would end the daemon)', async () => {
+    h = await startHarness();
+    await h.customers([{ id: 'c1', name: 'Beside' }]);
+    const deps = h.app().sweepDeps();
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      let failed = false;
+      const source = {
+        ...deps.source,
+        relation: async () => {
+          failed = true;
+          throw new Error('the source went away');
+        },
+      };
+      let resume!: () => void;
+      const listed = new Promise<void>((resolve) => (resume = resolve));
+      const engine = {
+        ...deps.engine,
+        async *listWorkspaces() {
+          await listed; // a long listing: the candidates fail before it ends
+          yield* deps.engine.listWorkspaces();
+        },
+      };
+      const run = runSweep({ ...deps, source, engine }, { trigger: 'manual' }).catch(
+        (error: unknown) => error,
+      );
+      await waitFor(() => failed, { what: 'the candidates to fail' });
+      // Turns of the event loop, not a wait for work: Node reports a rejection nobody handles
+      // once the microtasks of the turn it happened in have run.
+      for (let i = 0; i < 5; i += 1) await new Promise((r) => setImmediate(r));
+      resume();
+      expect(String(await run)).toMatch(/the source went away/);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+});
+
 describe('staging', () => {
   const stagingTables = async (harness: Harness) =>
     (
