@@ -94,16 +94,19 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       clearInterval(requeueTimer);
     });
 
+    // Direct writes the listener could not queue one by one (a burst past its bound) or never
+    // heard (its connection was down): one sweep finds them all. The job id makes it one per
+    // minute across every daemon, however long the burst or the outage lasts.
+    const catchUpSweep = async () => {
+      const jobId = `overflow-${Math.floor(clock.now() / MINUTE)}`;
+      await queues.sweep.add('sweep', { trigger: 'overflow', sweepId: randomUUID() }, { jobId });
+    };
     const listener = listenForChanges({
       databaseUrl: config.databaseUrl,
       syncQueue: app.syncQueue,
       logger,
-      // Too many direct writes at once to queue one by one: one sweep finds them all. The job id
-      // makes it one per minute across every daemon, however long the burst lasts.
-      onOverflow: async () => {
-        const jobId = `overflow-${Math.floor(clock.now() / MINUTE)}`;
-        await queues.sweep.add('sweep', { trigger: 'overflow', sweepId: randomUUID() }, { jobId });
-      },
+      onOverflow: catchUpSweep,
+      onMissed: catchUpSweep,
     });
     releasers.add('change listener', () => listener.close());
     // Started means listening: a direct write from now on reaches a sync (bounded wait; the

@@ -1,8 +1,10 @@
 /**
  * Direct writes: other systems may change `customers` (or the tables behind a user's source,
  * CUSTOMERS_NOTIFY_TABLES) without a webhook. A trigger sends each changed id on
- * `customer_sync_changed`; this listener gathers them for a moment and queues their syncs in bulk. If the connection drops it reconnects; anything missed meanwhile is found by the
- * next sweep, which remains the backstop.
+ * `customer_sync_changed`; this listener gathers them for a moment and queues their syncs in bulk.
+ * If the connection drops it reconnects, and once it listens again it asks for a sweep
+ * (`onMissed`): a NOTIFY sent while nobody listened is gone for good, and the sweep is the one way
+ * to find the writes it carried without waiting for the next scheduled one.
  *
  * Memory is bounded: at most `maxPending` distinct ids wait, and they are queued one batch of
  * `batchSize` at a time. A burst beyond that (a bulk UPDATE of the whole table) is not worth
@@ -45,6 +47,8 @@ export function listenForChanges(options: {
   batchSize?: number;
   /** Asks for a sweep when ids had to be dropped; called once per overflow. */
   onOverflow?: () => Promise<void>;
+  /** Asks for a sweep once LISTEN is back after a lost connection (writes may have gone unheard). */
+  onMissed?: () => Promise<void>;
 }): NotificationListener {
   const { logger, syncQueue } = options;
   const flushEveryMs = options.flushEveryMs ?? 50;
@@ -59,6 +63,8 @@ export function listenForChanges(options: {
   let flushTimer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let backoff = 500;
+  /** Set once a LISTEN was lost: the next one to take hold asks for a sweep. */
+  let deafSince: number | undefined;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
@@ -132,6 +138,7 @@ export function listenForChanges(options: {
       if (closed || (client !== next && client !== undefined)) return;
       client = undefined;
       listening = false;
+      deafSince ??= Date.now();
       logger.warn({ err: why }, 'change listener lost its connection; reconnecting');
       next.end().catch(() => {});
       schedule();
@@ -146,11 +153,22 @@ export function listenForChanges(options: {
       backoff = 500;
       markReady();
       if (closed) await next.end();
+      else if (deafSince !== undefined) caughtUp();
     } catch (error) {
       next.end().catch(() => {});
       logger.warn({ err: toError(error).message }, 'change listener could not connect; retrying');
       schedule();
     }
+  };
+
+  /** Listening again after a loss: whatever was written meanwhile is for a sweep to find. */
+  const caughtUp = () => {
+    const deafForMs = Date.now() - (deafSince ?? Date.now());
+    deafSince = undefined;
+    logger.info({ deafForMs }, 'change listener listening again: asking for a sweep');
+    void options.onMissed?.().catch((error: unknown) => {
+      logger.warn({ err: toError(error).message }, 'could not queue the sweep; the next one will');
+    });
   };
 
   const schedule = () => {
@@ -159,7 +177,8 @@ export function listenForChanges(options: {
       retryTimer = undefined;
       void connect();
     }, backoff);
-    backoff = Math.min(backoff * 2, 30_000);
+    // At most 5 s deaf after Postgres is back (a connect attempt every 5 s costs nothing).
+    backoff = Math.min(backoff * 2, 5_000);
   };
 
   void connect();

@@ -108,3 +108,34 @@ describe('the change listener', () => {
     }
   });
 });
+
+describe('the change listener after losing its connection', () => {
+  it('asks for one sweep once it listens again: writes made while it was deaf were never heard', async () => {
+    const queue = recordingQueue();
+    const missed: string[] = [];
+    const listener = listenForChanges({
+      databaseUrl: database.url,
+      syncQueue: queue,
+      logger: createLogger({ level: 'silent' }),
+      onOverflow: async () => void missed.push('overflow'),
+      onMissed: async () => void missed.push('reconnected'),
+    });
+    try {
+      await listener.ready;
+      expect(missed).toEqual([]); // the first LISTEN missed nothing: the sweeps cover the start
+      await database.pool.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity
+          where datname = $1 and application_name = 'customer-sync listen'`,
+        [database.name],
+      );
+      await waitFor(() => !listener.listening, { what: 'the listener noticed the loss' });
+      // Nobody hears this one: it is up to the sweep that the listener asks for.
+      await database.pool.query(`select pg_notify($1, 'c-unheard')`, [CHANNEL]);
+      await waitFor(() => listener.listening, { what: 'the listener listening again' });
+      await waitFor(() => missed.length > 0, { what: 'a sweep asked for' });
+      expect(missed).toEqual(['reconnected']);
+    } finally {
+      await listener.close();
+    }
+  });
+});
