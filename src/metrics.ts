@@ -30,6 +30,7 @@ export type WebhookRejection =
   | 'not_json' // 400
   | 'future_timestamp' // 400: event time more than 5 min ahead of the signed time
   | 'invalid' // 422: JSON of the wrong shape
+  | 'foreign_customer' // 422: a field the buyer writes names another customer than the vendor's id
   | 'bad_request' // 4xx from the HTTP layer itself (malformed request)
   | 'unavailable' // 503: Postgres unreachable, nothing acknowledged
   | 'error'; // 500: anything else; nothing acknowledged

@@ -26,4 +26,9 @@ export interface CustomerEvent<Source extends string = string> {
   readonly customerId: string | null;
   /** Null for a type we do not act on: recorded and answered `ignored`. */
   readonly change: CustomerChange | null;
+  /**
+   * SHA-256 of the delivery's signed bytes (its raw body), when it came over HTTP: a second
+   * delivery of the same bytes to the same route is a duplicate whatever id it carries.
+   */
+  readonly bodyDigest?: Buffer;
 }

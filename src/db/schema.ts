@@ -8,6 +8,7 @@ import {
   bigserial,
   boolean,
   check,
+  customType,
   index,
   integer,
   jsonb,
@@ -20,6 +21,7 @@ import {
 } from 'drizzle-orm/pg-core';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
 
 /** The desired state, exactly as CONTRACT.md gives it. Other systems may write it directly. */
 export const customers = pgTable(
@@ -211,14 +213,40 @@ export const webhookEvents = pgTable(
     result: text('result').notNull(),
     /** When an applied event's sync was queued; null until then (re-queued by every daemon). */
     queuedAt: tz('queued_at'),
+    /**
+     * SHA-256 of the delivery's signed bytes (its body): one body is accepted once per route,
+     * whatever id it comes under. Null on rows recorded before migration 0016.
+     */
+    bodyDigest: bytea('body_digest'),
   },
   (t) => [
     primaryKey({ columns: [t.source, t.eventId] }),
+    uniqueIndex('webhook_events_body_digest_key').on(t.source, t.bodyDigest),
     index('webhook_events_received_idx').on(t.receivedAt),
     index('webhook_events_unqueued_idx')
       .on(t.receivedAt)
       .where(sql`${t.result} = 'applied' and ${t.queuedAt} is null`),
   ],
+);
+
+/**
+ * Which of our customers a billing system's own customer id is (Paddle's `ctm_…`), learned only
+ * from events whose id for us comes from a field the merchant's API alone can set; subscription
+ * events, whose metadata the buyer writes, are resolved through it (src/webhooks/vendorIdentity.ts).
+ */
+export const vendorCustomers = pgTable(
+  'vendor_customers',
+  {
+    /** The route (`paddle`). */
+    source: text('source').notNull(),
+    vendorCustomerId: text('vendor_customer_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    /** The event that taught it, and its time: an older event does not move it back. */
+    eventId: text('event_id').notNull(),
+    occurredAt: tz('occurred_at').notNull(),
+    updatedAt: tz('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.vendorCustomerId] })],
 );
 
 /**

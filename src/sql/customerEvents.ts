@@ -5,16 +5,17 @@
  * delivery wins.
  *
  * The decision and the writes are one call of the plpgsql function `customer_sync_ingest`
- * (migrations/0005_webhook_fields_and_queued.sql, first written in 0002): one round trip instead
- * of nine, which is what bounded webhook throughput. Its steps, all in the call's own transaction:
+ * (migrations/0016_webhook_body_digests.sql; first written in 0002, then 0005): one round trip
+ * instead of nine, which is what bounded webhook throughput. Its steps, all in the call's own
+ * transaction:
  * 1. `pg_advisory_xact_lock` on the customer (taken before anything is read, so "later delivery"
  *    means exactly "took this lock later", whether or not the row or the mark exists yet);
  * 2. each field the event sets is taken when the event is not older than that field's mark; none
  *    taken → `stale`; else lock the customer's row, and a customer not there with no name taken →
  *    `ignored`; else `applied`;
- * 3. record the event id with that result (`queued_at` null); if it was already there →
- *    `duplicate`, nothing was written (every write comes after this one), and `unqueued` says
- *    whether that earlier event was applied and its sync still not queued;
+ * 3. record the event id and body digest with that result (`queued_at` null); if either was
+ *    already there → `duplicate`, nothing was written (every write comes after this one), and
+ *    `unqueued` says whether the event of that id was applied and its sync still not queued;
  * 4. when applied: `customer_sync.quiet` set locally, the fields taken written with
  *    `updated_at = now`, and their marks moved to this event.
  */
@@ -48,7 +49,7 @@ export async function ingestCustomerChange(
   now: Date,
 ): Promise<IngestDecision> {
   const { rows } = await db.query<{ outcome: string; reason: string | null; unqueued: boolean }>(
-    'select outcome, reason, unqueued from customer_sync_ingest($1, $2, $3, $4, $5, $6, $7, $8)',
+    'select outcome, reason, unqueued from customer_sync_ingest($1, $2, $3, $4, $5, $6, $7, $8, $9)',
     [
       event.source,
       event.eventId,
@@ -58,6 +59,7 @@ export async function ingestCustomerChange(
       now,
       change.name ?? null,
       change.status ?? null,
+      event.bodyDigest ?? null,
     ],
   );
   const row = rows[0];

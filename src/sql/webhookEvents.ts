@@ -10,8 +10,9 @@ type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 export type EventResult = 'applied' | 'stale' | 'ignored';
 
 /**
- * Records an event as seen, with what became of it. False when `(source, event_id)` is already there: a repeat delivery.
- * A concurrent delivery of the same event waits on the unique key until the first commits.
+ * Records an event as seen, with what became of it. False when `(source, event_id)` is already
+ * there, or `(source, body_digest)`: a repeat delivery, under the same id or a new one. A
+ * concurrent delivery of the same event waits on the unique key until the first commits.
  */
 export async function insertWebhookEvent(
   db: Queryable,
@@ -20,9 +21,10 @@ export async function insertWebhookEvent(
   result: EventResult,
 ): Promise<boolean> {
   const { rowCount } = await db.query(
-    `insert into webhook_events (source, event_id, type, customer_id, occurred_at, received_at, result)
-     values ($1, $2, $3, $4, $5, $6, $7)
-     on conflict (source, event_id) do nothing`,
+    `insert into webhook_events
+       (source, event_id, type, customer_id, occurred_at, received_at, result, body_digest)
+     values ($1, $2, $3, $4, $5, $6, $7, $8)
+     on conflict do nothing`,
     [
       event.source,
       event.eventId,
@@ -31,6 +33,7 @@ export async function insertWebhookEvent(
       event.occurredAt,
       receivedAt,
       result,
+      event.bodyDigest ?? null,
     ],
   );
   return rowCount === 1;
@@ -95,7 +98,8 @@ export async function markWebhookEventsQueued(
 const PRUNE_BATCH = 5_000;
 
 /**
- * Deletes the event ids received before `olderThan`; resolves to how many. Keep at least 4 days
+ * Deletes the event ids (and with them their body digests) received before `olderThan`; resolves
+ * to how many. Keep at least 4 days
  * ({@link WEBHOOK_EVENT_RETENTION_MS}): senders retry for up to 3 days and 7 hours, and an id
  * forgotten earlier would be applied twice.
  */

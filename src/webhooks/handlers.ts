@@ -6,7 +6,7 @@
 import { z } from 'zod';
 
 import type { CustomerStatus } from '../core/types.js';
-import type { CustomerChange } from './types.js';
+import type { CustomerChange, VendorIdentity } from './types.js';
 
 /** Postgres text cannot hold NUL; such a value is the sender's mistake (422), not ours (500). */
 const noNul = (s: string) => !s.includes('\u0000');
@@ -31,6 +31,8 @@ export const statusSchema = z.enum(['active', 'inactive', 'deleted']);
 export interface Mapped {
   readonly customerId: string;
   readonly change: CustomerChange;
+  /** How the customer relates to the sender's own customer id, where that matters. */
+  readonly identity?: VendorIdentity;
 }
 
 /** One entry of a handler map: a payload in, a customer change or a 422 reason out. */

@@ -9,8 +9,10 @@
  *
  * Envelope: `{event_id, event_type, occurred_at, notification_id, data}`. The event id is
  * `event_id` (the same on every retry; `notification_id` differs per destination).
- * Our id: `custom_data[BILLING_CUSTOMER_ID_KEY]` when set, else Paddle's `ctm_…` id
- * (`data.id` for customer events, `data.customer_id` for subscription events).
+ * Our id: for a customer event, its `custom_data[BILLING_CUSTOMER_ID_KEY]` when set (only the
+ * merchant's API sets a customer's `custom_data`), else Paddle's `ctm_…` id (`data.id`). For a
+ * subscription event, whoever its `ctm_…` id (`data.customer_id`) was last said to be by a customer
+ * event; its own `custom_data`, which the buyer writes at checkout, must agree or it is refused.
  */
 import { createHmac } from 'node:crypto';
 
@@ -93,24 +95,47 @@ const SUBSCRIPTION_STATUS: Readonly<Record<string, 'active' | 'inactive'>> = {
   canceled: 'inactive',
 };
 
-/** Event type → handler, for a given BILLING_CUSTOMER_ID_KEY. */
+/**
+ * Event type → handler, for a given BILLING_CUSTOMER_ID_KEY. With a key, a customer event teaches
+ * which of ours its `ctm_…` id is (a customer's `custom_data` is set only through Paddle's API),
+ * and a subscription event is resolved through that: its `custom_data` comes from the checkout's
+ * `customData`, which the buyer's browser sets, so it may only agree (see vendorIdentity.ts).
+ */
 export function paddleHandlers(key: string | undefined): ReadonlyMap<string, EventHandler> {
   // Paddle customers are archived, never deleted: an archived customer is a deleted one here.
   const onCustomer = refusableHandler(
     customer,
-    (c) =>
-      withId(
-        ourId(fromMetadata(c.custom_data, key, 'data.custom_data'), c.id),
+    (c) => {
+      const decided = ourId(fromMetadata(c.custom_data, key, 'data.custom_data'), c.id);
+      const mapped = withId(
+        decided,
         changeOf(c.name, c.status === 'archived' ? 'deleted' : undefined),
-      ),
+      );
+      if ('error' in mapped || !key) return mapped;
+      return { ...mapped, identity: { role: 'establishes', vendorCustomerId: c.id } };
+    },
     'data',
   );
   const onSubscription = refusableHandler(
     subscription,
     (s) => {
       const status = SUBSCRIPTION_STATUS[s.status];
+      const change = status ? { status } : {};
+      if (!key) return { customerId: s.customer_id, change };
       const carried = fromMetadata(s.custom_data, key, 'data.custom_data');
-      return withId(ourId(carried, s.customer_id), status ? { status } : {});
+      const claimed = ourId(carried, s.customer_id);
+      if ('error' in claimed) return claimed;
+      const claim =
+        carried && carried.value !== undefined && carried.value !== null
+          ? { id: claimed.id, where: carried.where }
+          : undefined;
+      const identity = { role: 'resolves' as const, vendorCustomerId: s.customer_id };
+      // The customer id is settled by resolution; until then it is Paddle's own.
+      return {
+        customerId: s.customer_id,
+        change,
+        identity: claim ? { ...identity, claim } : identity,
+      };
     },
     'data',
   );

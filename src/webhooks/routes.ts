@@ -3,10 +3,13 @@
  * system (`/paddle`, `/chargebee`, `/lago`, `/orb`, `/polar`; see senders.ts).
  * Every delivery goes the same way: secret configured (else 503) → body within 256 KiB (413) →
  * signature on the raw bytes (401) → JSON (400) → shape (422) → event time at most 5 minutes
- * ahead of the signed time (400) → ingest (503 if Postgres is unreachable) → 200
+ * ahead of the signed time (400) → whose customer, where a buyer-writable field could say (422,
+ * vendorIdentity.ts) → ingest, deduplicated by event id and by the body's digest (503 if
+ * Postgres is unreachable) → 200
  * `{"status": …}`. Each refusal is a short `{"error": …}`, writes nothing, and is counted as
  * `rejected_<reason>`. Bodies and signature headers are never logged.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -23,7 +26,8 @@ import { batchedWebhookEnqueue } from './enqueueBatcher.js';
 import { isOwnCustomers } from '../lib/sqlNames.js';
 import { type Ingested, ingestWebhookEvent } from './ingest.js';
 import { sendersOf } from './senders.js';
-import type { Sender, WebhookEvent } from './types.js';
+import type { Sender, VendorIdentity, WebhookEvent } from './types.js';
+import { settleIdentity } from './vendorIdentity.js';
 import { SIGNATURE_TOLERANCE_SECONDS } from './verifyStandard.js';
 import { isReservedId, ORPHAN_PREFIX } from '../core/subject.js';
 
@@ -55,7 +59,7 @@ function readDelivery(
   raw: Buffer,
   headers: IncomingHttpHeaders,
   nowMs: number,
-): { event: WebhookEvent } | Refusal {
+): { event: WebhookEvent; identity?: VendorIdentity } | Refusal {
   if (!sender.verify) {
     const message = `${sender.source} webhook secret is not configured`;
     return { status: 503, reason: 'not_configured', message };
@@ -102,8 +106,16 @@ function readDelivery(
     const message = 'event timestamp is more than 5 minutes ahead of the signature timestamp';
     return { status: 400, reason: 'future_timestamp', message };
   }
-  return { event: parsed.event };
+  return { event: parsed.event, ...(parsed.identity ? { identity: parsed.identity } : {}) };
 }
+
+/**
+ * The key of the replay check: SHA-256 of the signed bytes, i.e. the raw body on every route.
+ * Standard Webhooks, Stripe, Paddle and Orb sign a time (and an id) beside it, Lago only the body,
+ * Chargebee nothing; whatever new id or time a second delivery of the same body comes with, it is
+ * the same event (its body carries the event's own time), so it is a duplicate.
+ */
+const digestOf = (raw: Buffer): Buffer => createHash('sha256').update(raw).digest();
 
 /** Why ingest failed, as an answer: the sender retries both, and nothing was acknowledged. */
 function refusalFor(error: unknown): Refusal & { cause: string } {
@@ -145,7 +157,8 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
   const refuse = (reply: FastifyReply, source: WebhookSource | undefined, refusal: Refusal) => {
     const outcome = `rejected_${refusal.reason}` as const;
     if (source) deps.metrics.recordWebhook(source, outcome);
-    log.info(
+    // A buyer naming someone else's customer is worth an operator's attention.
+    log[refusal.reason === 'foreign_customer' ? 'warn' : 'info'](
       { source, status: refusal.status, outcome, reason: refusal.message },
       'webhook refused',
     );
@@ -156,9 +169,24 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
     const raw = Buffer.isBuffer(request.body) ? request.body : EMPTY;
     const read = readDelivery(sender, raw, request.headers, deps.clock.now());
     if (!('event' in read)) return refuse(reply, sender.source, read);
-    const { event } = read;
+    let event: WebhookEvent = { ...read.event, bodyDigest: digestOf(raw) };
     let result: Ingested;
     try {
+      const settled = await settleIdentity(
+        deps.pool,
+        event,
+        read.identity,
+        new Date(deps.clock.now()),
+      );
+      if ('error' in settled) {
+        const refusal = {
+          status: 422,
+          reason: 'foreign_customer',
+          message: settled.error,
+        } as const;
+        return refuse(reply, sender.source, refusal);
+      }
+      event = settled.event;
       result = await ingestWebhookEvent(ingestDeps, event);
     } catch (error) {
       const refusal = refusalFor(error);

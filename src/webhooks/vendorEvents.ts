@@ -81,8 +81,8 @@ export function eventFrom(
   if (!handle) return { ok: true, event: { ...base, customerId: null, change: null } };
   const result = handle(payload);
   if (!result.ok) return result;
-  const { customerId, change } = result.mapped;
-  return { ok: true, event: { ...base, customerId, change } };
+  const { customerId, change, identity } = result.mapped;
+  return { ok: true, event: { ...base, customerId, change }, ...(identity ? { identity } : {}) };
 }
 
 /** True when any offered signature equals the expected one, each compared in constant time. */

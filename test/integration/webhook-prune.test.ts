@@ -1,7 +1,10 @@
-/** Pruning the dedupe record: only event ids received before the cutoff go. */
+/** Pruning the dedupe record: only event ids (and their body digests) received before the cutoff go. */
+import { createHash } from 'node:crypto';
+
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { DAY } from '../../src/lib/duration.js';
+import { insertWebhookEvent } from '../../src/sql/webhookEvents.js';
 import { pruneWebhookEvents, WEBHOOK_EVENT_RETENTION_MS } from '../../src/webhooks/ingest.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
@@ -38,4 +41,34 @@ it('deletes event ids older than the cutoff, in batches, and keeps the rest', as
   expect(await pruneWebhookEvents(database.pool, new Date(now - WEBHOOK_EVENT_RETENTION_MS))).toBe(
     0,
   );
+});
+
+it('keeps a body digest exactly as long as its event id: a pruned body is accepted afresh', async () => {
+  await database.truncate();
+  const now = Date.parse('2026-11-28T12:00:00.000Z');
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  const record = (id: string, body: string, at: number) =>
+    insertWebhookEvent(
+      database.pool,
+      {
+        source: 'lago',
+        eventId: id,
+        type: 'subscription.terminated',
+        occurredAt: new Date(at),
+        customerId: 'cust_1',
+        change: null,
+        bodyDigest: digest(body),
+      },
+      new Date(at),
+      'ignored',
+    );
+  expect(await record('key-old', 'old body', now - 5 * DAY)).toBe(true);
+  expect(await record('key-new', 'new body', now - DAY)).toBe(true);
+  // Within retention, the same bytes under a new key are a repeat delivery.
+  expect(await record('key-new-again', 'new body', now)).toBe(false);
+  expect(await pruneWebhookEvents(database.pool, new Date(now - WEBHOOK_EVENT_RETENTION_MS))).toBe(
+    1,
+  );
+  expect(await record('key-old-again', 'old body', now)).toBe(true);
+  expect(await record('key-new-again', 'new body', now)).toBe(false);
 });

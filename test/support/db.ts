@@ -37,7 +37,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     truncate: async () => {
       await pool.query(
         `TRUNCATE customers, customer_links, sweeps, sweep_changes, orphans, holds,
-                  audit, sync_state, webhook_events, customer_event_marks RESTART IDENTITY CASCADE`,
+                  audit, sync_state, webhook_events, customer_event_marks, vendor_customers
+                  RESTART IDENTITY CASCADE`,
       );
     },
     drop,
