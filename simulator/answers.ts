@@ -1,5 +1,5 @@
 /**
- * The answers the simulator sends, in the three error shapes of API.md: FastAPI's `{"detail"}`
+ * The simulator's answers, in docs/agent-engine-api.md's three error shapes: FastAPI's `{"detail"}`
  * (a string, or a list of `{loc, msg, type}` for validation), the spec's ApiErrorResponse
  * `{"message", "errors": [...]}`, and the token endpoint's `{"error", "message"}`.
  */

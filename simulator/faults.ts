@@ -33,7 +33,7 @@ export interface FaultSettings {
   readonly faultTokenEndpoint: boolean;
   /**
    * A GET of a deleted id answers 200 with the object and `tombstone: true` instead of 404 (the
-   * API's schema has the field; API.md does not promise which answer a deleted id gets).
+   * API's schema has the field; docs/agent-engine-api.md does not promise what a deleted id gets).
    */
   readonly tombstoneOnGet: boolean;
 }

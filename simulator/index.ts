@@ -1,5 +1,5 @@
 /**
- * The Agent Engine simulator: the token and workspace API of `shared/agent-engine/API.md` over
+ * The Agent Engine simulator: the token and workspace API of `docs/agent-engine-api.md` over
  * real HTTP (`node:http`, keep-alive), backed by an in-memory organization that tests change
  * directly, with faults to inject and stats to assert on. Tests, the demo, benchmarks and
  * docker-compose (`npm run sim`) all use it.

@@ -5,7 +5,7 @@
 import type { WorkspaceStatus } from '../src/core/types.js';
 
 /**
- * A workspace as the simulator holds it: exactly the eight fields of API.md, in camelCase (the
+ * A workspace as the simulator holds it: docs/agent-engine-api.md's eight fields, in camelCase (the
  * same shape as the client's `Workspace`); {@link workspaceJson} gives the snake_case wire form.
  */
 export interface SimWorkspace {

@@ -2,7 +2,7 @@
  * `GET /api/v1/workspaces`: one page of live workspaces in creation order. `next` is an absolute
  * URL on the host the client used, keeps `limit` and the filters, and is null on the last page.
  * The cursor is an offset (as the real API's is), so concurrent creates and deletes can make a
- * paging client skip or repeat items, exactly as API.md warns.
+ * paging client skip or repeat items, exactly as docs/agent-engine-api.md warns.
  */
 import type { WorkspaceStatus } from '../../src/core/types.js';
 import { faultReply, type Issue, invalid, type Reply } from '../answers.js';

@@ -35,7 +35,7 @@ export function applicationToken(ctx: RequestContext): Reply {
 /**
  * `POST …/scoped-token`: a token for the live workspace with exactly this name, creating it
  * (active) when there is none. After a rename the old name is free, so minting with it creates a
- * new workspace: the rename trap of API.md, reproduced on purpose.
+ * new workspace: the rename trap of docs/agent-engine-api.md, reproduced on purpose.
  */
 export function scopedToken(ctx: RequestContext): Reply {
   const body = bodyObject(ctx.body);

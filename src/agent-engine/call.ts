@@ -51,7 +51,7 @@ export interface CallRequest<T> {
   readonly retry: RetryOptions;
   /** Run right before each attempt is sent; what it throws ends the call (see MutationOptions). */
   readonly guard?: () => Promise<void>;
-  /** A 504 is answered by one repeat that spends no attempt (a delete, see API.md). */
+  /** A 504 gets one repeat that spends no attempt (a delete, see docs/agent-engine-api.md). */
   readonly repeatOn504?: boolean;
   /**
    * A scoped token to send instead of the application token. A 401 then cannot be cured by a
@@ -99,8 +99,8 @@ export function createCaller(options: CallerOptions): Caller {
       const retryAfterMs = failure instanceof RetryableError ? failure.retryAfterMs : undefined;
       // A long Retry-After is the whole queue's business (the job layer pauses it), not one call's.
       if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) throw failure;
-      // API.md: a delete answered 504 usually goes on in the background, and a repeat's 404 says
-      // it is done. That one repeat is part of the delete, not a retry: it spends no attempt.
+      // docs/agent-engine-api.md: a delete answered 504 usually goes on in the background, and a
+      // repeat's 404 says it is done. That one repeat is part of the delete: it spends no attempt.
       const repeat = req.repeatOn504 === true && failure.status === 504 && !repeated504;
       if (!repeat && attempt >= retry.attempts) throw failure;
       // Retry-After is waited out exactly, never undercut; otherwise full-jitter backoff.

@@ -1,5 +1,5 @@
 /**
- * The Agent Engine client (`../shared/agent-engine/API.md`) over undici. Build it with
+ * The Agent Engine client (`docs/agent-engine-api.md`) over undici. Build it with
  * {@link createAgentEngine}; every method throws only `SyncFailure`s (`src/lib/errors.ts`).
  *
  * Layers, innermost first: `transport.ts` (one HTTP attempt, timeout, observer, debug line) →
@@ -190,7 +190,7 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
     },
 
     async deleteWorkspace(id, mutation) {
-      // The first delete usually finishes in the background after a 504 (API.md): repeat it
+      // After a 504 the delete usually ends in the background (docs/agent-engine-api.md): repeat it
       // once, and a 404 then means it is done.
       await call({
         method: 'DELETE',
@@ -223,8 +223,8 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
 /**
  * Mints a scoped token for `name` (creating the workspace if no live one has it) and reads its id
  * with it. Get-or-create by name is idempotent, so a retried or repeated call is safe; but after a
- * rename the old name creates a new workspace (API.md "Rename trap"): callers pass a name only
- * when they hold no id.
+ * rename the old name creates a new workspace (docs/agent-engine-api.md, "Rename trap"): callers
+ * pass a name only when they hold no id.
  */
 async function getOrCreate(
   call: Caller,

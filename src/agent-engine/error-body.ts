@@ -1,6 +1,6 @@
 /**
- * The Agent Engine answers errors in three shapes (API.md "Base, auth, errors"); this turns any of
- * them, or a body of none of them, into one readable line such as
+ * The Agent Engine answers errors in three shapes (docs/agent-engine-api.md, "Base, auth, errors");
+ * this turns any of them, or a body of none of them, into one readable line such as
  * `PUT /workspaces/{id} → 422: name: Workspace name already exists`.
  */
 import { scrub } from '../lib/logger.js';

@@ -1,7 +1,7 @@
 /**
  * Client-side rate limits for Agent Engine calls. The API documents no limit, so we assume one
- * shared by every process of the organization (API.md): {@link RedisRateLimiter} shares one budget
- * between all daemons, {@link InMemoryRateLimiter} limits one process (tests, the CLI).
+ * shared by every process of the organization (docs/agent-engine-api.md): {@link RedisRateLimiter}
+ * shares one budget among daemons, {@link InMemoryRateLimiter} limits one process (tests, the CLI).
  *
  * Both use GCRA (the generic cell rate algorithm): one stored number, the theoretical arrival time
  * (TAT) of the next call. A call reserves its slot at once by pushing the TAT one interval further

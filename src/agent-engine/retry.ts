@@ -37,7 +37,7 @@ export interface RetryOptions {
  * | an application-token mint               | as the call it serves                              |
  *
  * Not retries, and not counted: a 401 answered by a fresh token and one repeat; a delete's 504
- * answered by one repeat (API.md: the first delete usually finishes in the background, and the
+ * answered by one repeat (docs/agent-engine-api.md: the delete usually ends in the background; the
  * repeat's 404 says it is done). A 429 pauses every daemon's calls (the shared limiter) before it
  * is thrown or waited out, and a sync job it fails waits without spending an attempt (the job
  * wrapper): 429s are paced by the pause, not counted. Whether a failure is retryable at all is
@@ -65,7 +65,7 @@ export const SYNC_CALL_RETRY: RetryOptions = {
 /**
  * The id read after a mint (scoped-token info). The scoped token in hand is the one sure way to
  * the workspace the mint made or found: the job's retry would mint the name again, and if the
- * workspace was renamed in between that makes a second one (API.md's rename trap), leaving the
+ * workspace was renamed, that mints a second (docs/agent-engine-api.md, rename trap), leaving the
  * first linked to nobody. So the read is retried here, for about 8 s at most between attempts.
  */
 export const MINTED_ID_RETRY: RetryOptions = {

@@ -1,5 +1,5 @@
 /**
- * The shapes of the Agent Engine's answers (`openapi.json`), checked with zod before anything is
+ * Agent Engine answer shapes (`docs/agent-engine-openapi.json`), checked by zod before anything is
  * read from them: a 200 of the wrong shape becomes a PermanentError naming the route, never a
  * TypeError three functions later. Ids are checked as non-empty strings, not as uuids: a stricter
  * check would turn a harmless change of id format into an outage.

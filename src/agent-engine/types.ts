@@ -1,5 +1,5 @@
 /**
- * The Agent Engine as customer-sync sees it (`../shared/agent-engine/API.md`). Every method throws
+ * The Agent Engine as customer-sync sees it (`docs/agent-engine-api.md`). Every method throws
  * only `SyncFailure`s (`src/lib/errors.ts`): RetryableError, PermanentError or AuthError.
  */
 import type { WorkspaceStatus } from '../core/types.js';

@@ -2,7 +2,7 @@
  * Runs the bundled CLI (a CommonJS file, build/cli.ts) through V8's code cache, as Node 22's
  * `module.enableCompileCache()` does and Node 20 cannot: the first run of a command compiles the
  * bundle and, when it ends well, saves what V8 compiled; later runs of that command hand it back
- * and skip the compiling (about a fifth of `status`'s start-up; README, "What limits each row").
+ * and skip the compiling (about a fifth of `status`'s start-up; docs/performance.md, CLI start-up).
  *
  * The cache is one file per bundle, Node version and command, in the user's own cache directory
  * (`$XDG_CACHE_HOME/customer-sync` or `~/.cache/customer-sync`, made private), never a shared

@@ -29,7 +29,7 @@ void readEnvironment()
   .then(async (code) => {
     // Everything is closed by now. Exiting once the output is flushed (pipes can be asynchronous)
     // spares the operator the wait for a stray handle and V8's tearing down of its heap (about
-    // 40 ms, README: "What limits each row").
+    // 40 ms, docs/performance.md: "What limits each row").
     await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
     process.exit(code);
   });

@@ -1,6 +1,6 @@
 /**
  * The database: `customers` is the contract's desired state; everything else is customer-sync's
- * own durable record (DESIGN.md §1: Postgres is the truth, Redis holds only triggers).
+ * own durable record (docs/design.md §1: Postgres is the truth, Redis holds only triggers).
  */
 import { sql } from 'drizzle-orm';
 import {
@@ -23,7 +23,7 @@ import {
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
 
-/** The desired state, exactly as CONTRACT.md gives it. Other systems may write it directly. */
+/** The desired state, exactly as docs/contract.md gives it. Other systems may write it directly. */
 export const customers = pgTable(
   'customers',
   {

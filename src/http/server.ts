@@ -1,5 +1,5 @@
 /**
- * The HTTP server: webhooks, health, readiness and metrics (CONTRACT.md, HTTP). Built by
+ * The HTTP server: webhooks, health, readiness and metrics (docs/contract.md, HTTP). Built by
  * `createHttpServer(deps)` from injected parts, so tests run it on port 0 against a real database
  * and a recording queue. It never calls the Agent Engine.
  */

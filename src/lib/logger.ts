@@ -32,7 +32,7 @@ const isPlain = (value: object): value is Record<string, unknown> => {
  * to `depth` levels. Copies only what it changes (the caller's object is never mutated) and
  * returns `value` itself when nothing matched, so a line without secrets costs a key lookup per
  * property. (pino's own `redact` with wildcard paths cost ~180 µs a line here, about 40× the
- * rest of the line; see the README's performance notes.)
+ * rest of the line; see docs/performance.md.)
  */
 export function redactKeys(value: unknown, depth = REDACT_DEPTH): unknown {
   if (depth === 0 || value === null || typeof value !== 'object') return value;

@@ -8,7 +8,7 @@ import { existingCustomerIds } from '../sql/subjects.js';
 import { runSweep, type SweepProgress } from '../sync/sweep.js';
 import { NotFoundError } from './errors.js';
 
-/** The plan, as `plan --json` prints it (CONTRACT.md: changes, orphans, held; plus more). */
+/** The plan, as `plan --json` prints it (docs/contract.md: changes, orphans, held; plus more). */
 export interface PlanResult {
   readonly changes: Change[];
   readonly orphans: { workspaceId: string; name: string; status: string }[];

@@ -16,7 +16,7 @@ export const QUEUE_STATES = [
   'failed',
 ] as const;
 
-/** `status --json`, as CONTRACT.md lists it, with a few extra fields. */
+/** `status --json`, as docs/contract.md lists it, with a few extra fields. */
 export interface StatusReport {
   readonly queue: Record<(typeof QUEUE_STATES)[number], number> & { paused: boolean };
   readonly sweeps: {

@@ -40,7 +40,7 @@ export interface SweepWatch {
   readonly noWorker: boolean;
 }
 
-/** How a sweep ended, and the exit code CONTRACT.md gives it. */
+/** How a sweep ended, and the exit code docs/contract.md gives it. */
 export interface SweepSummary {
   readonly sweepId: string;
   /** ok, held, incomplete, failed, skipped */

@@ -4,7 +4,7 @@
  * event loop) loses it, another daemon runs the customer's sync, and the first one wakes with a
  * stale decision. Each sync therefore takes the subject's next generation when it starts and
  * checks, right before each change, that no newer sync has started since; the newest decision
- * wins and a stale one stops (DESIGN.md §3).
+ * wins and a stale one stops (docs/design.md §3).
  */
 import type pg from 'pg';
 

@@ -1,4 +1,4 @@
-/** The webhook events seen, by source and event id: the dedupe record (DESIGN.md §8). */
+/** The webhook events seen, by source and event id: the dedupe record (docs/design.md §8). */
 import type pg from 'pg';
 
 import { DAY } from '../lib/duration.js';

@@ -224,7 +224,7 @@ const LINK_PATIENCE_MS = 30_000;
  * Writes a just-minted workspace's link, trying again while Postgres is away (a restart, a
  * failover) for up to {@link LINK_PATIENCE_MS}: the id is known only here. Thrown away, it would
  * be learned again only by minting under the name, which makes a second workspace if the first
- * was renamed meanwhile (API.md's rename trap).
+ * was renamed meanwhile (docs/agent-engine-api.md's rename trap).
  */
 async function keepingTheId(write: () => Promise<void>, signal?: AbortSignal): Promise<void> {
   const until = Date.now() + LINK_PATIENCE_MS;

@@ -1,5 +1,5 @@
 /**
- * The gate every destructive change passes (DESIGN.md §5): deactivations, deletes, and the
+ * The gate every destructive change passes (docs/design.md §5): deactivations, deletes, and the
  * re-creation of a workspace that went missing. In one transaction, under one advisory lock
  * shared by every daemon, on the database's clock:
  *

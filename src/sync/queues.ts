@@ -1,5 +1,5 @@
 /**
- * The queues. Redis holds only triggers (DESIGN.md §1): a sync job names a customer (or an
+ * The queues. Redis holds only triggers (docs/design.md §1): a sync job names a customer (or an
  * orphan workspace), never an action, and losing one loses nothing the next sweep cannot find.
  *
  * - `sync`: per-subject syncs, deduplicated by subject with `keepLastIfActive`, so across every

@@ -1,5 +1,5 @@
 /**
- * The sweep: one full comparison of every customer with every workspace (DESIGN.md §10).
+ * The sweep: one full comparison of every customer with every workspace (docs/design.md §10).
  *
  * 1. Page the workspace list (`limit=100`) into a staging table: the daemon holds one page.
  *    Beside it, stage the customers out of step with their links' last-known state.

@@ -1,7 +1,7 @@
 /**
  * The sync: brings one customer's workspace (or one orphan) to its desired state, now.
  *
- * Level-triggered (DESIGN.md §2): it names a subject, not an action. It re-reads the customer row
+ * Level-triggered (docs/design.md §2): names a subject, not an action. It re-reads the customer row
  * and the workspace by id, decides with the planner's one decision, acts, and records. A stale or
  * repeated job therefore does the right thing or nothing. Time is the database's: due times and
  * windows are measured on the one clock every daemon shares.

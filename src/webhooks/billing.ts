@@ -1,5 +1,5 @@
 /**
- * The billing system's events (CONTRACT.md, HTTP): an envelope `{type, timestamp, data}` whose
+ * The billing system's events (docs/contract.md, HTTP): an envelope `{type, timestamp, data}` whose
  * `data` is `{id, name?, status?}`, delivered with Standard Webhooks headers. The event id is the
  * `webhook-id` header (the same for every retry of one event).
  */

@@ -1,5 +1,5 @@
 /**
- * Ingesting a verified event (DESIGN.md §8): in one transaction (one round trip to Postgres),
+ * Ingesting a verified event (docs/design.md §8): in one transaction (one round trip to Postgres),
  * record the event id (a repeat is a duplicate and changes nothing) and apply each field the event
  * sets unless an event newer than it already set that field; after COMMIT, queue the customer's
  * sync. The Agent Engine is never called here: the sync job does that.

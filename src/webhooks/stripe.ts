@@ -1,5 +1,5 @@
 /**
- * Stripe's events (CONTRACT.md, HTTP): the event object `{id, type, created, data: {object}}`.
+ * Stripe's events (docs/contract.md, HTTP): the event object `{id, type, created, data: {object}}`.
  * The customer is the Stripe customer id: `data.object.id` for `customer.*`, `data.object.customer`
  * for subscription events. The event id is Stripe's `evt_…`, the same for every retry.
  */

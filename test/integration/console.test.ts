@@ -2,7 +2,7 @@
  * The operator's console in a real headless Chromium (Debian's, driven by playwright-core): the
  * demo's fleet after its first sweep, two deactivations held by the mass-change limit, the name
  * clash failing. Logs in, reads the counts, approves a held change and sees it on the simulator,
- * retries the failed sync, finds a customer; takes the README's screenshots.
+ * retries the failed sync, finds a customer; takes the screenshots README.md and the docs show.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { waitFor } from '../support/wait.js';
 
 /**
  * Screenshots go to a temporary folder, so a test run leaves the tree as it was; with
- * UPDATE_SCREENSHOTS=1 they replace the README's under docs/.
+ * UPDATE_SCREENSHOTS=1 they replace those under docs/ (README.md and docs/operating.md show them).
  */
 const shotDir =
   process.env.UPDATE_SCREENSHOTS === '1' ? 'docs' : mkdtempSync(join(tmpdir(), 'console-'));

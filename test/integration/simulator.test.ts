@@ -1,7 +1,7 @@
 /**
  * The Agent Engine simulator over real HTTP: tokens and expiry, both scoped-token families,
  * get-or-create and the rename trap, name uniqueness, paging, tombstones and the error shapes of
- * API.md. Faults, stats and `npm run sim` are in `simulator-faults.test.ts`.
+ * docs/agent-engine-api.md. Faults, stats and `npm run sim` are in `simulator-faults.test.ts`.
  */
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * A corpus of hostile deliveries at both webhook routes, each with the status CONTRACT.md (HTTP)
+ * A corpus of hostile deliveries at both webhook routes, each with the status docs/contract.md
  * documents for it: bad signatures, stale and future times, truncated, huge and non-UTF-8 bodies,
  * content types Fastify cannot parse, deep JSON, control and unicode characters, NUL, SQL-looking
  * strings, unknown types, and ids of other shapes and lengths. Never a 5xx; anything not answered

@@ -1,5 +1,5 @@
 /**
- * Webhook ordering per field (CONTRACT.md, HTTP; issue 9 point 9), over real HTTP against a real
+ * Webhook ordering per field (docs/contract.md, HTTP; issue 9 point 9), over real HTTP and a real
  * database: an event changes `name` only when it is newer than the last event that set the name,
  * and likewise `status`, so a delayed rename is not dropped behind a later status event. And a
  * body time more than the signature tolerance ahead of the signed time is refused (400) and

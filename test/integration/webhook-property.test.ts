@@ -4,7 +4,7 @@
  * truncated events, deep JSON, bodies around the 256 KiB limit), hostile strings wherever a string
  * goes (NUL and control characters, unicode, SQL, over-long), event times around now (some ahead of
  * the signed time), any content type, random headers and signatures that are missing, garbled, for
- * another secret, stale, for other bytes, or valid. Whatever arrives, the answer is one CONTRACT.md
+ * another secret, stale, for other bytes, or valid. Any arrival gets an answer docs/contract.md
  * documents (200, 400, 401, 413, 422), never a 5xx; nothing is written on any other answer, nor
  * without valid authentication (for Chargebee's basic auth, which signs neither bytes nor time,
  * right credentials are valid whatever the body). webhook-hostile.test.ts pins each kind's status.
