@@ -1,5 +1,5 @@
 /**
- * Whose workspace an event changes, where a field the buyer can write might say (DESIGN.md §5: a
+ * Whose workspace an event changes, where a field the buyer can write might say (docs/design.md §5: a
  * field a buyer can write does not choose whose workspace changes).
  *
  * Per route, the id we act on comes from:
