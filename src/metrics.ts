@@ -239,6 +239,14 @@ export function createMetrics(): Metrics {
     registers,
   });
 
+  const syncDuration = new Histogram({
+    name: `${PREFIX}sync_duration_seconds`,
+    help: 'How long a finished sync ran, by whether it changed the workspace (an Agent Engine write) or not.',
+    labelNames: ['changed'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+
   const countSync = (labels: LabelValues<'action' | 'outcome'>) => syncs.inc(labels);
 
   return {
@@ -263,7 +271,8 @@ export function createMetrics(): Metrics {
       onTokenMint: () => tokenMints.inc(),
     },
     syncEvents: {
-      onSynced: (_subject, result) => {
+      onSynced: (_subject, result, ms) => {
+        syncDuration.observe({ changed: String(result.done.length > 0) }, ms / 1000);
         for (const action of result.done) countSync({ action, outcome: 'ok' });
         for (const action of result.held) countSync({ action, outcome: 'held' });
         if (result.held.length > 0) heldChanges.inc({ source: 'sync' }, result.held.length);
@@ -318,7 +327,7 @@ function scrapeGauges(registers: Registry[]): {
 } {
   let sources: ScrapeSources = {};
   // Five gauges read the one database query: one round trip per scrape, shared.
-  const database = shared(() => sources.database?.(), 1000);
+  const database = shared(() => sources.database?.());
   const fleet = refreshedEvery(() => sources.fleet?.(), FLEET_REFRESH_MS);
   const gauge = <L extends string>(
     name: string,
@@ -335,10 +344,12 @@ function scrapeGauges(registers: Registry[]): {
         ? {
             async collect() {
               this.reset();
+              // A gauge without labels cannot be absent (prom-client shows 0): NaN says unknown.
+              if (labelNames.length === 0) this.set(NaN);
               try {
                 await fill((value, labels) => (labels ? this.set(labels, value) : this.set(value)));
               } catch {
-                // The source is down: nothing rather than a stale value; readiness says why.
+                // The source is down: no value (NaN) rather than a stale one; readiness says why.
               }
             },
           }
@@ -441,18 +452,16 @@ function scrapeGauges(registers: Registry[]): {
 
 const SWEEP_OUTCOMES = ['ok', 'held', 'incomplete', 'failed'] as const;
 
-/** One call shared by every caller within `ttlMs` (the gauges of one scrape). */
-function shared<T>(
-  read: () => Promise<T> | undefined,
-  ttlMs: number,
-): () => Promise<T | undefined> {
-  let last: { at: number; value: Promise<T | undefined> } | undefined;
-  return () => {
-    if (!last || Date.now() - last.at > ttlMs) {
-      last = { at: Date.now(), value: Promise.resolve(read()) };
-    }
-    return last.value;
-  };
+/**
+ * One call shared by every caller while it runs: the gauges of one scrape (prom-client starts
+ * every collect in the same tick) make one round trip; the next scrape reads afresh.
+ */
+function shared<T>(read: () => Promise<T> | undefined): () => Promise<T | undefined> {
+  let running: Promise<T | undefined> | undefined;
+  return () =>
+    (running ??= Promise.resolve(read()).finally(() => {
+      running = undefined;
+    }));
 }
 
 /**
