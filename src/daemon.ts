@@ -15,13 +15,19 @@ import { createHttpServer } from './http/server.js';
 import { MINUTE, SECOND } from './lib/duration.js';
 import { toError } from './lib/errors.js';
 import { connectRedis, mastersOf } from './lib/redisClient.js';
+import { fleetCounts } from './sql/fleet.js';
+import { readDatabaseGauges } from './sql/gauges.js';
 import { closeWorkers } from './sync/closeWorkers.js';
 import { listenForChanges } from './sync/notifications.js';
 import { runRetention } from './sync/retention.js';
 import { assertSweepSchedule } from './sync/queues.js';
 import { createDueWorker, createSweepWorker } from './sync/sweepWorker.js';
 import { createSyncWorker } from './sync/worker.js';
-import { pruneWebhookEvents, WEBHOOK_EVENT_RETENTION_MS } from './webhooks/ingest.js';
+import {
+  ENQUEUE_BOUND_MS,
+  pruneWebhookEvents,
+  WEBHOOK_EVENT_RETENTION_MS,
+} from './webhooks/ingest.js';
 import { REQUEUE_EVERY_MS, webhookRequeuer } from './webhooks/requeue.js';
 
 /** A running daemon: workers, schedule, change listener and HTTP server. */
@@ -61,6 +67,7 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
     );
 
     metrics.setPauseSource(() => app.rateLimiter.pausedUntil());
+    connectScrapeGauges(app, config, () => readiness(app, workersReady));
 
     // The schedule: asserted now and again periodically, so it heals after Redis loses its data.
     const reassert = async () => {
@@ -228,6 +235,33 @@ async function readiness(
     within(workersReady()),
   ]);
   return { postgres, redis, workers };
+}
+
+/**
+ * The gauges read at scrape time: readiness, the sync jobs waiting per lane (the person lane is
+ * BullMQ's wait list, the backfills its prioritized set: queues.ts), what Postgres says of the
+ * fleet, and the settings alerts compare with.
+ */
+function connectScrapeGauges(
+  app: App,
+  config: Config,
+  ready: () => Promise<{ postgres: boolean; redis: boolean; workers: boolean }>,
+): void {
+  const { metrics, queues } = app;
+  metrics.setScrapeSources({
+    ready: async () => Object.values(await ready()).every(Boolean),
+    lanes: async () => {
+      const counts = await queues.sync.getJobCounts('waiting', 'prioritized');
+      return { person: counts.waiting ?? 0, backfill: counts.prioritized ?? 0 };
+    },
+    database: () => readDatabaseGauges(app.pool, 2 * ENQUEUE_BOUND_MS),
+    fleet: () => fleetCounts(app.pool, app.source),
+  });
+  metrics.setSettings({
+    sweepEveryMs: config.sweepEveryMs,
+    apiRatePerSecond: (config.apiRateLimit.max * SECOND) / config.apiRateLimit.perMs,
+    workerConcurrency: config.workerConcurrency,
+  });
 }
 
 /**

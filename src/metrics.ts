@@ -14,6 +14,7 @@ import {
 
 import type { CallObserver } from './agent-engine/types.js';
 import { ACTIONS } from './core/types.js';
+import type { Lane } from './sync/queues.js';
 import type { SyncEvents } from './sync/worker.js';
 
 const PREFIX = 'customer_sync_';
@@ -51,6 +52,49 @@ export interface SweptReport {
 /** Queue counts by BullMQ state, e.g. BullMQ's `queue.getJobCounts(...)`. */
 export type QueueDepthSource = () => Promise<Record<string, number>>;
 
+/** Sync jobs waiting for a worker, by lane (`wait` is the person lane, `prioritized` the backfills). */
+export type LaneDepthSource = () => Promise<Record<Lane, number>>;
+
+/** What the database says at scrape time, fleet-wide (the same on every daemon). */
+export interface DatabaseGauges {
+  /** Epoch seconds of the latest finished sweep, by outcome (ok, held, incomplete, failed). */
+  readonly lastSweepAt: Readonly<Record<string, number>>;
+  /** Destructive changes waiting for approval, and the age of the oldest (0: none). */
+  readonly held: number;
+  readonly oldestHoldAgeSeconds: number;
+  /** Applied webhook events whose sync is still not queued after the delivery's own try. */
+  readonly webhooksUnqueued: number;
+  readonly oldestUnqueuedWebhookAgeSeconds: number;
+}
+
+/** Customers by sync state (`fleetCounts` in src/sql/fleet.ts), and orphan workspaces. */
+export interface FleetGauges {
+  readonly inStep: number;
+  readonly failing: number;
+  readonly held: number;
+  readonly pending: number;
+  readonly orphans: number;
+}
+
+/** Settings an alert or a dashboard compares with (exported as gauges, once). */
+export interface MetricSettings {
+  readonly sweepEveryMs: number;
+  /** `API_RATE_LIMIT` as calls per second. */
+  readonly apiRatePerSecond: number;
+  readonly workerConcurrency: number;
+}
+
+/** Where the scrape-time gauges read from; the composition root sets them (all optional). */
+export interface ScrapeSources {
+  readonly ready?: () => Promise<boolean>;
+  readonly lanes?: LaneDepthSource;
+  readonly database?: () => Promise<DatabaseGauges>;
+  readonly fleet?: () => Promise<FleetGauges>;
+}
+
+/** The fleet's counts are a full pass over the customers: read at most this often per daemon. */
+export const FLEET_REFRESH_MS = 60_000;
+
 /** The actions a plan can contain; their counts are read from a sweep report's `counts`. */
 const PLAN_ACTIONS = ACTIONS;
 
@@ -82,6 +126,10 @@ export interface Metrics {
   setQueueDepthSource(source: QueueDepthSource): void;
   /** Sets where the pause gauge reads the shared pause's end (epoch ms) at each scrape. */
   setPauseSource(source: () => Promise<number | undefined>): void;
+  /** Sets where readiness, lane depth, database and fleet gauges read from at each scrape. */
+  setScrapeSources(sources: ScrapeSources): void;
+  /** Exports the settings alerts compare with (`SWEEP_EVERY`, `API_RATE_LIMIT`, concurrency). */
+  setSettings(settings: MetricSettings): void;
   /** The Prometheus text exposition of the registry. */
   render(): Promise<string>;
 }
@@ -93,6 +141,7 @@ export function createMetrics(): Metrics {
   const registers = [registry];
   let queueDepthSource: QueueDepthSource | undefined;
   let pauseSource: (() => Promise<number | undefined>) | undefined;
+  const scrape = scrapeGauges(registers);
 
   const sweeps = new Counter({
     name: `${PREFIX}sweeps_total`,
@@ -185,6 +234,20 @@ export function createMetrics(): Metrics {
     },
   });
 
+  const sweepPages = new Counter({
+    name: `${PREFIX}sweep_pages_total`,
+    help: 'Workspace listing pages sweeps read (one Agent Engine call each).',
+    registers,
+  });
+
+  const syncDuration = new Histogram({
+    name: `${PREFIX}sync_duration_seconds`,
+    help: 'How long a finished sync ran, by whether it changed the workspace (an Agent Engine write) or not.',
+    labelNames: ['changed'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+
   const countSync = (labels: LabelValues<'action' | 'outcome'>) => syncs.inc(labels);
 
   return {
@@ -209,7 +272,8 @@ export function createMetrics(): Metrics {
       onTokenMint: () => tokenMints.inc(),
     },
     syncEvents: {
-      onSynced: (_subject, result) => {
+      onSynced: (_subject, result, ms) => {
+        syncDuration.observe({ changed: String(result.done.length > 0) }, ms / 1000);
         for (const action of result.done) countSync({ action, outcome: 'ok' });
         for (const action of result.held) countSync({ action, outcome: 'held' });
         if (result.held.length > 0) heldChanges.inc({ source: 'sync' }, result.held.length);
@@ -231,6 +295,7 @@ export function createMetrics(): Metrics {
       }
       const held = report.counts.held ?? 0;
       if (held > 0) heldChanges.inc({ source: 'sweep' }, held);
+      sweepPages.inc(report.counts.pages ?? 0);
     },
     recordWebhook: (source, outcome) => webhooks.inc({ source, outcome }),
     setQueueDepthSource: (source) => {
@@ -239,6 +304,8 @@ export function createMetrics(): Metrics {
     setPauseSource: (source) => {
       pauseSource = source;
     },
+    setScrapeSources: scrape.setSources,
+    setSettings: scrape.setSettings,
     render: () => registry.metrics(),
   };
 }
@@ -248,4 +315,182 @@ function sweepOutcome(report: SweptReport): string {
   if (report.skipped) return 'skipped';
   if (!report.listingComplete) return 'incomplete';
   return report.held ? 'held' : 'ok';
+}
+
+/**
+ * The gauges read at scrape time: readiness, the sync jobs waiting per lane, what the database
+ * says fleet-wide (last sweeps, holds, webhook events not queued, customers by state) and the
+ * settings. A source that fails leaves its gauges empty for that scrape, never a failed scrape.
+ */
+function scrapeGauges(registers: Registry[]): {
+  setSources(sources: ScrapeSources): void;
+  setSettings(settings: MetricSettings): void;
+} {
+  let sources: ScrapeSources = {};
+  // Five gauges read the one database query: one round trip per scrape, shared.
+  const database = shared(() => sources.database?.());
+  const fleet = refreshedEvery(() => sources.fleet?.(), FLEET_REFRESH_MS);
+  const gauge = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    fill?: (set: (value: number, labels?: Partial<Record<L, string>>) => void) => Promise<void>,
+  ) =>
+    new Gauge<L>({
+      name: `${PREFIX}${name}`,
+      help,
+      labelNames,
+      registers,
+      ...(fill
+        ? {
+            async collect() {
+              this.reset();
+              // A gauge without labels cannot be absent (prom-client shows 0): NaN says unknown.
+              if (labelNames.length === 0) this.set(NaN);
+              try {
+                await fill((value, labels) => (labels ? this.set(labels, value) : this.set(value)));
+              } catch {
+                // The source is down: no value (NaN) rather than a stale one; readiness says why.
+              }
+            },
+          }
+        : {}),
+    });
+
+  gauge(
+    'ready',
+    'Whether this daemon is ready (/readyz answers 200): 1 ready, 0 not.',
+    [],
+    async (set) => {
+      if (sources.ready) set((await sources.ready()) ? 1 : 0);
+    },
+  );
+  gauge(
+    'sync_jobs_waiting',
+    'Sync jobs waiting for a worker, by lane (person, backfill); queue-wide, read at scrape time.',
+    ['lane'],
+    async (set) => {
+      const lanes = await sources.lanes?.();
+      for (const [lane, n] of Object.entries(lanes ?? {})) set(n, { lane });
+    },
+  );
+  gauge(
+    'last_sweep_timestamp_seconds',
+    'When the latest sweep of each outcome finished (ok, held: the listing was read to its end; incomplete; failed); 0: none yet.',
+    ['outcome'],
+    async (set) => {
+      const db = await database();
+      if (!db) return;
+      for (const outcome of SWEEP_OUTCOMES) set(db.lastSweepAt[outcome] ?? 0, { outcome });
+    },
+  );
+  const fromDatabase = (name: string, help: string, read: (db: DatabaseGauges) => number) =>
+    gauge(name, help, [], async (set) => {
+      const db = await database();
+      if (db) set(read(db));
+    });
+  fromDatabase(
+    'changes_awaiting_approval',
+    'Destructive changes held for approval now (approve releases them).',
+    (db) => db.held,
+  );
+  fromDatabase(
+    'oldest_held_change_age_seconds',
+    'Age of the oldest change held for approval (0: none held).',
+    (db) => db.oldestHoldAgeSeconds,
+  );
+  fromDatabase(
+    'webhook_events_unqueued',
+    'Applied webhook events whose sync is not queued yet past the delivery’s own try (Redis hung or down).',
+    (db) => db.webhooksUnqueued,
+  );
+  fromDatabase(
+    'oldest_unqueued_webhook_age_seconds',
+    'Age of the oldest applied webhook event whose sync is not queued (0: none).',
+    (db) => db.oldestUnqueuedWebhookAgeSeconds,
+  );
+  gauge(
+    'fleet_customers',
+    `Customers by sync state (in_step, failing, held, pending), as Postgres knows it; refreshed at most every ${FLEET_REFRESH_MS / 1000}s.`,
+    ['state'],
+    async (set) => {
+      const counts = await fleet();
+      if (!counts) return;
+      set(counts.inStep, { state: 'in_step' });
+      set(counts.failing, { state: 'failing' });
+      set(counts.held, { state: 'held' });
+      set(counts.pending, { state: 'pending' });
+    },
+  );
+  gauge(
+    'orphan_workspaces',
+    'Workspaces linked to no customer (default excluded).',
+    [],
+    async (set) => {
+      const counts = await fleet();
+      if (counts) set(counts.orphans);
+    },
+  );
+
+  const sweepInterval = gauge('sweep_interval_seconds', 'SWEEP_EVERY, in seconds.', []);
+  const rate = gauge('api_rate_limit_per_second', 'API_RATE_LIMIT, in calls per second.', []);
+  const concurrency = gauge(
+    'worker_concurrency',
+    'WORKER_CONCURRENCY of this daemon (0: a receiver).',
+    [],
+  );
+  return {
+    setSources: (next) => {
+      sources = next;
+    },
+    setSettings: (settings) => {
+      sweepInterval.set(settings.sweepEveryMs / 1000);
+      rate.set(settings.apiRatePerSecond);
+      concurrency.set(settings.workerConcurrency);
+    },
+  };
+}
+
+const SWEEP_OUTCOMES = ['ok', 'held', 'incomplete', 'failed'] as const;
+
+/**
+ * One call shared by every caller while it runs: the gauges of one scrape (prom-client starts
+ * every collect in the same tick) make one round trip; the next scrape reads afresh.
+ */
+function shared<T>(read: () => Promise<T> | undefined): () => Promise<T | undefined> {
+  let running: Promise<T | undefined> | undefined;
+  return () =>
+    (running ??= Promise.resolve(read()).finally(() => {
+      running = undefined;
+    }));
+}
+
+/**
+ * The last value read, read again in the background once older than `everyMs` (the first read
+ * is awaited). A failed read keeps the last value until the next one.
+ */
+function refreshedEvery<T>(
+  read: () => Promise<T> | undefined,
+  everyMs: number,
+): () => Promise<T | undefined> {
+  let value: T | undefined;
+  let at = -Infinity;
+  let running: Promise<void> | undefined;
+  const refresh = () =>
+    (running ??= Promise.resolve(read())
+      .then((v) => {
+        value = v;
+        at = Date.now();
+      })
+      .catch(() => {})
+      .finally(() => {
+        running = undefined;
+      }));
+  return async () => {
+    if (Date.now() - at > everyMs) {
+      const pending = refresh();
+      if (value === undefined) await pending;
+    }
+    return value;
+  };
 }
