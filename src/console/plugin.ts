@@ -1,8 +1,9 @@
 /**
  * The operator's console at `/console`, on the daemon's HTTP server next to the queue dashboard
- * and behind the same guard (DASHBOARD_TOKEN; see src/http/operatorGuard.ts). Server-rendered pages read
- * from Postgres; every change is a POST carrying a CSRF token, made through the same operations
- * as the CLI (src/ops/). The pages never show configuration, so never a secret.
+ * and behind the same guard (DASHBOARD_TOKEN; see src/http/operatorGuard.ts). Server-rendered
+ * pages read from Postgres; every change is a POST carrying a CSRF token (and coming from the
+ * console's own pages), made through the same operations as the CLI (src/ops/). The pages never
+ * show configuration, so never a secret.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 

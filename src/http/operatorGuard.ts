@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { SECOND } from '../lib/duration.js';
 import type { LoginLimiter } from './loginLimit.js';
 
-/** What every operator page's answer carries; each surface adds its own `content-security-policy`. */
+/** What every operator page's answer carries; each surface adds its own content security policy. */
 export const OPERATOR_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
