@@ -12,7 +12,7 @@ export const DEMO_CLIENT_SECRET = 'demo-client-secret';
 export const DEMO_WEBHOOK_SECRET = `whsec_${Buffer.from('customer-sync demo webhook secret').toString('base64')}`;
 export const DEMO_PREFIX = 'customer-sync-demo';
 /** The demo dashboard's token (basic-auth password, any user name). */
-export const DEMO_DASHBOARD_TOKEN = 'demo-dashboard';
+export const DEMO_DASHBOARD_TOKEN = 'demo-dashboard-token';
 export const DEMO_DATABASE = 'customer_sync_demo';
 
 type Env = Readonly<Record<string, string | undefined>>;

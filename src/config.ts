@@ -102,7 +102,11 @@ export interface Config {
   readonly lockDurationMs: number;
   /** How long a stopping daemon waits for in-flight jobs. */
   readonly shutdownTimeoutMs: number;
-  /** Bearer token for the `/admin/queues` dashboard; absent → the dashboard is off. */
+  /**
+   * The login of the console (`/console`) and the queue dashboard (`/admin/queues`): a bearer
+   * token or the basic-auth password, at least {@link MIN_DASHBOARD_TOKEN_LENGTH} characters;
+   * absent → both are off.
+   */
   readonly dashboardToken: string | undefined;
   /**
    * Where OpenTelemetry traces go (OTLP over HTTP), from the standard `OTEL_EXPORTER_OTLP_*`
@@ -220,6 +224,21 @@ function lagoPublicKey(env: Env): string | undefined {
   throw new ConfigError(
     'LAGO_WEBHOOK_PUBLIC_KEY is invalid: expected an RSA public key, as PEM or base64 of the PEM',
   );
+}
+
+/** The shortest DASHBOARD_TOKEN accepted: one of a few characters could be guessed. */
+export const MIN_DASHBOARD_TOKEN_LENGTH = 16;
+
+/** `DASHBOARD_TOKEN`: absent (console and dashboard off), or long enough not to be guessed. */
+function dashboardToken(env: Env): string | undefined {
+  const expected = `a token of at least ${MIN_DASHBOARD_TOKEN_LENGTH} characters, no spaces`;
+  const token = optionalWord(env, 'DASHBOARD_TOKEN', expected);
+  if (token !== undefined && token.length < MIN_DASHBOARD_TOKEN_LENGTH) {
+    throw new ConfigError(
+      `DASHBOARD_TOKEN=${quote('DASHBOARD_TOKEN', token)} is invalid: expected ${expected}`,
+    );
+  }
+  return token;
 }
 
 /** `CUSTOMERS_NOTIFY_TABLES`: none unless set. */
@@ -381,7 +400,7 @@ export function loadConfig(env: Env): Config {
       duration(SECOND),
     ),
     shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT', '30s', 'a duration like 30s', duration()),
-    dashboardToken: optionalWord(env, 'DASHBOARD_TOKEN', 'a token (no spaces)'),
+    dashboardToken: dashboardToken(env),
     otlpTracesUrl: otlpTracesUrl(env),
   };
   assertClusterReady(config);

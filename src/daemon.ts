@@ -11,6 +11,7 @@ import { type App, type AppOptions, createApp } from './app.js';
 import type { Config } from './config.js';
 import { consolePlugin } from './console/plugin.js';
 import { dashboardPlugin } from './dashboard.js';
+import { createLoginLimiter } from './http/loginLimit.js';
 import { createHttpServer } from './http/server.js';
 import { MINUTE, SECOND } from './lib/duration.js';
 import { toError } from './lib/errors.js';
@@ -131,12 +132,7 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
       clock,
       readiness: { check: () => readiness(app, workersReady) },
       traced: tracing !== undefined,
-      plugins: config.dashboardToken
-        ? [
-            dashboardPlugin(queues, config.dashboardToken),
-            consolePlugin(app, { token: config.dashboardToken, windowMs: config.sweepEveryMs }),
-          ]
-        : [],
+      plugins: config.dashboardToken ? operatorPages(app, config.dashboardToken) : [],
     });
     const url = await http.listen();
     releasers.add('http server', () => http.close());
@@ -160,6 +156,15 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
     await app.close();
     throw error;
   }
+}
+
+/** The console and the queue dashboard, behind one login with one count of failed logins. */
+function operatorPages(app: App, token: string) {
+  const logins = createLoginLimiter(app.clock);
+  return [
+    dashboardPlugin(app.queues, { token, logins }),
+    consolePlugin(app, { token, logins, windowMs: app.config.sweepEveryMs }),
+  ];
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
- * The console's login is the queue dashboard's (src/dashboard.ts): DASHBOARD_TOKEN as a bearer
- * token or as the password of HTTP basic auth. The basic-auth user name is who the audit says
- * approved a change; it is the operator's word, so it is cleaned and kept short.
+ * The console's login is the queue dashboard's (src/http/operatorGuard.ts): DASHBOARD_TOKEN as a
+ * bearer token or as the password of HTTP basic auth. The basic-auth user name is who the audit
+ * says approved a change; it is the operator's word, so it is cleaned and kept short.
  */
 
 /** The user name a request authenticated as (`bearer` for a bearer token). */

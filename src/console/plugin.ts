@@ -1,12 +1,13 @@
 /**
  * The operator's console at `/console`, on the daemon's HTTP server next to the queue dashboard
- * and behind the same login (DASHBOARD_TOKEN; see src/dashboard.ts). Server-rendered pages read
- * from Postgres; every change is a POST carrying a CSRF token, made through the same operations
- * as the CLI (src/ops/). The pages never show configuration, so never a secret.
+ * and behind the same guard (DASHBOARD_TOKEN; see src/http/operatorGuard.ts). Server-rendered
+ * pages read from Postgres; every change is a POST carrying a CSRF token (and coming from the
+ * console's own pages), made through the same operations as the CLI (src/ops/). The pages never
+ * show configuration, so never a secret.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { authorized } from '../dashboard.js';
+import { guardOperatorScope } from '../http/operatorGuard.js';
 import { NotFoundError } from '../ops/errors.js';
 import { attentionCounts } from '../sql/fleet.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
@@ -20,14 +21,9 @@ import type { ConsoleApp, ConsoleOptions, ContextOf } from './types.js';
 
 export type { ConsoleApp, ConsoleOptions } from './types.js';
 
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
+/** With the headers every operator page sends (src/http/operatorGuard.ts). */
+const CONSOLE_CSP =
+  "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export function consolePlugin(app: ConsoleApp, options: ConsoleOptions) {
   const csrf = createCsrf(options.token);
@@ -41,7 +37,11 @@ export function consolePlugin(app: ConsoleApp, options: ConsoleOptions) {
           (_request, body, done) =>
             done(null, Object.fromEntries(new URLSearchParams(body as string))),
         );
-        scope.addHook('onRequest', requireLogin(options.token));
+        guardOperatorScope(scope, {
+          token: options.token,
+          logins: options.logins,
+          contentSecurityPolicy: CONSOLE_CSP,
+        });
         scope.addHook('preHandler', requireFormToken(csrf));
         scope.setErrorHandler(async (error, request, reply) => {
           await sendError(error, request, reply, contextOf);
@@ -56,19 +56,6 @@ export function consolePlugin(app: ConsoleApp, options: ConsoleOptions) {
       },
       { prefix: CONSOLE_PATH },
     );
-  };
-}
-
-/** The dashboard's login (src/dashboard.ts); every answer also carries the security headers. */
-function requireLogin(token: string) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    void reply.headers(SECURITY_HEADERS);
-    if (authorized(request.headers.authorization, token)) return;
-    await reply
-      .code(401)
-      .header('www-authenticate', 'Basic realm="customer-sync", charset="UTF-8"')
-      .type('text/plain')
-      .send('dashboard token required');
   };
 }
 

@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { App } from '../app.js';
+import type { LoginLimiter } from '../http/loginLimit.js';
 import type { PageContext } from './layout.js';
 
 /** What the console reads and acts through: the daemon's app, minus its workers. */
@@ -20,6 +21,8 @@ export type ConsoleApp = Pick<
 
 export interface ConsoleOptions {
   readonly token: string;
+  /** Failed logins per address, counted with the queue dashboard's. */
+  readonly logins: LoginLimiter;
   /** SWEEP_EVERY: the rolling window of the destructive-change limit, for the held page's why. */
   readonly windowMs: number;
 }

@@ -3,8 +3,6 @@
  * `createHttpServer(deps)` from injected parts, so tests run it on port 0 against a real database
  * and a recording queue. It never calls the Agent Engine.
  */
-import { createServer } from 'node:http';
-
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -20,8 +18,10 @@ import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics.js';
 import { inServerSpan, nameServerSpan } from '../tracing/spans.js';
 import { MAX_WEBHOOK_BODY_BYTES, webhookRoutes } from '../webhooks/routes.js';
+import { HTTP_LIMITS, type HttpLimits, limitedServer } from './limits.js';
 import { type Readiness, opsRoutes } from './ops.js';
 
+export type { HttpLimits } from './limits.js';
 export type { Readiness, ReadinessReport } from './ops.js';
 
 /** What the server is built from; the composition root supplies real ones, tests their own. */
@@ -37,6 +37,8 @@ export interface HttpDeps {
   readonly plugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
   /** Tracing on: each request is a server span, the root of what it causes. */
   readonly traced?: boolean;
+  /** Timeouts and the connection cap; {@link HTTP_LIMITS} unless a test shortens them. */
+  readonly limits?: Partial<HttpLimits>;
 }
 
 /** A built server: the Fastify app (for `inject` in tests), and its lifecycle. */
@@ -48,16 +50,27 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** A plain HTTP server whose every request runs inside its own server span. */
-const tracedServer: FastifyServerFactory = (handler) =>
-  createServer((req, res) =>
-    inServerSpan(
-      req.method ?? 'GET',
-      req.headers,
-      (done) => res.once('close', () => done(res.statusCode)),
-      () => handler(req, res),
-    ),
-  );
+/** The server under Fastify: limited (src/http/limits.ts), each request in a span when traced. */
+function serverFactory(
+  limits: HttpLimits,
+  traced: boolean,
+  deps: { logger: Logger; clock: Clock },
+): FastifyServerFactory {
+  return (handler) =>
+    limitedServer(
+      traced
+        ? (req, res) =>
+            inServerSpan(
+              req.method ?? 'GET',
+              req.headers,
+              (done) => res.once('close', () => done(res.statusCode)),
+              () => handler(req, res),
+            )
+        : handler,
+      limits,
+      deps,
+    );
+}
 
 /** Builds the server with every route registered; it does not listen until `listen()`. */
 export function createHttpServer(deps: HttpDeps): HttpServer {
@@ -69,7 +82,10 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     // One debug line per request (below) instead of Fastify's two at info.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_WEBHOOK_BODY_BYTES,
-    ...(deps.traced ? { serverFactory: tracedServer } : {}),
+    serverFactory: serverFactory({ ...HTTP_LIMITS, ...deps.limits }, deps.traced === true, {
+      logger,
+      clock,
+    }),
   });
   if (deps.traced) {
     app.addHook('onRequest', async (request) =>

@@ -136,7 +136,7 @@ describe('loadConfig', () => {
     RETENTION: ['forever', '0', '30m', '90'],
     LOCK_DURATION: ['0', '100ms', 'long'],
     SHUTDOWN_TIMEOUT: ['later', '-1s'],
-    DASHBOARD_TOKEN: ['two words', 'x\ny'],
+    DASHBOARD_TOKEN: ['two words', 'x\ny', 'short', '15-chars-token!'],
     OTEL_EXPORTER_OTLP_ENDPOINT: ['collector:4318', 'grpc://c:4317'],
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: ['/v1/traces'],
     OTEL_SDK_DISABLED: ['yes'],
@@ -185,6 +185,15 @@ describe('loadConfig', () => {
       { table: { schema: 'app', name: 'organizations' }, idColumn: 'org_id' },
       { table: { schema: 'Billing', name: 'Seats' }, idColumn: 'Org"Id' },
     ]);
+  });
+
+  it('takes a DASHBOARD_TOKEN of 16 characters or more, and stops on fewer without echoing it', () => {
+    expect(loadConfig({ DASHBOARD_TOKEN: '16-chars-token!!' }).dashboardToken).toBe(
+      '16-chars-token!!',
+    );
+    expect(() => loadConfig({ DASHBOARD_TOKEN: 'hunter2' })).toThrow(
+      /^DASHBOARD_TOKEN=<hidden> is invalid: expected .*at least 16 characters/,
+    );
   });
 
   it('accepts the new durations', () => {
