@@ -20,7 +20,7 @@ export interface Explanation {
   readonly lastSync: LastSync | null;
   readonly holds: HeldChange[];
   readonly audit: AuditRow[];
-  /** What a sync would do now. */
+  /** What a sync would do now: one asked for by name, which reads the workspace first as this does. */
   readonly wouldDo: { changes: readonly Change[]; conflict: Conflict | null };
 }
 

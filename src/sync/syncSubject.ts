@@ -214,6 +214,8 @@ async function syncRound(
 ): Promise<boolean> {
   const seen = await inspectCustomer(deps, customerId, {
     record: true,
+    // Asked for by name: the workspace as the API shows it now, as `explain` reads it.
+    live: run.readFirst === true,
     confirmDestructive: run.trigger !== 'sweep',
     ...(run.signal ? { signal: run.signal } : {}),
   });
