@@ -5,6 +5,7 @@
  * person's "read first" survives BullMQ's deduplication: into a waiting trusted job, and past a
  * later trusted trigger while the customer's sync runs.
  */
+import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { App } from '../../src/app.js';
@@ -78,6 +79,36 @@ describe('a sync asked for by name', () => {
     for (const id of ['cus_a', 'cus_b']) {
       expect((await explainCustomer(app, id)).wouldDo.changes, id).toEqual([]);
     }
+  });
+
+  it('the console\'s "Sync now" reads first too', async () => {
+    const token = 'named-sync-reads-token-7d1f';
+    const auth = `Basic ${Buffer.from(`ops:${token}`).toString('base64')}`;
+    h = await startHarness({ env: { DASHBOARD_TOKEN: token } });
+    const daemon = await h.startDaemon();
+    const ws = await linkedPair(h, daemon.app);
+    h.sim.store.setStatus(ws.b, 'inactive');
+    const page = await request(`${daemon.url}/console/customers/cus_b`, {
+      headers: { authorization: auth },
+    });
+    const text = await page.body.text();
+    const cookie = String(page.headers['set-cookie']).split(';')[0]!;
+    const csrf = /name="_csrf"\s+value="([^"]+)"/.exec(text)?.[1] ?? '';
+    const answer = await request(`${daemon.url}/console/customers/cus_b/sync`, {
+      method: 'POST',
+      headers: {
+        authorization: auth,
+        cookie,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ _csrf: csrf }).toString(),
+    });
+    await answer.body.dump();
+    expect(answer.statusCode).toBe(303);
+    await waitFor(() => h!.sim.store.get(ws.b)?.status === 'active', {
+      timeoutMs: 5000,
+      what: 'the deactivation repaired by Sync now',
+    });
   });
 
   it('retry-failed reads first too', async () => {
