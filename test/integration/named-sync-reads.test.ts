@@ -73,7 +73,9 @@ describe('a sync asked for by name', () => {
       () => h!.sim.store.get(ws.a)?.name === 'Alpha' && h!.sim.store.get(ws.b)?.status === 'active',
       { timeoutMs: 5000, what: 'both workspaces repaired' },
     );
-    expect(Date.now() - asked).toBeLessThan(5000);
+    const tookMs = Date.now() - asked;
+    console.info(`named enqueue: both workspaces repaired ${tookMs} ms after enqueue`);
+    expect(tookMs).toBeLessThan(5000);
     expect(await sweeps(h)).toBe(0);
     await waitForIdle(app);
     for (const id of ['cus_a', 'cus_b']) {

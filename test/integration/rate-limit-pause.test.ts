@@ -94,6 +94,9 @@ describe('a pause recorded while calls wait for their slots', () => {
     expect(arrivals).toHaveLength(24);
     // A call already on the wire when the pause was recorded may arrive a moment after it.
     const during = arrivals.filter((t) => t > recordedAt + 10 && t < pausedAt + 990);
+    console.info(
+      `pause while waiting: ${during.length} of 24 calls arrived during the 1 s pause; busiest 200 ms window ${h.sim.stats.busiestWindow(200)}`,
+    );
     expect(
       during,
       `arrivals during the pause, ms after it: ${during.map((t) => Math.round(t - pausedAt)).join(', ')}`,
