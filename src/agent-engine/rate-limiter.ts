@@ -13,6 +13,9 @@
  * A 429 pauses the limit for its (capped) `Retry-After`: {@link RateLimiter.pause}. The Redis
  * limiter stores the pause's end next to the TAT, so every daemon sharing the budget waits it
  * out, not only the one that met the 429; the key expires with the pause, which ends by itself.
+ * A pause also stops the calls that reserved their slots before it and are still waiting for
+ * them: a slot, when it comes, is checked against the pause once more (the shared one, read from
+ * Redis, for a slot reserved a while ago), and a paused call takes a new slot after the pause.
  */
 import { createHash } from 'node:crypto';
 
@@ -65,13 +68,18 @@ export class InMemoryRateLimiter implements RateLimiter {
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) throw abortedError(signal);
-    // Real time, not the injected Clock: a rate is about how fast we actually hit the API.
-    const now = performance.now();
-    // After a pause calls resume at the steady rate, not in a burst.
-    const tat = Math.max(this.#tat, now, this.#pauseEnd);
-    this.#tat = tat + this.#intervalMs;
-    await sleep(tat - now, signal);
+    for (;;) {
+      if (signal?.aborted) throw abortedError(signal);
+      // Real time, not the injected Clock: a rate is about how fast we actually hit the API.
+      const now = performance.now();
+      // After a pause calls resume at the steady rate, not in a burst.
+      const tat = Math.max(this.#tat, now, this.#pauseEnd);
+      this.#tat = tat + this.#intervalMs;
+      const pauseEnd = this.#pauseEnd;
+      await sleep(tat - now, signal);
+      // Paused while it waited: the call takes a slot after the pause instead.
+      if (this.#pauseEnd === pauseEnd || this.#pauseEnd <= performance.now()) return;
+    }
   }
 
   async pause(ms: number): Promise<void> {
@@ -139,6 +147,25 @@ const PAUSE_SHA = createHash('sha1').update(PAUSE_SCRIPT).digest('hex');
 const LOCAL_WINDOW_US = 5_000;
 
 /**
+ * A slot reserved at least this long (ms) before it comes reads the shared pause again before its
+ * call goes: another daemon may have met a 429 meanwhile. A slot that comes at once goes on the
+ * script's word, which saw the pause in force when it reserved the slot.
+ */
+const RECHECK_AFTER_MS = 2;
+
+/** Calls whose slots come within this long (ms) of each other share one read of the pause. */
+const SHARED_CHECK_MS = 1;
+
+/** A pause that ends within this long (ms) is waited out, not answered with a new slot. */
+const PAUSE_SLACK_MS = 5;
+
+/** A reserved slot: when it may go and when it was reserved, on `performance.now()`. */
+interface Slot {
+  readonly at: number;
+  readonly reservedAt: number;
+}
+
+/**
  * The limit every daemon shares, as one Redis key. The key expires once the budget is full again,
  * so an idle limiter leaves nothing behind.
  */
@@ -153,10 +180,15 @@ export class RedisRateLimiter implements RateLimiter {
    * pages stop paying a round trip each, and a daemon holds at most a few milliseconds of budget.
    */
   readonly #batch: number;
-  /** Reserved slots not yet used: when each may go, on `performance.now()`. */
-  #slots: number[] = [];
-  /** The end of a pause this process set (epoch ms): its own reserved slots must not undercut it. */
+  /** Reserved slots not yet used. */
+  #slots: Slot[] = [];
+  /**
+   * The end of a pause this process set or read from Redis (epoch ms): its reserved slots must
+   * not undercut it.
+   */
   #pauseEnd = 0;
+  /** The latest read of the shared pause: when it began (`performance.now()`) and its answer. */
+  #check: { readonly startedAt: number; readonly leftMs: Promise<number> } | undefined;
   /**
    * This process's own spacing, applied when a caller wakes: after the event loop stalls (a busy
    * or starved machine), every timer that came due meanwhile fires at once, and without this the
@@ -179,11 +211,23 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
-    await this.#acquireSlot(signal);
-    // A slot reserved before this process met a 429 must not go out during the pause it set.
-    while (this.#pauseEnd > Date.now()) {
+    for (;;) {
+      const slot = await this.#acquireSlot(signal);
+      // A pause this process set or learned while the call waited: a slot reserved before it
+      // must not go out during it. The call takes a new one, which the script places after the
+      // pause, at the steady rate.
+      const left = this.#pauseEnd - Date.now();
+      if (left > PAUSE_SLACK_MS) {
+        this.#slots = [];
+        continue;
+      }
+      if (left > 0) await sleep(left, signal);
+      if (performance.now() - slot.reservedAt < RECHECK_AFTER_MS) return;
+      // Another daemon may have met a 429 while this call waited for its slot.
+      const shared = await this.#sharedPauseLeft();
+      if (shared <= 0) return;
+      this.#pauseEnd = Math.max(this.#pauseEnd, Date.now() + shared);
       this.#slots = [];
-      await this.#acquireSlot(signal);
     }
   }
 
@@ -206,10 +250,11 @@ export class RedisRateLimiter implements RateLimiter {
     return value !== null && ttl > 0 ? Date.now() + ttl : undefined;
   }
 
-  async #acquireSlot(signal?: AbortSignal): Promise<void> {
+  /** Waits for a slot (the next reserved one, or a new round trip's); returns it. */
+  async #acquireSlot(signal?: AbortSignal): Promise<Slot> {
     if (signal?.aborted) throw abortedError(signal);
-    let at = this.#slots.shift();
-    if (at === undefined) {
+    let slot = this.#slots.shift();
+    if (slot === undefined) {
       let waitUs: number;
       try {
         waitUs = Number(await this.#step());
@@ -218,11 +263,32 @@ export class RedisRateLimiter implements RateLimiter {
         throw classify(error);
       }
       // The script reserved these slots; the first is ours, the rest wait here for later calls.
-      at = performance.now() + waitUs / 1000;
-      for (let i = 1; i < this.#batch; i += 1) this.#slots.push(at + (i * this.#intervalUs) / 1000);
+      const reservedAt = performance.now();
+      const at = reservedAt + waitUs / 1000;
+      slot = { at, reservedAt };
+      for (let i = 1; i < this.#batch; i += 1)
+        this.#slots.push({ at: at + (i * this.#intervalUs) / 1000, reservedAt });
     }
-    await sleep(Math.ceil(at - performance.now()), signal);
+    await sleep(Math.ceil(slot.at - performance.now()), signal);
     await this.#spacing.acquire(signal);
+    return slot;
+  }
+
+  /**
+   * How long the shared pause has left (ms; 0: none), read from Redis by one round trip that the
+   * calls waking together share: one that began within {@link SHARED_CHECK_MS} answers for them.
+   */
+  #sharedPauseLeft(): Promise<number> {
+    const now = performance.now();
+    if (this.#check && this.#check.startedAt >= now - SHARED_CHECK_MS) return this.#check.leftMs;
+    const leftMs = this.#redis.pttl(this.#pauseKey).then(
+      (ttl) => Math.max(0, ttl),
+      (error: unknown) => {
+        throw classify(error);
+      },
+    );
+    this.#check = { startedAt: now, leftMs };
+    return leftMs;
   }
 
   #step(): Promise<unknown> {

@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   approve: async () => (await import('./commands/approve.js')).registerApprove,
   'retry-failed': async () => (await import('./commands/retryFailed.js')).registerRetryFailed,
   explain: async () => (await import('./commands/explain.js')).registerExplain,
+  adopt: async () => (await import('./commands/adopt.js')).registerAdopt,
 };
 
 /** Runs one command line; resolves to the exit code. Never calls `process.exit`. */

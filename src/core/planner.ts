@@ -46,6 +46,12 @@ export interface CustomerFacts {
    * the earliest (created_at, id) non-deleted customer wanting it. The others get a conflict.
    */
   readonly nameOwner: string;
+  /**
+   * A workspace bearing the desired name, linked to nobody, that the last complete listing
+   * reported as an orphan (the `orphans` table): only a person adopts it (`adopt`), never a
+   * customer that took its name afterwards. Unknown or none: null or absent.
+   */
+  readonly reportedOrphan?: string | null;
 }
 
 export interface Decision {
@@ -183,6 +189,13 @@ function nameConflict(facts: CustomerFacts, desired: string): Conflict | null {
   }
   if (nameOwner !== customer.id) {
     return conflict(`workspace name "${desired}" is claimed first by customer ${nameOwner}`);
+  }
+  // Get-or-create by name would link it: a name an outsider chose (a buyer at checkout) must not
+  // hand over a workspace that exists unlinked.
+  if (facts.reportedOrphan) {
+    return conflict(
+      `workspace ${facts.reportedOrphan} named "${desired}" was reported as an orphan: it is adopted only by a person (adopt ${customer.id})`,
+    );
   }
   return null;
 }

@@ -87,6 +87,6 @@ export const isDefaultName = (name: string): boolean =>
  */
 export const MISSING = 'missing';
 
-/** What asked for a sync; recorded in the audit. */
+/** What asked for a sync (or made a change: `adopt`, a person's); recorded in the audit. */
 export type Trigger =
-  'sweep' | 'webhook' | 'notify' | 'enqueue' | 'backfill' | 'retry' | 'approve' | 'due';
+  'sweep' | 'webhook' | 'notify' | 'enqueue' | 'backfill' | 'retry' | 'approve' | 'due' | 'adopt';

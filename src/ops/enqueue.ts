@@ -33,7 +33,11 @@ export interface EnqueueResult {
   readonly unknown: string[];
 }
 
-/** Queues a sync for each named customer that exists; reports the ids that do not. */
+/**
+ * Queues a sync for each named customer that exists; reports the ids that do not. A sync asked
+ * for by name reads the workspace before deciding (DESIGN.md §2), so it repairs a rename or a
+ * status change made on the Agent Engine's side; `--all` trusts the links as sweeps do.
+ */
 export async function enqueueCustomers(
   app: EnqueueApp,
   ids: readonly string[],
@@ -48,7 +52,8 @@ export async function enqueueCustomers(
     const existing = await existingCustomerIds(app.pool, app.source, batch);
     const known = batch.filter((id) => existing.has(id) && !isReservedId(id));
     unknown.push(...batch.filter((id) => !existing.has(id) || isReservedId(id)));
-    if (known.length > 0) await app.syncQueue.enqueue(known, trigger);
+    // Named by a person, who suspects the remote side: each sync reads its workspace first.
+    if (known.length > 0) await app.syncQueue.enqueue(known, trigger, { readFirst: true });
     queued += known.length;
     onProgress?.({ done: i + batch.length, total: unique.length });
   }

@@ -20,8 +20,13 @@ export interface Explanation {
   readonly lastSync: LastSync | null;
   readonly holds: HeldChange[];
   readonly audit: AuditRow[];
-  /** What a sync would do now. */
+  /** What a sync would do now: one asked for by name, which reads the workspace first as this does. */
   readonly wouldDo: { changes: readonly Change[]; conflict: Conflict | null };
+  /**
+   * The unlinked workspace of the customer's name that the last listing reported as an orphan:
+   * a sync will not adopt it, a person may (`adopt`, the console). Null when there is none.
+   */
+  readonly adoptable: string | null;
 }
 
 /** Explains one customer; an unknown id is a {@link NotFoundError}. */
@@ -49,5 +54,6 @@ export async function explainCustomer(
     holds,
     audit,
     wouldDo: { changes: seen.decision.changes, conflict: seen.decision.conflict },
+    adoptable: seen.facts.reportedOrphan ?? null,
   };
 }

@@ -1,4 +1,7 @@
-/** `retry-failed`: queues again every subject whose last sync failed (trigger `retry`), or one of them. */
+/**
+ * `retry-failed`: queues again every subject whose last sync failed (trigger `retry`), or one of
+ * them. A person asks: each sync reads its workspace before deciding.
+ */
 import type { App } from '../app.js';
 import { failedSubjectsAfter, lastSyncOf } from '../sql/subjects.js';
 import { ENQUEUE_BATCH } from './enqueue.js';
@@ -13,7 +16,7 @@ export async function retryFailed(
   for (;;) {
     const subjects = await failedSubjectsAfter(app.pool, after, ENQUEUE_BATCH);
     if (subjects.length === 0) break;
-    await app.syncQueue.enqueue(subjects, 'retry');
+    await app.syncQueue.enqueue(subjects, 'retry', { readFirst: true });
     queued += subjects.length;
     after = subjects[subjects.length - 1] ?? after;
   }
@@ -28,6 +31,6 @@ export async function retryOne(
   const last = await lastSyncOf(app.pool, subject);
   if (last?.outcome !== 'failed')
     throw new NotFoundError(`no failed sync for ${JSON.stringify(subject)}`);
-  await app.syncQueue.enqueue([subject], 'retry');
+  await app.syncQueue.enqueue([subject], 'retry', { readFirst: true });
   return { queued: 1 };
 }

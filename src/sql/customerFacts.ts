@@ -29,6 +29,7 @@ interface FactsRow {
   named_status: 'active' | 'inactive' | null;
   named_linked_to: string | null;
   first_claimant: string | null;
+  reported_orphan: string | null;
 }
 
 /** An open pass over the customers the planner may change, fetched a batch at a time. */
@@ -150,6 +151,13 @@ export async function openCustomerFacts(
               f.linked_name, f.linked_status,
               nw.workspace_id as named_id, nw.name as named_name, nw.status as named_status,
               nl.customer_id as named_linked_to,
+              -- The workspace of the name, unlinked, that the last complete listing reported as an
+              -- orphan: only a person adopts it (the customer's own lost mint excepted).
+              case when nl.customer_id is null
+                     and exists (select 1 from orphans op where op.workspace_id = nw.workspace_id)
+                     and not exists (select 1 from pending_mints pm
+                                      where pm.customer_id = f.id and pm.workspace_name = f.wname)
+                   then nw.workspace_id end as reported_orphan,
               case when f.status <> 'deleted'
                      and (f.workspace_id is null or f.linked_id is null or f.linked_name <> f.wname)
                    then (select o.id from ${customers} o
@@ -235,5 +243,6 @@ function toFacts(row: FactsRow, listingComplete: boolean): CustomerFacts {
     linked,
     named,
     nameOwner: row.named_linked_to ?? row.first_claimant ?? row.id,
+    reportedOrphan: row.reported_orphan,
   };
 }

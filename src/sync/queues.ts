@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { type Job, type JobsOptions, Queue, type Telemetry } from 'bullmq';
 
 import type { RedisClient } from '../lib/redisClient.js';
-import type { SyncQueue } from '../core/ports.js';
+import type { EnqueueOptions, SyncQueue } from '../core/ports.js';
 import type { Trigger } from '../core/types.js';
 
 export const SYNC_QUEUE = 'sync';
@@ -32,6 +32,11 @@ export interface SyncJobData {
   readonly trigger: Trigger;
   /** The sweep that queued it, when one did. */
   readonly sweepId?: string;
+  /**
+   * A person asked for it by name: it reads the workspace before deciding (see
+   * {@link EnqueueOptions.readFirst} and {@link takeReadFirst}).
+   */
+  readonly readFirst?: true;
 }
 
 /**
@@ -165,16 +170,24 @@ export function syncQueueOf(
   redis: RedisClient,
 ): SyncQueue {
   return {
-    async enqueue(subjects, trigger, sweepId, traces) {
+    async enqueue(subjects, trigger, options: EnqueueOptions = {}) {
+      const { sweepId, traces, readFirst } = options;
       const lane = laneOf(trigger);
       for (let i = 0; i < subjects.length; i += BULK) {
+        const batch = subjects.slice(i, i + BULK);
+        if (readFirst) await markReadFirst(queue, redis, batch);
         const jobs = await queue.addBulk(
-          subjects.slice(i, i + BULK).map((subject, j) => {
+          batch.map((subject, j) => {
             const metadata = traces?.[i + j];
             const opts = syncJobOptions(subject, retry, lane);
             return {
               name: 'sync',
-              data: sweepId ? { subject, trigger, sweepId } : { subject, trigger },
+              data: {
+                subject,
+                trigger,
+                ...(sweepId ? { sweepId } : {}),
+                ...(readFirst ? { readFirst: true as const } : {}),
+              },
               // BullMQ's telemetry: this job continues that trace, not the batch's.
               opts: metadata ? { ...opts, telemetry: { metadata } } : opts,
             };
@@ -184,6 +197,53 @@ export function syncQueueOf(
       }
     },
   };
+}
+
+/**
+ * How long a "read first" mark waits for a sync of its subject to start. Longer than any queue
+ * wait; a mark left behind (its jobs lost with Redis's data) costs one GET at most, once.
+ */
+const READ_FIRST_TTL_S = 24 * 60 * 60;
+
+const readFirstKey = (queue: Queue<SyncJobData>, subject: string) =>
+  queue.toKey(`read-first:${subject}`);
+
+/**
+ * Marks the subjects "read first" before their jobs are added. The flag rides in the job data
+ * too, but BullMQ's deduplication drops a job's data when one is already waiting (the waiting
+ * job's data stays), and keeps only the latest data of the triggers that arrive while one runs
+ * (`keepLastIfActive`): a webhook's trigger after the person's would erase it. The mark outlives
+ * both; the next sync of the subject to start takes it ({@link takeReadFirst}). Set before the
+ * add, so whichever sync takes it starts after the person asked.
+ */
+async function markReadFirst(
+  queue: Queue<SyncJobData>,
+  redis: RedisClient,
+  subjects: readonly string[],
+): Promise<void> {
+  const pipeline = redis.pipeline();
+  for (const subject of subjects)
+    pipeline.set(readFirstKey(queue, subject), '1', 'EX', READ_FIRST_TTL_S);
+  const results = await pipeline.exec();
+  const failed = results?.find(([error]) => error);
+  if (failed?.[0]) throw failed[0];
+}
+
+/**
+ * Whether a sync starting now must read its workspace first: its job says so, or a person asked
+ * for its subject by name since the last sync of it started (a mark the deduplication could not
+ * carry). Takes the mark: this sync answers the person. The job's data then says so too, so a
+ * retry of this job reads first as well.
+ */
+export async function takeReadFirst(
+  redis: RedisClient,
+  queue: Queue<SyncJobData>,
+  job: Job<SyncJobData>,
+): Promise<boolean> {
+  const marked = (await redis.del(readFirstKey(queue, job.data.subject))) > 0;
+  if (job.data.readFirst) return true;
+  if (marked) await job.updateData({ ...job.data, readFirst: true });
+  return marked;
 }
 
 /**

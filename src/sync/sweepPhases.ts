@@ -293,7 +293,7 @@ export async function holdAndQueue(run: SweepRun, held: boolean): Promise<void> 
     const next = await nextSubjectsToQueue(pool, options.id, lastId, BATCH);
     if (next.subjects.length === 0 && next.lastId === lastId) break;
     lastId = next.lastId;
-    await deps.syncQueue.enqueue(next.subjects, 'sweep', options.id);
+    await deps.syncQueue.enqueue(next.subjects, 'sweep', { sweepId: options.id });
     progress.queued += next.subjects.length;
     options.onProgress?.(progress);
   }

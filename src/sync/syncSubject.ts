@@ -24,6 +24,7 @@ import { finishAudit, startAudit } from '../sql/audit.js';
 import { firstClaimantOf, linkedCustomerOf, readSubject } from '../sql/customers.js';
 import { voidStaleHolds } from '../sql/holds.js';
 import { clearDeletedSeen, markDeletedSeen, setLinkedState } from '../sql/links.js';
+import { reportedOrphanNamed } from '../sql/orphans.js';
 import { plannedFind } from '../sql/sweeps.js';
 import { claimSubject } from '../sql/syncClaims.js';
 import { linkLostMint, type Outcome, perform } from './changes.js';
@@ -152,9 +153,20 @@ export async function inspectCustomer(
     const nameOwner = needsName
       ? ((await firstClaimantOf(pool, deps.source, policy.nameTemplate, desired)) ?? customer.id)
       : customer.id;
+    // A workspace get-or-create by name would find and link, known from the last listing's
+    // orphan report without a call: only a person adopts it.
+    const finds = customer.status !== 'deleted' && (linked === null || linked === 'missing');
+    const reportedOrphan = finds ? await reportedOrphanNamed(pool, desired, customer.id) : null;
     // `named` stays unknown here: get-or-create by name finds the workspace, and the unique link
     // refuses one that belongs to someone else.
-    const facts: CustomerFacts = { customer, link, linked, named: null, nameOwner };
+    const facts: CustomerFacts = {
+      customer,
+      link,
+      linked,
+      named: null,
+      nameOwner,
+      reportedOrphan,
+    };
     return { facts, decision: decideCustomer(facts, policy, now) };
   };
   const readNow = async () => {
@@ -214,6 +226,8 @@ async function syncRound(
 ): Promise<boolean> {
   const seen = await inspectCustomer(deps, customerId, {
     record: true,
+    // Asked for by name: the workspace as the API shows it now, as `explain` reads it.
+    live: run.readFirst === true,
     confirmDestructive: run.trigger !== 'sweep',
     ...(run.signal ? { signal: run.signal } : {}),
   });

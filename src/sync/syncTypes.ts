@@ -31,6 +31,11 @@ export interface SyncRun {
   readonly trigger: Trigger;
   /** The sweep that asked, for the audit. */
   readonly sweepId?: string;
+  /**
+   * A person asked for this sync by name: it reads the workspace (a GET) before deciding, as
+   * `explain` does, instead of trusting the link's last-known state.
+   */
+  readonly readFirst?: boolean;
   readonly jobId: string | null;
   readonly attempt: number;
   readonly logger: Logger;

@@ -30,7 +30,7 @@ import type { Logger } from '../lib/logger.js';
 import { recordSync } from '../sql/syncState.js';
 import { parseSubject } from '../core/subject.js';
 import type { Breaker } from './breaker.js';
-import { SYNC_QUEUE, type SyncJobData } from './queues.js';
+import { SYNC_QUEUE, type SyncJobData, takeReadFirst } from './queues.js';
 import { type SyncDeps, type SyncResult, syncSubject } from './syncSubject.js';
 
 /** What the wrapper reports, for metrics and tests. */
@@ -80,10 +80,12 @@ export function createSyncWorker(options: SyncWorkerOptions): Worker<SyncJobData
     }
     const started = clock.now();
     try {
+      const readFirst = await takeReadFirst(options.connection, queue, job);
       const result = await syncSubject(deps, {
         subject: parseSubject(subject),
         trigger,
         ...(job.data.sweepId ? { sweepId: job.data.sweepId } : {}),
+        ...(readFirst ? { readFirst } : {}),
         jobId: job.id ?? null,
         attempt,
         logger: log,

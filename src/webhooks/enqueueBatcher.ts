@@ -47,7 +47,7 @@ export function batchedWebhookEnqueue(queue: SyncQueue, markQueued?: MarkQueued)
       try {
         // The batch runs in its first caller's context; each job names its own caller's trace.
         const traces = entries.map((e) => e.trace);
-        await queue.enqueue([...batch.keys()], 'webhook', undefined, traces);
+        await queue.enqueue([...batch.keys()], 'webhook', { traces });
       } catch (error) {
         for (const entry of entries) for (const w of entry.waiters) w.reject(error);
         continue;

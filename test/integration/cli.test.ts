@@ -218,9 +218,9 @@ describe('cli', () => {
     expect(run.stdout).toContain('queued 2 customer syncs');
     expect((await cli(h.env, ['enqueue', 'cus_c', 'cus_a'])).code).toBe(0);
     await waitForIdle(h.app());
-    // In step with what their links last saw, they cost no call: the rename made behind our back
-    // (above) is the next sweep's to find.
-    expect(h.sim.store.list().some((w) => w.name === 'Charlie (old)')).toBe(true);
+    // Named by a person, each sync read its workspace first: the rename made behind our back
+    // (above) is repaired without a sweep.
+    expect(h.sim.store.list().some((w) => w.name === 'Charlie (old)')).toBe(false);
     await cli(h.env, ['sweep', '--wait']);
     await waitForIdle(h.app());
     const ws = h.sim.store.list().find((w) => w.name === 'Charlie');

@@ -72,3 +72,38 @@ describe('a 429 with a long Retry-After', () => {
     expect(await other.redis.exists(`${h.prefix}:api-rate:pause`)).toBe(0);
   });
 });
+
+describe('a pause recorded while calls wait for their slots', () => {
+  it('stops the calls of every daemon already waiting: none reaches the server before it ends', async () => {
+    // 20/s: three daemons' 24 calls reserve slots ~50 ms apart, over about 1.2 s.
+    h = await startHarness({ env: { API_RATE_LIMIT: '20/s' } });
+    const apps = [h.app(), h.app(), h.app()];
+    // Tokens first, so the calls below wait only for their slots.
+    for (const app of apps) await app.engine().getWorkspace(randomUUID());
+    h.sim.stats.reset();
+    const calls = apps.flatMap((app) =>
+      Array.from({ length: 8 }, () => app.engine().getWorkspace(randomUUID())),
+    );
+    await waitFor(() => h!.sim.stats.count(GET_ONE) >= 3, { timeoutMs: 5000, intervalMs: 5 });
+    // One daemon records a pause (as it does on a 429): the others' calls are already waiting.
+    const pausedAt = performance.now();
+    await apps[0]!.rateLimiter.pause(1000);
+    const recordedAt = performance.now();
+    await Promise.all(calls);
+    const arrivals = h.sim.stats.arrivals();
+    expect(arrivals).toHaveLength(24);
+    // A call already on the wire when the pause was recorded may arrive a moment after it.
+    const during = arrivals.filter((t) => t > recordedAt + 10 && t < pausedAt + 990);
+    console.info(
+      `pause while waiting: ${during.length} of 24 calls arrived during the 1 s pause; busiest 200 ms window ${h.sim.stats.busiestWindow(200)}`,
+    );
+    expect(
+      during,
+      `arrivals during the pause, ms after it: ${during.map((t) => Math.round(t - pausedAt)).join(', ')}`,
+    ).toEqual([]);
+    // After it the calls resume at the steady rate, not in a burst.
+    const after = arrivals.filter((t) => t >= pausedAt + 990);
+    expect(after.length).toBeGreaterThan(10);
+    expect(h.sim.stats.busiestWindow(200)).toBeLessThanOrEqual(6);
+  });
+});

@@ -70,11 +70,9 @@ describe('sync lanes', () => {
       { id: 'cus_b', name: 'B' },
     ]);
     const app = h.app();
-    await app.syncQueue.enqueue(
-      ['cus_a', 'cus_b'],
-      'sweep',
-      '00000000-0000-4000-8000-000000000001',
-    );
+    await app.syncQueue.enqueue(['cus_a', 'cus_b'], 'sweep', {
+      sweepId: '00000000-0000-4000-8000-000000000001',
+    });
     await app.syncQueue.enqueue(['cus_a'], 'webhook');
     await app.syncQueue.enqueue(['cus_a'], 'notify');
     await app.syncQueue.enqueue(['cus_b'], 'sweep');

@@ -113,4 +113,19 @@ describe('InMemoryRateLimiter', () => {
     controller.abort();
     await expect(waiting).rejects.toBeInstanceOf(RetryableError);
   });
+
+  it('a pause stops the calls already waiting for their slots until it ends', async () => {
+    const limiter = new InMemoryRateLimiter({ max: 10, perMs: 100 }); // one per ~10 ms
+    await limiter.acquire();
+    const started = performance.now();
+    const went: number[] = [];
+    // Four calls wait for their slots, ~10 to ~40 ms on, when the pause comes.
+    const calls = Array.from({ length: 4 }, () =>
+      limiter.acquire().then(() => went.push(performance.now() - started)),
+    );
+    await limiter.pause(100);
+    await Promise.all(calls);
+    expect(went.filter((ms) => ms < 100)).toEqual([]);
+    expect(went).toHaveLength(4);
+  });
 });

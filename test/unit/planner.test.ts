@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import type { Policy } from '../../src/core/planner.js';
+import { type CustomerFacts, decideCustomer, type Policy } from '../../src/core/planner.js';
 import { type Plan, plan, type PlanInput } from '../support/planOracle.js';
 import type { Customer, Link, WorkspaceState } from '../../src/core/types.js';
 import { DAY } from '../../src/lib/duration.js';
@@ -398,5 +398,35 @@ describe('plan: properties', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('decideCustomer: a reported orphan of the wanted name', () => {
+  const facts = (over: Partial<CustomerFacts> = {}): CustomerFacts => ({
+    customer: customer('c1', 'Picked'),
+    link: null,
+    linked: null,
+    named: { workspace: { id: uuid(9), name: 'Picked', status: 'active' }, linkedTo: null },
+    nameOwner: 'c1',
+    ...over,
+  });
+
+  it('is adopted by name only while no listing has reported it as an orphan', () => {
+    expect(decideCustomer(facts(), policy, NOW).changes.map((c) => c.action)).toEqual(['adopt']);
+    const reported = decideCustomer(facts({ reportedOrphan: uuid(9) }), policy, NOW);
+    expect(reported.changes).toEqual([]);
+    expect(reported.conflict?.reason).toMatch(/reported as an orphan.*adopt c1/);
+  });
+
+  it('blocks a create (which would find it by name) and a re-creation of a vanished link alike', () => {
+    const create = decideCustomer(facts({ named: null, reportedOrphan: uuid(9) }), policy, NOW);
+    expect(create.conflict?.reason).toMatch(/reported as an orphan/);
+    const recreate = decideCustomer(
+      facts({ named: null, link: link('c1', uuid(3)), linked: 'missing', reportedOrphan: uuid(9) }),
+      policy,
+      NOW,
+    );
+    expect(recreate.changes).toEqual([]);
+    expect(recreate.conflict?.reason).toMatch(/reported as an orphan/);
   });
 });

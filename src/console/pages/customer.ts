@@ -22,6 +22,7 @@ export function customerPage(
       >
         ${csrfField(ctx)}<button type="submit">Sync now</button>
       </form>
+      ${adoptForm(ctx, e)}
     </div>
     <h2>Customer</h2>
     <dl class="kv">
@@ -98,6 +99,29 @@ export function customerPage(
     <h2>Audit trail</h2>
     ${auditTable(e)}`;
   return page(ctx, 'customers', c.name, body, notice);
+}
+
+/**
+ * A person's adoption, for a customer with no workspace linked: of the reported orphan of its name
+ * when there is one (a sync will not adopt it), else of the unlinked workspace of its name.
+ */
+function adoptForm(ctx: PageContext, e: Explanation): Html | string {
+  if (e.link || e.customer.status === 'deleted') return '';
+  return html`<form
+    method="post"
+    action="${CONSOLE_PATH}/customers/${encodeURIComponent(e.customer.id)}/adopt"
+    class="inline"
+  >
+    ${csrfField(ctx)}${
+      e.adoptable
+        ? html`<input type="hidden" name="workspaceId" value="${e.adoptable}" /><button
+              type="submit"
+            >
+              Adopt workspace <span class="mono">${e.adoptable}</span>
+            </button>`
+        : html`<button type="submit">Adopt the workspace of its name</button>`
+    }
+  </form>`;
 }
 
 function wouldDo(e: Explanation): Html {

@@ -1,13 +1,15 @@
 /** Finding a customer, its page (as `explain`), and syncing it now (as `enqueue`). */
 import type { FastifyInstance } from 'fastify';
 
+import { adoptWorkspace } from '../../ops/adopt.js';
 import { enqueueCustomers } from '../../ops/enqueue.js';
-import { NotFoundError } from '../../ops/errors.js';
+import { NotFoundError, UsageError } from '../../ops/errors.js';
 import { explainCustomer } from '../../ops/explain.js';
 import { getCustomer } from '../../sql/customers.js';
 import { searchCustomers } from '../../sql/fleet.js';
+import { approvedBy } from '../auth.js';
 import { customerPage, customerUnavailablePage, searchPage } from '../pages/customer.js';
-import { type Query, type RouteDeps, seeOther, send } from './respond.js';
+import { type Form, type Query, type RouteDeps, seeOther, send } from './respond.js';
 
 export function customerRoutes(scope: FastifyInstance, { app, contextOf }: RouteDeps): void {
   scope.get('/customers', async (request, reply) => {
@@ -22,8 +24,13 @@ export function customerRoutes(scope: FastifyInstance, { app, contextOf }: Route
   scope.get('/customers/:id', async (request, reply) => {
     const { id } = request.params as { id: string };
     const ctx = await contextOf(request, reply);
-    const synced = (request.query as Query).synced === '1';
-    const notice = synced ? { kind: 'notice' as const, text: 'Sync queued.' } : undefined;
+    const query = request.query as Query;
+    const notice =
+      query.synced === '1'
+        ? { kind: 'notice' as const, text: 'Sync queued.' }
+        : query.adopted === '1'
+          ? { kind: 'notice' as const, text: 'Workspace adopted; sync queued.' }
+          : undefined;
     try {
       return send(
         reply,
@@ -46,5 +53,21 @@ export function customerRoutes(scope: FastifyInstance, { app, contextOf }: Route
     const { unknown } = await enqueueCustomers(app, [id]);
     if (unknown.length > 0) throw new NotFoundError(`no customer with id ${JSON.stringify(id)}`);
     return seeOther(reply, `/customers/${encodeURIComponent(id)}?synced=1`);
+  });
+
+  // A person's decision (as `adopt`): a sync never adopts a workspace reported as an orphan.
+  scope.post('/customers/:id/adopt', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const workspaceId = (request.body as Form).workspaceId?.trim() || undefined;
+    const ctx = await contextOf(request, reply);
+    try {
+      await adoptWorkspace(app, id, workspaceId, { by: approvedBy(ctx.user) });
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      const e = await explainCustomer(app, id, { auditRows: 50 });
+      return send(reply, customerPage(ctx, e, { kind: 'error', text: error.message }), 409);
+    }
+    request.log.info({ customerId: id, workspaceId, by: ctx.user }, 'console adoption');
+    return seeOther(reply, `/customers/${encodeURIComponent(id)}?adopted=1`);
   });
 }
