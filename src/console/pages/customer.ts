@@ -32,7 +32,7 @@ export function customerPage(
       <dt>status</dt>
       <dd>${c.status}</dd>
       <dt>created</dt>
-      <dd>${time(new Date(c.createdAt))}</dd>
+      <dd>${time(c.createdAt === null ? null : new Date(c.createdAt))}</dd>
     </dl>
     <h2>Link</h2>
     ${
