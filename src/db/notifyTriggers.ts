@@ -28,6 +28,8 @@ import {
   showRelation,
 } from '../lib/sqlNames.js';
 
+type Queryable = Pick<pg.Pool, 'query'>;
+
 const TRIGGER = 'customer_sync_notify';
 const FUNCTION = 'customer_sync_notify_column';
 /** AFTER INSERT OR UPDATE OR DELETE, FOR EACH ROW (pg_trigger.tgtype's bits). */
@@ -50,6 +52,38 @@ export interface TriggerReport {
   readonly notes: string[];
 }
 
+interface WantedTrigger {
+  readonly oid: number;
+  /** Quoted for SQL. */
+  readonly name: string;
+  /** As a person would type it. */
+  readonly shown: string;
+  readonly args: string[];
+}
+
+/** The trigger each table should carry (checking it is a table with that column), with notes. */
+async function wantedTriggers(
+  client: Queryable,
+  tables: readonly NotifyTable[],
+  source: RelationName,
+): Promise<{ wanted: WantedTrigger[]; notes: string[] }> {
+  const wanted: WantedTrigger[] = [];
+  const notes: string[] = [];
+  for (const table of tables) {
+    const oid = await checkTable(client, table);
+    const watched = await watchedColumns(client, source, oid);
+    if (!watched.read) {
+      notes.push(
+        `${showNotifyTable(table)}: ${showRelation(source)} does not read this table; every change to a row notifies`,
+      );
+    }
+    const columns = watched.columns ?? [];
+    const args = columns.length > 0 ? [table.idColumn, ...columns] : [table.idColumn];
+    wanted.push({ oid, name: quoteRelation(table.table), shown: showRelation(table.table), args });
+  }
+  return { wanted, notes };
+}
+
 /**
  * Installs the trigger on each table, after checking it is a table with that column; leaves alone
  * a trigger that is already right. Each change waits at most `lockTimeoutMs` for its lock.
@@ -59,20 +93,8 @@ export async function installNotifyTriggers(
   tables: readonly NotifyTable[],
   options: { source: RelationName; lockTimeoutMs: number },
 ): Promise<TriggerReport> {
-  const report: TriggerReport = { installed: [], unchanged: [], removed: [], notes: [] };
-  const wanted: { oid: number; name: string; shown: string; args: string[] }[] = [];
-  for (const table of tables) {
-    const oid = await checkTable(client, table);
-    const watched = await watchedColumns(client, options.source, oid);
-    if (!watched.read) {
-      report.notes.push(
-        `${showNotifyTable(table)}: ${showRelation(options.source)} does not read this table; every change to a row notifies`,
-      );
-    }
-    const columns = watched.columns ?? [];
-    const args = columns.length > 0 ? [table.idColumn, ...columns] : [table.idColumn];
-    wanted.push({ oid, name: quoteRelation(table.table), shown: showRelation(table.table), args });
-  }
+  const { wanted, notes } = await wantedTriggers(client, tables, options.source);
+  const report: TriggerReport = { installed: [], unchanged: [], removed: [], notes };
   const present = await triggeredTables(client);
   for (const relation of present) {
     if (wanted.some((w) => w.oid === relation.oid)) continue;
@@ -99,6 +121,27 @@ export async function installNotifyTriggers(
   return report;
 }
 
+/**
+ * The listed tables whose trigger is missing or not what `migrate` would install now (the view
+ * reads other columns since, say): their writes may not all wake the daemons until `migrate`
+ * runs again. Reads the catalog only.
+ */
+export async function staleNotifyTriggers(
+  db: Queryable,
+  tables: readonly NotifyTable[],
+  source: RelationName,
+): Promise<string[]> {
+  if (tables.length === 0) return [];
+  const { wanted } = await wantedTriggers(db, tables, source);
+  const present = await triggeredTables(db);
+  return wanted
+    .filter((w) => {
+      const current = present.find((p) => p.oid === w.oid);
+      return !current || !isAsWanted(current, w.args);
+    })
+    .map((w) => w.shown);
+}
+
 /** Removes the trigger from every table that has it; returns those tables' names. */
 export async function uninstallNotifyTriggers(
   client: pg.ClientBase,
@@ -114,7 +157,7 @@ export async function uninstallNotifyTriggers(
 }
 
 /** The table's oid; a missing table, a view or a missing column is one clear error. */
-async function checkTable(client: pg.ClientBase, table: NotifyTable): Promise<number> {
+async function checkTable(client: Queryable, table: NotifyTable): Promise<number> {
   const { rows } = await client.query<{ oid: number | null; kind: string | null; has: boolean }>(
     `select c.oid::int as oid, c.relkind::text as kind,
             exists (select 1 from pg_attribute a
@@ -149,7 +192,7 @@ async function checkTable(client: pg.ClientBase, table: NotifyTable): Promise<nu
  * table). `read` is false when the source does not read the table at all.
  */
 async function watchedColumns(
-  client: pg.ClientBase,
+  client: Queryable,
   source: RelationName,
   table: number,
 ): Promise<{ columns: string[] | null; read: boolean }> {
@@ -208,7 +251,7 @@ interface PresentTrigger {
 }
 
 /** Tables carrying our column trigger, by oid and as Postgres quotes their name. */
-async function triggeredTables(client: pg.ClientBase): Promise<PresentTrigger[]> {
+async function triggeredTables(client: Queryable): Promise<PresentTrigger[]> {
   const { rows } = await client.query<{
     oid: number;
     name: string;

@@ -179,6 +179,11 @@ describe('the change trigger never hurts the user', () => {
        create trigger customer_sync_notify after insert or update or delete on app.organizations
          for each row execute function customer_sync_notify_column('org_id')`,
     );
+    // A daemon started meanwhile says so.
+    await h.startDaemon();
+    expect(h.logs.join('\n')).toContain(
+      'the change trigger on these tables is missing or out of date',
+    );
     await writer.query('begin');
     await writer.query(`update app.organizations set last_seen = now() where org_id = 1`);
     const changing = Date.now();
