@@ -151,6 +151,7 @@ describe('a customer with no name', () => {
     expect(status.failed.map((f) => f.customerId).sort()).toEqual(['n1', 'n2', 'n3']);
     for (const failed of status.failed) expect(failed.reason).toContain('has no name');
     const explained = await ok(env, ['explain', 'n1']);
+    expect(explained.stdout).toContain('Customer n1: no name, active, created —');
     expect(explained.stdout).toContain('fail: customer n1 has no name');
     const shown = await page(daemon.url, '/console/customers/n1');
     expect(shown.status).toBe(200);
