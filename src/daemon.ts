@@ -12,6 +12,7 @@ import type { Config } from './config.js';
 import { consolePlugin } from './console/plugin.js';
 import { dashboardPlugin } from './dashboard.js';
 import { createLoginLimiter } from './http/loginLimit.js';
+import { staleNotifyTriggers } from './db/notifyTriggers.js';
 import { createHttpServer } from './http/server.js';
 import { MINUTE, SECOND } from './lib/duration.js';
 import { toError } from './lib/errors.js';
@@ -53,6 +54,7 @@ export async function startDaemon(config: Config, options: AppOptions = {}): Pro
     // A user's source that is missing or misshapen stops the daemon with one line, not each job.
     await app.source.relation(app.pool);
     await warnUnlessNoEviction(app);
+    await warnOfStaleTriggers(app, config);
     // WORKER_CONCURRENCY=0: a receiver. It takes webhooks, listens for table changes and keeps
     // the schedule, and leaves every job to the daemons that run workers.
     const workersReady = config.workerConcurrency > 0 ? startWorkers(app, config) : async () => {};
@@ -267,6 +269,25 @@ function connectScrapeGauges(
     apiRatePerSecond: (config.apiRateLimit.max * SECOND) / config.apiRateLimit.perMs,
     workerConcurrency: config.workerConcurrency,
   });
+}
+
+/**
+ * A change trigger that `migrate` would install differently now (the view reads other columns
+ * since it ran): an update of a column it does not compare waits for the next sweep. Said once,
+ * at start; a table that cannot be checked is said too, and stops nothing.
+ */
+async function warnOfStaleTriggers(app: App, config: Config): Promise<void> {
+  const tables = config.customersNotifyTables;
+  try {
+    const stale = await staleNotifyTriggers(app.pool, tables, config.customersSource);
+    if (stale.length === 0) return;
+    app.logger.warn(
+      { tables: stale },
+      'the change trigger on these tables is missing or out of date (the source reads other columns now): run migrate, or some direct writes wait for the next sweep',
+    );
+  } catch (error) {
+    app.logger.warn({ err: toError(error).message }, 'could not check the change triggers');
+  }
 }
 
 /**

@@ -29,3 +29,19 @@ export function nameSql(
   });
   return { sql: pieces.length === 1 ? pieces[0]! : `(${pieces.join(' || ')})`, params };
 }
+
+/**
+ * Whether the customer has no name to give its workspace: NULL in the source (read as empty),
+ * empty, or only whitespace, while the template uses `{name}`. Such a customer gets no workspace
+ * (never one called "null" or "Acme-"), and a workspace it has keeps its name: the planner
+ * reports it as a conflict, a permanent failure a person sees.
+ */
+export const lacksName = (template: string, customer: { name: string }): boolean =>
+  template.includes('{name}') && customer.name.trim() === '';
+
+/** Why a customer without a name gets nothing. */
+export const noNameReason = (customerId: string, workspace: string | null): string =>
+  `customer ${customerId} has no name (NULL, empty or blank in the source): ` +
+  (workspace === null
+    ? 'no workspace is made for it until it has one'
+    : `workspace ${workspace} keeps its name until it has one`);

@@ -6,7 +6,7 @@
  * last-known state (or a GET by id), and the tests' in-memory oracle (`test/support/planOracle.ts`)
  * from whole lists; all three then decide the same way.
  */
-import { workspaceName } from './names.js';
+import { lacksName, noNameReason, workspaceName } from './names.js';
 import {
   type Change,
   type Conflict,
@@ -83,7 +83,9 @@ export function decideCustomer(facts: CustomerFacts, policy: Policy, now: number
     };
     return { changes: [drop], conflict: null };
   }
-  const conflict = nameConflict(facts, desired);
+  const conflict = lacksName(policy.nameTemplate, customer)
+    ? { customerId: customer.id, name: desired, reason: noNameReason(customer.id, null) }
+    : nameConflict(facts, desired);
   if (conflict) return { changes: [], conflict };
   const change = (action: Change['action'], workspaceId: string | null, from: string | null) => ({
     customerId: customer.id,
@@ -143,7 +145,10 @@ function decideLinked(
   }
   const changes: Change[] = [];
   let conflict: Conflict | null = null;
-  if (ws.name !== desired) {
+  if (lacksName(policy.nameTemplate, customer)) {
+    // Not a rename to "", nor a reason to deactivate: the name is missing, not the customer.
+    conflict = { customerId: customer.id, name: desired, reason: noNameReason(customer.id, ws.id) };
+  } else if (ws.name !== desired) {
     const reason = renameBlocked(facts, ws, desired);
     if (reason) {
       conflict = { customerId: customer.id, name: desired, reason };

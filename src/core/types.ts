@@ -19,10 +19,17 @@ export type WorkspaceStatus = 'active' | 'inactive';
 /** A row of `customers`: the desired state. */
 export interface Customer {
   readonly id: string;
+  /**
+   * The display name; empty when the source has none (NULL, or a view's blank column): such a
+   * customer gets no workspace (see `lacksName`).
+   */
   readonly name: string;
   readonly status: CustomerStatus;
-  /** Milliseconds since the epoch; orders claimants of one workspace name. */
-  readonly createdAt: number;
+  /**
+   * Milliseconds since the epoch; orders claimants of one workspace name (earliest first, then
+   * the id). Null when the source has no `created_at`: then the id alone decides.
+   */
+  readonly createdAt: number | null;
 }
 
 /** A row of `customer_links`. */

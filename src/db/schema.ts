@@ -23,7 +23,16 @@ import {
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
 
-/** The desired state, exactly as docs/contract.md gives it. Other systems may write it directly. */
+/**
+ * The desired state, exactly as docs/contract.md gives it. Other systems may write it directly.
+ *
+ * Beside it (SQL functions, which drizzle does not describe): the trigger `customer_sync_notify`
+ * (0001) sends a changed row's id on `customer_sync_changed`, and `customer_sync_notify_column`
+ * (0011) does the same on the user's CUSTOMERS_NOTIFY_TABLES. Both send through
+ * `customer_sync_send` and compare through `customer_sync_differs` (0017): nothing is sent for an
+ * id no NOTIFY can carry (NULL, 8,000 bytes or more, a queue over half full), nor for an UPDATE
+ * that changed no column a sync reads; the user's write always succeeds.
+ */
 export const customers = pgTable(
   'customers',
   {

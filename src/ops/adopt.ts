@@ -2,7 +2,7 @@
  * `adopt <customer-id> [<workspace-id>]`: a person's decision to link a customer to a workspace
  * that exists unlinked. A sync never adopts a workspace that a complete listing reported as an
  * orphan because a new customer took its name (a name a buyer chose at checkout must not hand
- * over a workspace, DESIGN.md §5); a person does it here, or in the console. The link is stored
+ * over a workspace, docs/design.md §5); a person does it here, or in the console. The link is stored
  * like a sync's (claimed, under the workspace's lock, unique), audited, the workspace taken off
  * the orphan report, and the customer's sync queued to bring its name and status in step (a
  * deactivation passes the destructive gate as any other).

@@ -35,7 +35,7 @@ export interface EnqueueResult {
 
 /**
  * Queues a sync for each named customer that exists; reports the ids that do not. A sync asked
- * for by name reads the workspace before deciding (DESIGN.md §2), so it repairs a rename or a
+ * for by name reads the workspace before deciding (docs/design.md §2), so it repairs a rename or a
  * status change made on the Agent Engine's side; `--all` trusts the links as sweeps do.
  */
 export async function enqueueCustomers(

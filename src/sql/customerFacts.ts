@@ -15,7 +15,7 @@ import type { CustomerSource } from './source.js';
 
 interface FactsRow {
   id: string;
-  name: string;
+  name: string | null;
   status: 'active' | 'inactive' | 'deleted';
   created_at: Date | null;
   workspace_id: string | null;
@@ -66,7 +66,8 @@ export async function stageCandidates(
       `create unlogged table ${options.table} with (autovacuum_enabled = false) as
        select c.id
          from (select coalesce(s.id, l.customer_id) as id,
-                      coalesce(s.name, l.workspace_name) as name,
+                      -- A row without a name is not in step under its link's name.
+                      case when s.id is null then l.workspace_name else s.name end as name,
                       coalesce(s.status, 'deleted') as status,
                       l.workspace_name, l.workspace_status
                  from ${customers} s
@@ -168,7 +169,8 @@ export async function openCustomerFacts(
                       c.workspace_id, c.workspace_name, c.deleted_seen_at, c.delete_due_at,
                       sw.workspace_id as linked_id, sw.name as linked_name, sw.status as linked_status
                  -- A link whose customer left the source is a deleted customer (see readSubject).
-                 from (select k.id, coalesce(s.name, l.workspace_name) as name,
+                 from (select k.id,
+                              case when s.id is null then l.workspace_name else s.name end as name,
                               coalesce(s.status, 'deleted') as status, s.created_at,
                               l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at,
                               l.linked_at

@@ -9,7 +9,8 @@ type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 interface CustomerRow {
   id: string;
-  name: string;
+  /** Null when a user's source has none (its view's column is nullable). */
+  name: string | null;
   status: Customer['status'];
   /** Null when the source has no `created_at`. */
   created_at: Date | null;
@@ -30,10 +31,10 @@ export async function getCustomer(
 
 export const toCustomer = (row: CustomerRow): Customer => ({
   id: row.id,
-  name: row.name,
+  // No name reads as the empty name, which the planner refuses to make a workspace of.
+  name: row.name ?? '',
   status: row.status,
-  // No creation time sorts last, as `order by created_at` does: then the id alone decides.
-  createdAt: row.created_at?.getTime() ?? Number.MAX_SAFE_INTEGER,
+  createdAt: row.created_at?.getTime() ?? null,
 });
 
 interface LinkRow {
@@ -61,6 +62,8 @@ export interface SubjectRow {
  * One round trip for what a sync reads before it looks at the workspace. A linked customer no
  * longer in the source (its row deleted, or filtered out of a view) reads as `deleted`, named as
  * its workspace: it goes through the grace period and the mass-change gate like any deleted one.
+ * A customer in the source whose name is NULL keeps it (it is not named as its workspace): the
+ * planner refuses it, visibly.
  */
 export async function readSubject(
   db: Queryable,
@@ -74,7 +77,7 @@ export async function readSubject(
       now: Date;
     }
   >(
-    `select k.id, coalesce(c.name, l.workspace_name) as name,
+    `select k.id, case when c.id is null then l.workspace_name else c.name end as name,
             coalesce(c.status, 'deleted') as status, c.created_at, now() as now,
             l.customer_id, l.workspace_id, l.workspace_name, l.workspace_status,
             l.deleted_seen_at, l.delete_due_at,

@@ -81,7 +81,7 @@ async function layOut(f: Fleet) {
   for (const c of customers) {
     await h.database.pool.query(
       `insert into customers (id, name, status, created_at) values ($1, $2, $3, $4)`,
-      [c.id, c.name, c.status, new Date(c.createdAt)],
+      [c.id, c.name, c.status, c.createdAt === null ? null : new Date(c.createdAt)],
     );
   }
   for (const l of links) {

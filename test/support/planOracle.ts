@@ -120,9 +120,10 @@ function nameOwners(
   return owners;
 }
 
-/** Earlier sign-up first; the id breaks ties. */
+/** Earlier sign-up first (none sorts last, as `order by created_at` does); the id breaks ties. */
 export function claimsBefore(a: Customer, b: Customer): boolean {
-  return a.createdAt !== b.createdAt ? a.createdAt < b.createdAt : compare(a.id, b.id) < 0;
+  const at = (c: Customer) => c.createdAt ?? Number.POSITIVE_INFINITY;
+  return at(a) !== at(b) ? at(a) < at(b) : compare(a.id, b.id) < 0;
 }
 
 /** Byte order, the same as Postgres's `COLLATE "C"`, so memory and SQL sort alike. */

@@ -223,6 +223,46 @@ describe('plan: examples', () => {
     );
     expect(p.changes[0]?.to).toBe('acme-cus_1 (Acme)');
   });
+
+  it('gives a customer with no name no workspace, and leaves the one it has as it is', () => {
+    const p = plan(
+      input({
+        customers: [
+          customer('c1', ''),
+          customer('c2', ' \t'),
+          customer('c3', '', 'inactive'),
+          customer('c4', '', 'deleted'),
+        ],
+        links: [link('c3', uuid(3)), link('c4', uuid(4))],
+        workspaces: [
+          { id: uuid(3), name: 'Was Named', status: 'active' },
+          { id: uuid(4), name: 'Gone Co', status: 'active' },
+        ],
+      }),
+    );
+    // No create, no rename to ""; the status change and the deleted customer's deactivation
+    // still happen (they do not need a name).
+    expect(actions(p)).toEqual(['deactivate:c3', 'deactivate:c4']);
+    expect(p.conflicts.map((c) => [c.customerId, c.reason])).toEqual([
+      [
+        'c1',
+        'customer c1 has no name (NULL, empty or blank in the source): no workspace is made for it until it has one',
+      ],
+      [
+        'c2',
+        'customer c2 has no name (NULL, empty or blank in the source): no workspace is made for it until it has one',
+      ],
+      [
+        'c3',
+        `customer c3 has no name (NULL, empty or blank in the source): workspace ${uuid(3)} keeps its name until it has one`,
+      ],
+    ]);
+    // A template that does not use the name does not need one.
+    const byId = plan(
+      input({ customers: [customer('c1', '')], policy: { ...policy, nameTemplate: 'ws-{id}' } }),
+    );
+    expect(actions(byId)).toEqual(['create:c1']);
+  });
 });
 
 // ---- properties -------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ export function registerExplain(program: Command, ctx: CliContext): void {
 export function renderExplanation(e: Explanation, now = Date.now()): string[] {
   const { customer: c, link, workspace: ws, wouldDo } = e;
   const lines = [
-    `Customer ${c.id}: "${c.name}", ${c.status}, created ${formatTime(c.createdAt, now)}`,
+    `Customer ${c.id}: ${c.name.trim() === '' ? 'no name' : `"${c.name}"`}, ${c.status}, created ${formatTime(c.createdAt, now)}`,
     link
       ? `Link: workspace ${link.workspaceId} (last known name "${link.workspaceName}")` +
         (link.deletedSeenAt

@@ -13,7 +13,8 @@ export function customerPage(
   notice?: { kind: 'notice' | 'error'; text: string },
 ): Html {
   const { customer: c, link, workspace: w, lastSync } = e;
-  const body = html`<h1>${c.name} <span class="muted mono">${c.id}</span></h1>
+  const named = c.name.trim() !== '';
+  const body = html`<h1>${named ? c.name : 'No name'} <span class="muted mono">${c.id}</span></h1>
     <div class="actions">
       <form
         method="post"
@@ -29,11 +30,11 @@ export function customerPage(
       <dt>id</dt>
       <dd class="mono">${c.id}</dd>
       <dt>name</dt>
-      <dd>${c.name}</dd>
+      <dd>${named ? c.name : html`<span class="muted">none</span>`}</dd>
       <dt>status</dt>
       <dd>${c.status}</dd>
       <dt>created</dt>
-      <dd>${time(new Date(c.createdAt))}</dd>
+      <dd>${time(c.createdAt === null ? null : new Date(c.createdAt))}</dd>
     </dl>
     <h2>Link</h2>
     ${
@@ -98,7 +99,7 @@ export function customerPage(
     }
     <h2>Audit trail</h2>
     ${auditTable(e)}`;
-  return page(ctx, 'customers', c.name, body, notice);
+  return page(ctx, 'customers', named ? c.name : c.id, body, notice);
 }
 
 /**
