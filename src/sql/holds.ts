@@ -1,5 +1,7 @@
 /** Held destructive changes: listed by `status`, released by `approve`. */
 import type pg from 'pg';
+
+import type { HoldReason } from '../core/sourceOutage.js';
 import { subjectKeySql } from './subjects.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
@@ -29,16 +31,20 @@ export async function openHoldFor(
   return rows[0];
 }
 
-/** Holds a change for `approve` because the rolling window is full (no sweep). */
-export async function holdForWindow(
+/**
+ * Holds a change for `approve` outside a sweep: the rolling window is full (`limit`), or the
+ * customer's row left a source that is out.
+ */
+export async function holdOutsideSweep(
   db: Queryable,
   subject: HoldSubject,
   action: string,
+  reason: HoldReason,
 ): Promise<number> {
   const { rows } = await db.query<{ id: number }>(
-    `insert into holds (sweep_id, customer_id, action, workspace_id, created_at)
-     values (null, $1, $2, $3, now()) returning id::int`,
-    [subject.customerId, action, subject.workspaceId],
+    `insert into holds (sweep_id, customer_id, action, workspace_id, created_at, reason)
+     values (null, $1, $2, $3, now(), $4) returning id::int`,
+    [subject.customerId, action, subject.workspaceId, reason],
   );
   return Number(rows[0]?.id);
 }
@@ -73,10 +79,12 @@ export interface HeldChange {
   action: 'deactivate' | 'delete' | 'create';
   workspaceId: string | null;
   createdAt: Date;
+  /** Why it waits: the mass-change limit, or an outage of the customers source. */
+  reason: HoldReason;
 }
 
 const HELD_COLUMNS = `id::int as "holdId", sweep_id as "sweepId", customer_id as "customerId", action,
-  workspace_id as "workspaceId", created_at as "createdAt"`;
+  workspace_id as "workspaceId", created_at as "createdAt", reason`;
 
 /** Every hold still in state `held`, oldest first. */
 export async function heldChanges(db: Queryable, limit = 1000): Promise<HeldChange[]> {

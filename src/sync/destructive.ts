@@ -6,9 +6,12 @@
  * 1. a change a person approved goes ahead; one still held waits;
  * 2. a change a recent sweep planned, and whose hold decision that sweep has committed without
  *    holding it, goes ahead (the sweep counted it);
- * 3. anything else (webhooks, direct writes, `enqueue`, a sweep still deciding) goes ahead only
- *    while the destructive changes of the last `SWEEP_EVERY` stay within the mass-change limit;
- *    past it, it is held (`sweepId` null) for `approve`.
+ * 3. anything else (webhooks, direct writes, `enqueue`, a sweep still deciding) is held (`sweepId`
+ *    null) for `approve` when its customer's row has left a source that is out (it returns no
+ *    rows while workspaces are linked, or lost more than the share since its size was last
+ *    accepted: `sourceOutage`), whatever the fleet's size; otherwise it goes ahead only while the
+ *    destructive changes of the last `SWEEP_EVERY` stay within the mass-change limit, and past it
+ *    it is held.
  *
  * An admitted change is written to the audit as `started` in the same transaction, so it counts
  * against the window before the API is called.
@@ -16,8 +19,11 @@
 import type pg from 'pg';
 
 import { exceedsDestructiveLimit } from '../core/planner.js';
+import { type HoldReason, type SourceOutage, sourceOutage } from '../core/sourceOutage.js';
 import { type AuditStart, startAudit } from '../sql/audit.js';
-import { holdForWindow, openHoldFor } from '../sql/holds.js';
+import { holdOutsideSweep, openHoldFor } from '../sql/holds.js';
+import { inSource, measureSource } from '../sql/sourceSize.js';
+import type { CustomerSource } from '../sql/source.js';
 
 /** An arbitrary constant naming customer-sync's destructive-change lock. */
 export const DESTRUCTIVE_LOCK = 0x64_65_73_74; // "dest"
@@ -31,12 +37,19 @@ export interface DestructiveLimits {
 
 export type Admission =
   | { readonly admitted: true; readonly auditId: number; readonly approvedHold: number | null }
-  | { readonly admitted: false; readonly holdId: number; readonly sweepId: string | null };
+  | {
+      readonly admitted: false;
+      readonly holdId: number;
+      readonly sweepId: string | null;
+      /** Why it waits (a hold made earlier: `undefined`, its reason is on the hold). */
+      readonly reason?: HoldReason;
+    };
 
 export async function admitDestructive(
   pool: pg.Pool,
   limits: DestructiveLimits,
   audit: AuditStart,
+  source: CustomerSource,
 ): Promise<Admission> {
   const client = await pool.connect();
   try {
@@ -48,6 +61,12 @@ export async function admitDestructive(
       return { admitted: false, holdId: hold.id, sweepId: hold.sweepId };
     }
     if (!hold && !(await sweepAdmitted(client, audit, limits.windowMs))) {
+      const outage = await outageBehind(client, source, audit, limits);
+      if (outage) {
+        const holdId = await holdOutsideSweep(client, audit, audit.action, outage);
+        await client.query('commit');
+        return { admitted: false, holdId, sweepId: null, reason: outage };
+      }
       const { rows } = await client.query<{ used: number; linked: number }>(
         `select (select count(*)::int from audit
                   where destructive and outcome in ('started', 'ok')
@@ -57,9 +76,9 @@ export async function admitDestructive(
       );
       const { used, linked } = rows[0] ?? { used: 0, linked: 0 };
       if (exceedsDestructiveLimit(used + 1, linked, limits)) {
-        const holdId = await holdForWindow(client, audit, audit.action);
+        const holdId = await holdOutsideSweep(client, audit, audit.action, 'limit');
         await client.query('commit');
-        return { admitted: false, holdId, sweepId: null };
+        return { admitted: false, holdId, sweepId: null, reason: 'limit' };
       }
     }
     const auditId = await startAudit(client, audit);
@@ -71,6 +90,23 @@ export async function admitDestructive(
   } finally {
     client.release();
   }
+}
+
+/**
+ * The outage this change would come from, if any: only a customer whose row has left the source
+ * can be cancelled by an outage, so only then is the source counted (under the gate's lock, on
+ * the transaction's snapshot; two `count(*)`s, see `sql/sourceSize.ts` for their cost).
+ */
+async function outageBehind(
+  client: pg.PoolClient,
+  source: CustomerSource,
+  audit: AuditStart,
+  limits: DestructiveLimits,
+): Promise<SourceOutage | null> {
+  if (audit.customerId === null || (await inSource(client, source, audit.customerId))) return null;
+  return sourceOutage(await measureSource(client, source), {
+    maxDestructiveShare: limits.maxDestructiveShare,
+  });
 }
 
 /**
