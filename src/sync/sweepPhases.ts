@@ -40,12 +40,7 @@ import {
   replaceOrphans,
   reportedOrphans,
 } from '../sql/sweeps.js';
-import type {
-  SourceOutageReport,
-  SweepDeps,
-  SweepOptions,
-  SweepProgress,
-} from './sweepTypes.js';
+import type { SourceOutageReport, SweepDeps, SweepOptions, SweepProgress } from './sweepTypes.js';
 
 const BATCH = 2000;
 
