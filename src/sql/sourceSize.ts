@@ -16,16 +16,26 @@ type Queryable = Pick<pg.Pool, 'query'>;
 
 /** The source's size now, the size last accepted, and the links. */
 export async function measureSource(db: Queryable, source: CustomerSource): Promise<SourceSize> {
-  const { rows } = await db.query<{ rows: string; accepted: string | null; linked: string }>(
+  const [size, links] = [
+    await sourceRows(db, source),
+    await db.query<{ linked: string }>('select count(*) as linked from customer_links'),
+  ];
+  return { ...size, linked: Number(links.rows[0]?.linked ?? 0) };
+}
+
+/** The rows the source returns now (one `count(*)`), and its size last accepted. */
+export async function sourceRows(
+  db: Queryable,
+  source: CustomerSource,
+): Promise<Omit<SourceSize, 'linked'>> {
+  const { rows } = await db.query<{ rows: string; accepted: string | null }>(
     `select (select count(*) from ${await source.relation(db)} c) as rows,
-            (select row_count from source_size) as accepted,
-            (select count(*) from customer_links) as linked`,
+            (select row_count from source_size) as accepted`,
   );
   const row = rows[0];
   return {
     rows: Number(row?.rows ?? 0),
     accepted: row?.accepted == null ? null : Number(row.accepted),
-    linked: Number(row?.linked ?? 0),
   };
 }
 

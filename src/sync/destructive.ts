@@ -19,10 +19,10 @@
 import type pg from 'pg';
 
 import { exceedsDestructiveLimit } from '../core/planner.js';
-import { type HoldReason, type SourceOutage, sourceOutage } from '../core/sourceOutage.js';
+import { type HoldReason, sourceOutage } from '../core/sourceOutage.js';
 import { type AuditStart, startAudit } from '../sql/audit.js';
 import { holdOutsideSweep, openHoldFor } from '../sql/holds.js';
-import { inSource, measureSource } from '../sql/sourceSize.js';
+import { inSource, sourceRows } from '../sql/sourceSize.js';
 import type { CustomerSource } from '../sql/source.js';
 
 /** An arbitrary constant naming customer-sync's destructive-change lock. */
@@ -61,24 +61,11 @@ export async function admitDestructive(
       return { admitted: false, holdId: hold.id, sweepId: hold.sweepId };
     }
     if (!hold && !(await sweepAdmitted(client, audit, limits.windowMs))) {
-      const outage = await outageBehind(client, source, audit, limits);
-      if (outage) {
-        const holdId = await holdOutsideSweep(client, audit, audit.action, outage);
+      const reason = await heldBecause(client, source, audit, limits);
+      if (reason) {
+        const holdId = await holdOutsideSweep(client, audit, audit.action, reason);
         await client.query('commit');
-        return { admitted: false, holdId, sweepId: null, reason: outage };
-      }
-      const { rows } = await client.query<{ used: number; linked: number }>(
-        `select (select count(*)::int from audit
-                  where destructive and outcome in ('started', 'ok')
-                    and at > now() - make_interval(secs => $1::double precision / 1000)) as used,
-                (select count(*)::int from customer_links) as linked`,
-        [limits.windowMs],
-      );
-      const { used, linked } = rows[0] ?? { used: 0, linked: 0 };
-      if (exceedsDestructiveLimit(used + 1, linked, limits)) {
-        const holdId = await holdOutsideSweep(client, audit, audit.action, 'limit');
-        await client.query('commit');
-        return { admitted: false, holdId, sweepId: null, reason: 'limit' };
+        return { admitted: false, holdId, sweepId: null, reason };
       }
     }
     const auditId = await startAudit(client, audit);
@@ -93,20 +80,31 @@ export async function admitDestructive(
 }
 
 /**
- * The outage this change would come from, if any: only a customer whose row has left the source
- * can be cancelled by an outage, so only then is the source counted (under the gate's lock, on
- * the transaction's snapshot; two `count(*)`s, see `sql/sourceSize.ts` for their cost).
+ * Why a change outside a sweep must wait, if it must: the source's outage, when the customer's
+ * row has left a source that is out (only then is the source counted: an outage cancels no
+ * customer whose row is there); else the rolling window's mass-change limit. On the
+ * transaction's snapshot, under the gate's lock; see `sql/sourceSize.ts` for the counts' cost.
  */
-async function outageBehind(
+async function heldBecause(
   client: pg.PoolClient,
   source: CustomerSource,
   audit: AuditStart,
   limits: DestructiveLimits,
-): Promise<SourceOutage | null> {
-  if (audit.customerId === null || (await inSource(client, source, audit.customerId))) return null;
-  return sourceOutage(await measureSource(client, source), {
-    maxDestructiveShare: limits.maxDestructiveShare,
-  });
+): Promise<HoldReason | null> {
+  const { rows } = await client.query<{ used: number; linked: number }>(
+    `select (select count(*)::int from audit
+              where destructive and outcome in ('started', 'ok')
+                and at > now() - make_interval(secs => $1::double precision / 1000)) as used,
+            (select count(*)::int from customer_links) as linked`,
+    [limits.windowMs],
+  );
+  const { used, linked } = rows[0] ?? { used: 0, linked: 0 };
+  if (audit.customerId !== null && !(await inSource(client, source, audit.customerId))) {
+    const size = { ...(await sourceRows(client, source)), linked };
+    const outage = sourceOutage(size, { maxDestructiveShare: limits.maxDestructiveShare });
+    if (outage) return outage;
+  }
+  return exceedsDestructiveLimit(used + 1, linked, limits) ? 'limit' : null;
 }
 
 /**

@@ -302,7 +302,7 @@ export async function holdAndQueue(
   listing: Listing,
   judged: Judgement,
 ): Promise<void> {
-  const { deps, options, progress, counts } = run;
+  const { deps, options, counts } = run;
   const { pool, policy } = deps;
   const { held, voided } = await decideHolds(pool, options.id, {
     limit: judged.limit,

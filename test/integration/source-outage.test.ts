@@ -5,6 +5,7 @@
  * change of a customer whose row left is held, whatever the fleet's size, by the sweep and by the
  * direct-write path alike, and the reason shows in `status --json` and `plan --json`.
  */
+import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { App } from '../../src/app.js';
@@ -23,6 +24,16 @@ afterEach(async () => {
 
 const FLEET = Array.from({ length: 10 }, (_, i) => ({ id: `cus_${i}`, name: `Outage ${i}` }));
 
+const CONSOLE_TOKEN = 'source-outage-console-token';
+
+/** A console page as its operator sees it. */
+async function consolePage(url: string, path: string): Promise<string> {
+  const authorization = `Basic ${Buffer.from(`ops:${CONSOLE_TOKEN}`).toString('base64')}`;
+  const answer = await request(`${url}${path}`, { headers: { authorization } });
+  expect(answer.statusCode).toBe(200);
+  return answer.body.text();
+}
+
 const inactive = (harness: Harness) =>
   harness.sim.store.list().filter((w) => w.status === 'inactive').length;
 
@@ -33,7 +44,9 @@ async function openHolds(app: App) {
 
 describe('a source that returns no rows', () => {
   it('a view that starts returning no rows: the sweep deactivates nothing and holds every change, saying why', async () => {
-    h = await startHarness({ env: { CUSTOMERS_SOURCE: 'app.crm_source' } });
+    h = await startHarness({
+      env: { CUSTOMERS_SOURCE: 'app.crm_source', DASHBOARD_TOKEN: CONSOLE_TOKEN },
+    });
     const pool = h.database.pool;
     await pool.query(`create schema app;
       create table app.crm (id text primary key, name text not null, status text not null);
@@ -61,6 +74,11 @@ describe('a source that returns no rows', () => {
     expect(status.held).toHaveLength(10);
     expect(new Set(status.held.map((x) => x.reason))).toEqual(new Set(['source-empty']));
     expect(status.sourceOutage?.reason).toBe('source-empty');
+    // The console says so on the overview and beside each held change.
+    expect(await consolePage(daemon.url, '/console')).toContain('data-outage="source-empty"');
+    const held = await consolePage(daemon.url, '/console/held');
+    expect(held).toMatch(/Source outage:<\/strong>\s*10\s*changes are/);
+    expect(held.match(/data-reason="source-empty"/g)).toHaveLength(10);
   });
 
   it('DELETE FROM customers with a daemon running: the direct writes deactivate nothing, nor does the sweep after them', async () => {
