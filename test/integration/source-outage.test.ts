@@ -12,9 +12,12 @@ import type { App } from '../../src/app.js';
 import { approve } from '../../src/ops/approve.js';
 import { planSweep } from '../../src/ops/plan.js';
 import { getStatus } from '../../src/ops/status.js';
+import type { PlanResult } from '../../src/ops/plan.js';
+import type { StatusReport } from '../../src/ops/status.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
 import { sweepAndWait } from '../support/sweeps.js';
 import { waitFor } from '../support/wait.js';
+import { cli } from './cli-support.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -99,6 +102,13 @@ describe('a source that returns no rows', () => {
     await waitForIdle(daemon.app);
     expect(inactive(h)).toBe(0);
     expect(held.every((x) => x.reason === 'source-empty' && x.sweepId === null)).toBe(true);
+    // As the CLI prints it.
+    const json = JSON.parse((await cli(h.env, ['status', '--json'])).stdout) as StatusReport;
+    expect(json.sourceOutage).toMatchObject({ reason: 'source-empty', rows: 0, linked: 10 });
+    expect(json.held.map((x) => x.reason)).toEqual(Array(10).fill('source-empty'));
+    expect((await cli(h.env, ['status'])).stdout).toMatch(/SOURCE OUTAGE \(source-empty\)/);
+    const plan = JSON.parse((await cli(h.env, ['plan', '--json'])).stdout) as PlanResult;
+    expect(plan).toMatchObject({ held: true, sourceOutage: { reason: 'source-empty', held: 10 } });
 
     const sweep = await sweepAndWait(daemon.app);
     expect(sweep.sweep?.outcome).toBe('held');
