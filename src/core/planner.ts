@@ -233,6 +233,20 @@ export function exceedsDestructiveLimit(
   );
 }
 
+/**
+ * Whether a customer's current status still calls for a held change (what an approval checks
+ * before releasing it): a deactivation while the customer is not active, a delete while it is
+ * deleted (or gone from the source), a re-creation while it is not deleted.
+ */
+export function statusCallsFor(
+  status: Customer['status'],
+  action: 'deactivate' | 'delete' | 'create',
+): boolean {
+  if (action === 'deactivate') return status !== 'active';
+  if (action === 'delete') return status === 'deleted';
+  return status !== 'deleted';
+}
+
 /** What the orphan policy does to a workspace linked to no customer. */
 export function decideOrphan(ws: WorkspaceState, policy: Policy): Change | null {
   if (isDefaultName(ws.name) || policy.orphans === 'report') return null;

@@ -143,6 +143,13 @@ export const holds = pgTable(
       .default('held'),
     createdAt: tz('created_at').notNull(),
     decidedAt: tz('decided_at'),
+    /**
+     * Why it was held: `limit` (the mass-change limit), or `source-empty` / `source-shrank` (the
+     * customers source returned no rows, or far fewer, while workspaces were linked).
+     */
+    reason: text('reason', { enum: ['limit', 'source-empty', 'source-shrank'] })
+      .notNull()
+      .default('limit'),
   },
   (t) => [
     index('holds_customer_idx').on(t.customerId, t.state),
@@ -284,6 +291,22 @@ export const pendingMints = pgTable('pending_mints', {
   workspaceName: text('workspace_name').notNull(),
   at: tz('at').notNull().defaultNow(),
 });
+
+/**
+ * The size of the customers source last accepted (see migration 0014): by a complete sweep that
+ * found no outage, or by a person approving a change an outage held. One row.
+ */
+export const sourceSize = pgTable(
+  'source_size',
+  {
+    singleton: boolean('singleton').primaryKey().default(true),
+    rowCount: bigint('row_count', { mode: 'number' }).notNull(),
+    at: tz('at').notNull().defaultNow(),
+    /** `sweep <id>`, or who approved. */
+    acceptedBy: text('accepted_by').notNull(),
+  },
+  (t) => [check('source_size_singleton', sql`${t.singleton}`)],
+);
 
 /**
  * The generation of the newest sync of each subject (see migration 0013): a sync whose generation

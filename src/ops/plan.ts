@@ -6,6 +6,7 @@ import type { App } from '../app.js';
 import type { Change, Conflict } from '../core/types.js';
 import { existingCustomerIds } from '../sql/subjects.js';
 import { runSweep, type SweepProgress } from '../sync/sweep.js';
+import type { SourceOutageReport } from '../sync/sweepTypes.js';
 import { NotFoundError } from './errors.js';
 
 /** The plan, as `plan --json` prints it (docs/contract.md: changes, orphans, held; plus more). */
@@ -16,6 +17,14 @@ export interface PlanResult {
   readonly conflicts: Conflict[];
   /** Would the sweep hold its destructive changes for `approve`? */
   readonly held: boolean;
+  /**
+   * The customers source looks out (no rows while workspaces are linked, or far fewer than its
+   * accepted size): a sweep would hold the destructive changes of customers whose rows left it,
+   * whatever the fleet's size (`held` then says so). Null when it does not.
+   */
+  readonly sourceOutage: SourceOutageReport | null;
+  /** The plan's destructive changes exceed the mass-change limit (`held` then says so). */
+  readonly limitExceeded: boolean;
   /** False when the workspace listing failed part-way: then nothing destructive is planned. */
   readonly listingComplete: boolean;
   readonly counts: Record<string, number>;
@@ -66,6 +75,8 @@ export async function planSweep(
     orphans,
     conflicts,
     held: report.held,
+    sourceOutage: report.sourceOutage,
+    limitExceeded: report.limitExceeded,
     listingComplete: report.listingComplete,
     counts: report.counts,
     ...(report.error ? { error: report.error } : {}),

@@ -1,6 +1,8 @@
 /** `status`: one look at everything an operator asks first. Reads only; no API calls. */
 import type { App } from '../app.js';
+import { outageMessage, sourceOutage } from '../core/sourceOutage.js';
 import { heldChanges } from '../sql/holds.js';
+import { measureSource } from '../sql/sourceSize.js';
 import { listOrphans } from '../sql/orphans.js';
 import { latestSweeps } from '../sql/sweepProgress.js';
 import { failedSyncs } from '../sql/syncState.js';
@@ -43,7 +45,21 @@ export interface StatusReport {
     action: string;
     workspaceId: string | null;
     createdAt: string;
+    /** `limit` (the mass-change limit), or `source-empty` / `source-shrank` (a source outage). */
+    reason: string;
   }[];
+  /**
+   * The customers source looks out now (no rows while workspaces are linked, or far fewer than
+   * its accepted size): the destructive changes of customers whose rows left it are held. Null
+   * when it does not.
+   */
+  readonly sourceOutage: {
+    reason: string;
+    rows: number;
+    accepted: number | null;
+    linked: number;
+    message: string;
+  } | null;
   readonly orphans: { workspaceId: string; name: string; status: string; seenAt: string }[];
   readonly breaker: 'closed' | 'open';
   readonly breakerReason: string | null;
@@ -54,20 +70,23 @@ export interface StatusReport {
 
 /** Gathers the status from Postgres and Redis. */
 export async function getStatus(
-  app: Pick<App, 'pool' | 'queues' | 'breaker' | 'rateLimiter'>,
+  app: Pick<App, 'pool' | 'queues' | 'breaker' | 'rateLimiter' | 'source' | 'policy'>,
   options: { sweeps?: number; limit?: number } = {},
 ): Promise<StatusReport> {
   const limit = options.limit ?? 1000;
-  const [counts, paused, sweeps, failed, held, orphans, breaker, pausedUntil] = await Promise.all([
-    app.queues.sync.getJobCounts(...QUEUE_STATES),
-    app.queues.sync.isPaused(),
-    latestSweeps(app.pool, options.sweeps ?? 5),
-    failedSyncs(app.pool, limit),
-    heldChanges(app.pool, limit),
-    listOrphans(app.pool, limit),
-    app.breaker.state(),
-    app.rateLimiter.pausedUntil(),
-  ]);
+  const [counts, paused, sweeps, failed, held, orphans, breaker, pausedUntil, size] =
+    await Promise.all([
+      app.queues.sync.getJobCounts(...QUEUE_STATES),
+      app.queues.sync.isPaused(),
+      latestSweeps(app.pool, options.sweeps ?? 5),
+      failedSyncs(app.pool, limit),
+      heldChanges(app.pool, limit),
+      listOrphans(app.pool, limit),
+      app.breaker.state(),
+      app.rateLimiter.pausedUntil(),
+      measureSource(app.pool, app.source),
+    ]);
+  const outage = sourceOutage(size, app.policy);
   const queue = {
     ...Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0])),
     paused,
@@ -96,5 +115,8 @@ export async function getStatus(
     breakerReason: breaker.reason ?? null,
     breakerOpenedAt: breaker.openedAt ? new Date(breaker.openedAt).toISOString() : null,
     rateLimitedUntil: pausedUntil === undefined ? null : new Date(pausedUntil).toISOString(),
+    sourceOutage: outage
+      ? { reason: outage, ...size, message: outageMessage(outage, size, app.policy) }
+      : null,
   };
 }

@@ -148,3 +148,31 @@ export async function firstClaimantOf(
   );
   return rows[0]?.id ?? null;
 }
+
+/** Each customer's current status; a customer whose row left the source reads as `deleted`. */
+export async function currentStatuses(
+  db: Queryable,
+  source: CustomerSource,
+  ids: readonly string[],
+): Promise<Map<string, Customer['status']>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<{ id: string; status: Customer['status'] }>(
+    `select k.id, coalesce(c.status, 'deleted') as status
+       from unnest($1::text[]) as k(id) left join ${await source.relation(db)} c on c.id = k.id`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r.status]));
+}
+
+/** Of these workspaces, those linked to a customer now. */
+export async function linkedAmong(
+  db: Queryable,
+  workspaceIds: readonly string[],
+): Promise<Set<string>> {
+  if (workspaceIds.length === 0) return new Set();
+  const { rows } = await db.query<{ workspace_id: string }>(
+    'select workspace_id from customer_links where workspace_id = any($1::uuid[])',
+    [workspaceIds],
+  );
+  return new Set(rows.map((r) => r.workspace_id));
+}

@@ -171,33 +171,6 @@ export async function recordChanges(
 export const GATED_CHANGE_SQL = `(action in ('deactivate', 'delete') or (action = 'create' and from_state = 'missing'))`;
 
 /**
- * Commits the sweep's hold decision in one transaction: with `held`, its gated changes are marked
- * held and a hold recorded for each. Only once `decided_at` is set do other triggers treat the
- * sweep's planned changes as admitted. Returns how many holds were recorded.
- */
-export async function decideHolds(pool: pg.Pool, sweepId: string, held: boolean): Promise<number> {
-  return inTransaction(pool, async (client) => {
-    let holds = 0;
-    if (held) {
-      await client.query(
-        `update sweep_changes set held = true where sweep_id = $1 and ${GATED_CHANGE_SQL}`,
-        [sweepId],
-      );
-      const { rowCount } = await client.query(
-        `insert into holds (sweep_id, customer_id, action, workspace_id, created_at)
-         select sweep_id, customer_id, action, workspace_id, now() from sweep_changes
-          where sweep_id = $1 and held
-         on conflict do nothing`,
-        [sweepId],
-      );
-      holds = rowCount ?? 0;
-    }
-    await client.query('update sweeps set decided_at = now() where id = $1', [sweepId]);
-    return holds;
-  });
-}
-
-/**
  * The next batch of subjects to queue: every subject with a change not held, and conflicted
  * customers not already failed (they fail again the same way; `retry-failed` re-queues them).
  * Marks them queued and returns them with the last change id, for keyset paging.

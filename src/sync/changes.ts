@@ -71,11 +71,14 @@ export async function perform(
   let approvedHold: number | null = null;
   let auditId: number;
   if (gated) {
-    const admission = await admitDestructive(pool, deps.limits, entry);
+    const admission = await admitDestructive(pool, deps.limits, entry, deps.source);
     if (!admission.admitted) {
+      const { holdId, sweepId, reason } = admission;
       run.logger.warn(
-        { action: change.action, holdId: admission.holdId, sweepId: admission.sweepId },
-        'destructive change held for approval',
+        { action: change.action, holdId, sweepId, ...(reason ? { reason } : {}) },
+        reason === 'source-empty' || reason === 'source-shrank'
+          ? `destructive change held for approval: the customers source looks out (${reason}), not emptied on purpose`
+          : 'destructive change held for approval',
       );
       return { held: true, workspaceId: change.workspaceId };
     }

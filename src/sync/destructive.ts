@@ -6,9 +6,12 @@
  * 1. a change a person approved goes ahead; one still held waits;
  * 2. a change a recent sweep planned, and whose hold decision that sweep has committed without
  *    holding it, goes ahead (the sweep counted it);
- * 3. anything else (webhooks, direct writes, `enqueue`, a sweep still deciding) goes ahead only
- *    while the destructive changes of the last `SWEEP_EVERY` stay within the mass-change limit;
- *    past it, it is held (`sweepId` null) for `approve`.
+ * 3. anything else (webhooks, direct writes, `enqueue`, a sweep still deciding) is held (`sweepId`
+ *    null) for `approve` when its customer's row has left a source that is out (it returns no
+ *    rows while workspaces are linked, or lost more than the share since its size was last
+ *    accepted: `sourceOutage`), whatever the fleet's size; otherwise it goes ahead only while the
+ *    destructive changes of the last `SWEEP_EVERY` stay within the mass-change limit, and past it
+ *    it is held.
  *
  * An admitted change is written to the audit as `started` in the same transaction, so it counts
  * against the window before the API is called.
@@ -16,8 +19,11 @@
 import type pg from 'pg';
 
 import { exceedsDestructiveLimit } from '../core/planner.js';
+import { type HoldReason, sourceOutage } from '../core/sourceOutage.js';
 import { type AuditStart, startAudit } from '../sql/audit.js';
-import { holdForWindow, openHoldFor } from '../sql/holds.js';
+import { holdOutsideSweep, openHoldFor } from '../sql/holds.js';
+import { inSource, sourceRows } from '../sql/sourceSize.js';
+import type { CustomerSource } from '../sql/source.js';
 
 /** An arbitrary constant naming customer-sync's destructive-change lock. */
 export const DESTRUCTIVE_LOCK = 0x64_65_73_74; // "dest"
@@ -31,12 +37,19 @@ export interface DestructiveLimits {
 
 export type Admission =
   | { readonly admitted: true; readonly auditId: number; readonly approvedHold: number | null }
-  | { readonly admitted: false; readonly holdId: number; readonly sweepId: string | null };
+  | {
+      readonly admitted: false;
+      readonly holdId: number;
+      readonly sweepId: string | null;
+      /** Why it waits (a hold made earlier: `undefined`, its reason is on the hold). */
+      readonly reason?: HoldReason;
+    };
 
 export async function admitDestructive(
   pool: pg.Pool,
   limits: DestructiveLimits,
   audit: AuditStart,
+  source: CustomerSource,
 ): Promise<Admission> {
   const client = await pool.connect();
   try {
@@ -48,18 +61,11 @@ export async function admitDestructive(
       return { admitted: false, holdId: hold.id, sweepId: hold.sweepId };
     }
     if (!hold && !(await sweepAdmitted(client, audit, limits.windowMs))) {
-      const { rows } = await client.query<{ used: number; linked: number }>(
-        `select (select count(*)::int from audit
-                  where destructive and outcome in ('started', 'ok')
-                    and at > now() - make_interval(secs => $1::double precision / 1000)) as used,
-                (select count(*)::int from customer_links) as linked`,
-        [limits.windowMs],
-      );
-      const { used, linked } = rows[0] ?? { used: 0, linked: 0 };
-      if (exceedsDestructiveLimit(used + 1, linked, limits)) {
-        const holdId = await holdForWindow(client, audit, audit.action);
+      const reason = await heldBecause(client, source, audit, limits);
+      if (reason) {
+        const holdId = await holdOutsideSweep(client, audit, audit.action, reason);
         await client.query('commit');
-        return { admitted: false, holdId, sweepId: null };
+        return { admitted: false, holdId, sweepId: null, reason };
       }
     }
     const auditId = await startAudit(client, audit);
@@ -71,6 +77,34 @@ export async function admitDestructive(
   } finally {
     client.release();
   }
+}
+
+/**
+ * Why a change outside a sweep must wait, if it must: the source's outage, when the customer's
+ * row has left a source that is out (only then is the source counted: an outage cancels no
+ * customer whose row is there); else the rolling window's mass-change limit. On the
+ * transaction's snapshot, under the gate's lock; see `sql/sourceSize.ts` for the counts' cost.
+ */
+async function heldBecause(
+  client: pg.PoolClient,
+  source: CustomerSource,
+  audit: AuditStart,
+  limits: DestructiveLimits,
+): Promise<HoldReason | null> {
+  const { rows } = await client.query<{ used: number; linked: number }>(
+    `select (select count(*)::int from audit
+              where destructive and outcome in ('started', 'ok')
+                and at > now() - make_interval(secs => $1::double precision / 1000)) as used,
+            (select count(*)::int from customer_links) as linked`,
+    [limits.windowMs],
+  );
+  const { used, linked } = rows[0] ?? { used: 0, linked: 0 };
+  if (audit.customerId !== null && !(await inSource(client, source, audit.customerId))) {
+    const size = { ...(await sourceRows(client, source)), linked };
+    const outage = sourceOutage(size, { maxDestructiveShare: limits.maxDestructiveShare });
+    if (outage) return outage;
+  }
+  return exceedsDestructiveLimit(used + 1, linked, limits) ? 'limit' : null;
 }
 
 /**

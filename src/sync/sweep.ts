@@ -56,7 +56,8 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
   });
   if (!lease) {
     deps.logger.info({ sweepId: id }, 'another sweep is running: skipped');
-    return { id, skipped: true, listingComplete: false, held: false, counts: {} };
+    const none = { listingComplete: false, held: false, limitExceeded: false, counts: {} };
+    return { id, skipped: true, sourceOutage: null, ...none };
   }
   try {
     const abandoned = await failAbandonedSweeps(deps.pool, id, new Date(deps.clock.now()));
@@ -148,17 +149,20 @@ async function sweepLocked(
     await planOrphans(run, listing, diff, now);
     // A sweep that lost its lease holds nothing and queues nothing more: another one runs now.
     options.signal?.throwIfAborted();
-    const held = judge(run);
+    const judged = await judge(run, listing);
+    const held = judged.limit || (judged.outage?.held ?? 0) > 0;
     const report: SweepReport = {
       id,
       skipped: false,
       listingComplete: listing.complete,
       held,
+      limitExceeded: judged.limit,
+      sourceOutage: judged.outage,
       counts: run.counts,
       ...(listing.error ? { error: listing.error } : {}),
     };
     if (dryRun) return report;
-    await holdAndQueue(run, held);
+    await holdAndQueue(run, listing, judged);
     const outcome = !listing.complete ? 'incomplete' : held ? 'held' : 'ok';
     await updateSweepRow(
       pool,

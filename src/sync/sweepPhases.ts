@@ -10,7 +10,9 @@
  *    decision; changes recorded. Beside it, {@link refreshLinks}: the links' last-known state.
  * 3. {@link planOrphans}: workspaces linked to no customer (the orphan report replaced), acted on
  *    from a complete listing only.
- * 4. {@link holdAndQueue}: the hold decision committed, then the syncs queued in bulk.
+ * 4. {@link judge}: the mass-change limit and the source's outage; {@link holdAndQueue}: the hold
+ *    decision committed (with the holds the plan no longer calls for voided), then the syncs
+ *    queued in bulk.
  */
 import {
   decideCustomer,
@@ -18,14 +20,16 @@ import {
   exceedsDestructiveLimit,
   isDestructive,
 } from '../core/planner.js';
+import { outageMessage, type SourceSize, sourceOutage } from '../core/sourceOutage.js';
 import type { Change, WorkspaceState } from '../core/types.js';
 import { toError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { type FactsCursor, openCustomerFacts, stageCandidates } from '../sql/customerFacts.js';
 import { markAllDeletedSeen } from '../sql/links.js';
+import { measureSource } from '../sql/sourceSize.js';
+import { countGatedOfLeft, decideHolds } from '../sql/sweepHolds.js';
 import { candidatesTableOf, indexStaging, stagingWriter } from '../sql/sweepStaging.js';
 import {
-  decideHolds,
   diffLinks,
   type LinkDiff,
   nextSubjectsToQueue,
@@ -36,7 +40,7 @@ import {
   replaceOrphans,
   reportedOrphans,
 } from '../sql/sweeps.js';
-import type { SweepDeps, SweepOptions, SweepProgress } from './sweepTypes.js';
+import type { SourceOutageReport, SweepDeps, SweepOptions, SweepProgress } from './sweepTypes.js';
 
 const BATCH = 2000;
 
@@ -258,25 +262,70 @@ export async function planOrphans(
   }
 }
 
-/** Whether the plan's destructive changes exceed the mass-change limit; records the figures. */
-export function judge(run: SweepRun): boolean {
-  const { deps, counts, progress } = run;
+/** What {@link judge} found: whether the limit holds every gated change, and the source's state. */
+export interface Judgement {
+  /** The plan's destructive changes exceed the mass-change limit: all of them are held. */
+  readonly limit: boolean;
+  /** The source looks out: the gated changes of customers whose rows left it are held. */
+  readonly outage: SourceOutageReport | null;
+  readonly size: SourceSize;
+}
+
+/**
+ * Whether the plan's destructive changes exceed the mass-change limit, and whether the source
+ * looks out (its size against the size last accepted, whatever the fleet's size); records the
+ * figures.
+ */
+export async function judge(run: SweepRun, listing: Listing): Promise<Judgement> {
+  const { deps, counts, progress, options } = run;
   counts.workspaces = progress.workspaces;
   counts.customers = progress.customers;
   counts.pages = progress.pages;
-  return exceedsDestructiveLimit(run.destructive, counts.linked ?? 0, deps.policy);
+  const limit = exceedsDestructiveLimit(run.destructive, counts.linked ?? 0, deps.policy);
+  const size = await measureSource(deps.pool, deps.source);
+  const reason = sourceOutage(size, deps.policy);
+  if (!reason) return { limit, outage: null, size };
+  // An incomplete listing planned nothing destructive: nothing to hold.
+  const held = listing.complete
+    ? await countGatedOfLeft(deps.pool, await deps.source.relation(deps.pool), options.id)
+    : 0;
+  const message = outageMessage(reason, size, deps.policy);
+  return { limit, size, outage: { ...size, reason, held, message } };
 }
 
 /**
  * 4. Makes the plan count: the hold decision (committed before anything is queued: until then no
  * trigger treats this plan as admitted), then the syncs, in bulk.
  */
-export async function holdAndQueue(run: SweepRun, held: boolean): Promise<void> {
-  const { deps, options, progress, counts } = run;
+export async function holdAndQueue(
+  run: SweepRun,
+  listing: Listing,
+  judged: Judgement,
+): Promise<void> {
+  const { deps, options, counts } = run;
   const { pool, policy } = deps;
-  const holds = await decideHolds(pool, options.id, held);
-  if (held) {
-    counts.held = holds;
+  const { held, voided } = await decideHolds(pool, options.id, {
+    limit: judged.limit,
+    outage: judged.outage?.reason ?? null,
+    relation: await deps.source.relation(pool),
+    staleBefore: listing.complete ? listing.since : null,
+    accept:
+      listing.complete && !judged.outage
+        ? { rows: judged.size.rows, by: `sweep ${options.id}` }
+        : null,
+  });
+  if (held > 0) counts.held = held;
+  if (voided > 0) {
+    counts.voided = voided;
+    run.log.info({ voided }, 'dropped held changes the plan no longer calls for');
+  }
+  if (judged.outage) {
+    run.log.warn(
+      { reason: judged.outage.reason, rows: judged.size.rows, accepted: judged.size.accepted },
+      `source outage: ${judged.outage.message}`,
+    );
+  }
+  if (judged.limit) {
     run.log.warn(
       {
         destructive: run.destructive,
@@ -287,10 +336,16 @@ export async function holdAndQueue(run: SweepRun, held: boolean): Promise<void> 
       `sweep would deactivate, delete or re-create ${run.destructive} of ${counts.linked ?? 0} workspaces: held for approval (approve ${options.id})`,
     );
   }
+  await queuePlanned(run);
+}
+
+/** Queues a sync for each subject with a change not held, in bulk. */
+async function queuePlanned(run: SweepRun): Promise<void> {
+  const { deps, options, progress, counts } = run;
   let lastId = 0;
   for (;;) {
     options.signal?.throwIfAborted();
-    const next = await nextSubjectsToQueue(pool, options.id, lastId, BATCH);
+    const next = await nextSubjectsToQueue(deps.pool, options.id, lastId, BATCH);
     if (next.subjects.length === 0 && next.lastId === lastId) break;
     lastId = next.lastId;
     await deps.syncQueue.enqueue(next.subjects, 'sweep', { sweepId: options.id });

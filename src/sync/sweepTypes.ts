@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { AgentEngine } from '../agent-engine/types.js';
 import type { SyncQueue } from '../core/ports.js';
 import type { Policy } from '../core/planner.js';
+import type { SourceOutage, SourceSize } from '../core/sourceOutage.js';
 import type { Change, Conflict, WorkspaceState } from '../core/types.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -49,7 +50,25 @@ export interface SweepReport {
   /** Another sweep held the lock: this one did nothing. */
   readonly skipped: boolean;
   readonly listingComplete: boolean;
+  /** Destructive changes held (or, for a plan, that a sweep would hold) for `approve`. */
   readonly held: boolean;
+  /** The mass-change limit holds every destructive change of the plan (one reason for `held`). */
+  readonly limitExceeded: boolean;
+  /**
+   * The customers source looks out (no rows while workspaces are linked, or far fewer than its
+   * accepted size): every destructive change of a customer whose row left it is held, whatever
+   * the fleet's size. Null when it does not.
+   */
+  readonly sourceOutage: SourceOutageReport | null;
   readonly counts: Record<string, number>;
   readonly error?: string;
+}
+
+/** An outage of the source, as a sweep (or `plan`, `status`) reports it. */
+export interface SourceOutageReport extends SourceSize {
+  readonly reason: SourceOutage;
+  /** Destructive changes of customers whose rows left: held (by a sweep; a plan's would be). */
+  readonly held: number;
+  /** One sentence for a person. */
+  readonly message: string;
 }

@@ -315,9 +315,14 @@ async function syncOrphan(
   result: Tally,
 ): Promise<void> {
   const ws = await deps.engine.getWorkspace(workspaceId, run.signal);
-  if (!ws || (await linkedCustomerOf(deps.pool, workspaceId))) return;
+  const subject = { customerId: null, workspaceId };
+  // Gone, or linked to a customer since: no longer an orphan, and its holds are stale.
+  if (!ws || (await linkedCustomerOf(deps.pool, workspaceId))) {
+    await voidStaleHolds(deps.pool, subject, []);
+    return;
+  }
   const change = decideOrphan(stateOf(ws), deps.policy);
-  await voidStaleHolds(deps.pool, { customerId: null, workspaceId }, change ? [change.action] : []);
+  await voidStaleHolds(deps.pool, subject, change ? [change.action] : []);
   if (!change) return;
   // The change re-checks the link under the workspace's lock right before its call.
   const outcome = await perform(deps, run, null, change);

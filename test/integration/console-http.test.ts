@@ -22,6 +22,12 @@ beforeAll(async () => {
     { id: 'c1', name: 'One' },
     { id: 'c2', name: 'Two' },
     { id: 'c3', name: 'Gone', status: 'deleted' },
+    // Paused customers: their rows call for the deactivations the tests hold.
+    ...['p1', 'p2', 'p3', 'p4', 'p5', 'p6'].map((id) => ({
+      id,
+      name: `Paused ${id}`,
+      status: 'inactive',
+    })),
   ]);
 });
 afterAll(async () => {
@@ -51,13 +57,17 @@ async function post(path: string, form: Record<string, string>, cookie?: string)
   return { status: answer.statusCode, location: answer.headers.location };
 }
 
-/** A browser's first visit: the cookie it is given and the token its forms carry. */
+/**
+ * A browser's first visit: the cookie it is given, the token its forms carry, and the holds a
+ * confirmation form carries (what the page showed).
+ */
 async function session(path: string) {
   const page = await get(path);
   const cookie = String(page.headers['set-cookie']).split(';')[0]!;
   const token = /name="_csrf"\s+value="([^"]+)"/.exec(page.text)?.[1];
   expect(token).toBeDefined();
-  return { cookie, token: token! };
+  const holds = /name="holds"\s+value="([^"]*)"/.exec(page.text)?.[1];
+  return { cookie, token: token!, holds };
 }
 
 const cardCount = (text: string, label: string) =>
@@ -91,13 +101,13 @@ describe('the console over HTTP', () => {
 
   it('counts customers never synced as pending, and a deleted one with nothing to do as in step', async () => {
     const page = await get('/console');
-    expect(cardCount(page.text, 'pending')).toBe(2);
+    expect(cardCount(page.text, 'pending')).toBe(8); // two active, six paused
     expect(cardCount(page.text, 'in step')).toBe(1);
     expect(cardCount(page.text, 'failing')).toBe(0);
   });
 
   it('refuses a POST without a valid form token and changes nothing', async () => {
-    const id = await hold('c1');
+    const id = await hold('p1');
     const { cookie, token } = await session('/console/held/approve?target=all');
     const other = await session('/console/held/approve?target=all');
     expect((await post('/console/held/approve', { target: 'all' }, cookie)).status).toBe(403);
@@ -111,10 +121,13 @@ describe('the console over HTTP', () => {
       { target: `hold:${id}`, _csrf: token },
       cookie,
     );
-    expect(done).toEqual({ status: 303, location: '/console/held?approved=1&queued=1' });
+    expect(done).toEqual({
+      status: 303,
+      location: '/console/held?approved=1&queued=1&dropped=0',
+    });
     expect(await holdState(id)).toBe('approved');
     const { rows } = await h.database.pool.query(
-      `select trigger, action, outcome, message from audit where customer_id = 'c1'`,
+      `select trigger, action, outcome, message from audit where customer_id = 'p1'`,
     );
     expect(rows).toEqual([
       {
@@ -144,22 +157,52 @@ describe('the console over HTTP', () => {
     const page = await get('/console/held');
     expect(page.text).toMatch(/Held by sweep\s*<span class="mono">sweep-held-1<\/span>/);
     expect(page.text).toMatch(/for its 3 linked workspaces[^.]*so it held those \(1\)/);
-    const { cookie, token } = await session('/console/held/approve?target=sweep%3Asweep-held-1');
+    const { cookie, token, holds } = await session(
+      '/console/held/approve?target=sweep%3Asweep-held-1',
+    );
+    expect(holds).toBe(String(rows[0]!.id));
+    // The sweep's hold that a retaken run recorded after the page was shown is not released.
+    const { rows: late } = await h.database.pool.query<{ id: number }>(
+      `insert into holds (sweep_id, customer_id, action, created_at)
+       values ('sweep-held-1', 'p2', 'deactivate', now()) returning id::int`,
+    );
     const done = await post(
       '/console/held/approve',
-      { target: 'sweep:sweep-held-1', _csrf: token },
+      { target: 'sweep:sweep-held-1', holds: holds!, _csrf: token },
       cookie,
     );
     expect(done.status).toBe(303);
     expect(await holdState(rows[0]!.id)).toBe('approved');
+    expect(await holdState(late[0]!.id)).toBe('held');
+  });
+
+  it('"Approve all" releases exactly the holds its confirmation showed, not those that appeared since', async () => {
+    await h.database.pool.query(`update holds set state = 'void' where state = 'held'`);
+    const shown = [await hold('p3'), await hold('p4')];
+    const { cookie, token, holds } = await session('/console/held/approve?target=all');
+    expect(holds?.split(',').map(Number)).toEqual(shown);
+    const late = await hold('p5'); // held after the page was shown
+    // A form that does not say what it showed releases nothing.
+    const bare = await post('/console/held/approve', { target: 'all', _csrf: token }, cookie);
+    expect(bare.status).toBe(400);
+    expect(await holdState(shown[0]!)).toBe('held');
+
+    const done = await post(
+      '/console/held/approve',
+      { target: 'all', holds: holds!, _csrf: token },
+      cookie,
+    );
+    expect(done).toEqual({ status: 303, location: '/console/held?approved=2&queued=2&dropped=0' });
+    for (const id of shown) expect(await holdState(id)).toBe('approved');
+    expect(await holdState(late)).toBe('held');
   });
 
   it('records approvals from the CLI as the CLI', async () => {
-    const id = await hold('c2');
+    const id = await hold('p6');
     const app = h.app();
     await approve(app, { kind: 'hold', holdId: id });
     const { rows } = await h.database.pool.query(
-      `select message from audit where customer_id = 'c2' and outcome = 'approved'`,
+      `select message from audit where customer_id = 'p6' and outcome = 'approved'`,
     );
     expect(rows).toEqual([{ message: `hold ${id} approved by cli` }]);
   });

@@ -169,6 +169,8 @@ describe('renderPlan', () => {
       orphans: [],
       conflicts: [],
       held: true,
+      sourceOutage: null,
+      limitExceeded: true,
       listingComplete: false,
       error: 'HTTP 503',
       counts: { customers: 1, workspaces: 1, deactivate: 2, linked: 5 },

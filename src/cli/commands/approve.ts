@@ -17,14 +17,23 @@ export function registerApprove(program: Command, ctx: CliContext): void {
       if (!target) throw new UsageError('give a sweep id, a hold id, or --all (one of them)');
       await ctx.withApp(async (app) => {
         const result = await approve(app, target);
+        for (const d of result.dropped)
+          ctx.out(`dropped hold ${d.holdId}: ${d.action} ${d.subject} (${d.why})`);
         if (result.approved.length === 0) {
-          ctx.out('nothing held there: no change approved');
+          ctx.out(
+            result.dropped.length > 0
+              ? `no change approved: ${plural(result.dropped.length, 'hold')} no longer called for, dropped`
+              : 'nothing held there: no change approved',
+          );
           return;
         }
         for (const a of result.approved)
           ctx.out(`approved hold ${a.holdId}: ${a.action} ${a.subject}`);
         ctx.out(
-          `approved ${plural(result.approved.length, 'change')}; queued ${plural(result.queued, 'sync')} (trigger approve)`,
+          `approved ${plural(result.approved.length, 'change')}; queued ${plural(result.queued, 'sync')} (trigger approve)` +
+            (result.dropped.length > 0
+              ? `; dropped ${result.dropped.length} no longer called for`
+              : ''),
         );
       });
     });

@@ -77,11 +77,22 @@ export function renderPlan(
   }
   const destructive = (counts.deactivate ?? 0) + (counts.delete ?? 0);
   const limit = `MAX_DESTRUCTIVE_PER_SWEEP=${policy.maxDestructivePerSweep}, MAX_DESTRUCTIVE_SHARE=${Math.round(policy.maxDestructiveShare * 100)}% of ${counts.linked ?? 0}`;
+  if (plan.sourceOutage) {
+    const o = plan.sourceOutage;
+    lines.push(
+      '',
+      `Source outage (${o.reason}): ${o.message} A sweep would hold ${plural(o.held, 'such change')}.`,
+    );
+  }
+  const outageHeld = plan.sourceOutage?.held ?? 0;
+  const exceeded = `${plural(destructive, 'deactivation or delete', 'deactivations and deletes')} exceed ${limit}; a sweep would hold them for \`approve\` and make the rest`;
   lines.push(
     '',
-    plan.held
-      ? `Held: YES — ${plural(destructive, 'deactivation or delete', 'deactivations and deletes')} exceed ${limit}; a sweep would hold them for \`approve\` and make the rest`
-      : `Held: no (${plural(destructive, 'deactivation or delete', 'deactivations and deletes')}; limit ${limit})`,
+    plan.limitExceeded
+      ? `Held: YES — ${exceeded}`
+      : outageHeld > 0
+        ? `Held: YES — ${plural(outageHeld, 'change')} of customers whose rows left the source (the outage above); limit ${limit} otherwise kept`
+        : `Held: no (${plural(destructive, 'deactivation or delete', 'deactivations and deletes')}; limit ${limit})`,
   );
   return lines;
 }

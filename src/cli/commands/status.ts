@@ -65,6 +65,9 @@ export function renderStatus(s: StatusReport, now = Date.now()): string[] {
         s.failed.map((f) => [f.customerId, formatTime(f.at, now), cell(f.kind), f.reason]),
       ).map((l) => `  ${l}`),
     );
+  if (s.sourceOutage) {
+    lines.push('', `SOURCE OUTAGE (${s.sourceOutage.reason}): ${s.sourceOutage.message}`);
+  }
   lines.push(
     '',
     `Held changes (${s.held.length})${s.held.length ? ': release with `approve <sweep-id>`, `approve <hold-id>` or `approve --all`' : ''}:`,
@@ -73,13 +76,14 @@ export function renderStatus(s: StatusReport, now = Date.now()): string[] {
   else
     lines.push(
       ...table(
-        ['HOLD', 'SWEEP', 'CUSTOMER', 'ACTION', 'WORKSPACE'],
+        ['HOLD', 'SWEEP', 'CUSTOMER', 'ACTION', 'WORKSPACE', 'WHY'],
         s.held.map((h) => [
           String(h.holdId),
-          cell(h.sweepId ?? '(window limit)'),
+          cell(h.sweepId ?? (h.reason === 'limit' ? '(window limit)' : '(outside a sweep)')),
           cell(h.customerId ?? '(orphan)'),
           h.action,
           cell(h.workspaceId),
+          h.reason === 'limit' ? 'mass-change limit' : `source outage (${h.reason})`,
         ]),
       ).map((l) => `  ${l}`),
     );

@@ -28,7 +28,16 @@ export function overviewPage(ctx: PageContext, { fleet, status }: OverviewData):
           made until it closes`
       : html`<span class="pill ok">closed</span> <span class="muted">credentials accepted</span>`;
   const q = status.queue;
+  const outage = status.sourceOutage;
   const body = html`<h1>Overview</h1>
+    ${
+      outage
+        ? html`<div class="error" role="status" data-outage="${outage.reason}">
+            <strong>Source outage (${outage.reason}):</strong> ${outage.message}
+            <a href="${CONSOLE_PATH}/held">See the held changes</a>
+          </div>`
+        : ''
+    }
     <section class="cards" aria-label="Customers by state">
       ${card(fleet.inStep, 'in step', 'ok')}
       ${card(fleet.failing, 'failing', fleet.failing ? 'bad' : '', '/failed')}

@@ -27,6 +27,15 @@ export function parseTarget(value: string | undefined): ApprovalTarget | null {
   return sweep ? { kind: 'sweep', sweepId: sweep[1]! } : null;
 }
 
+/**
+ * The hold ids a confirmation form carries (`12,13,14`): what the person was shown, and the only
+ * holds the POST releases. Null when the field is missing or not a list of ids.
+ */
+export function parseShown(value: string | undefined): number[] | null {
+  if (value === undefined || !/^\d{1,15}(,\d{1,15})*$/.test(value)) return null;
+  return value.split(',').map(Number);
+}
+
 /** The holds, the sweeps that held them, and their customers' names. */
 async function heldData({ app, options }: RouteDeps): Promise<HeldData> {
   const held = await heldChanges(app.pool, LIST_LIMIT);
@@ -46,12 +55,17 @@ export function heldRoutes(scope: FastifyInstance, deps: RouteDeps): void {
   scope.get('/held', async (request, reply) => {
     const q = request.query as Query;
     const approved = countParam(q.approved);
+    const dropped = countParam(q.dropped) ?? 0;
     const notice =
       approved === null
         ? undefined
         : {
             kind: 'notice' as const,
-            text: `Approved ${approved} ${approved === 1 ? 'change' : 'changes'}; queued ${countParam(q.queued) ?? 0} syncs.`,
+            text:
+              `Approved ${approved} ${approved === 1 ? 'change' : 'changes'}; queued ${countParam(q.queued) ?? 0} syncs.` +
+              (dropped > 0
+                ? ` Dropped ${dropped} that the customers' current rows no longer call for.`
+                : ''),
           };
     return send(reply, heldPage(await contextOf(request, reply), await heldData(deps), notice));
   });
@@ -80,15 +94,35 @@ export function heldRoutes(scope: FastifyInstance, deps: RouteDeps): void {
     );
   });
 
+  // Releases exactly the holds the confirmation page showed (its form carries their ids), never
+  // holds that appeared since, nor those past the page's list.
   scope.post('/held/approve', async (request, reply) => {
-    const target = parseTarget((request.body as Form).target);
+    const form = request.body as Form;
+    const target = parseTarget(form.target);
     if (!target) throw new NotFoundError('no such held change');
+    const only = target.kind === 'hold' ? [target.holdId] : parseShown(form.holds);
+    if (!only) {
+      return reply
+        .code(400)
+        .type('text/plain; charset=utf-8')
+        .send('the approval form must carry the holds it showed (reload the confirmation page)');
+    }
     const ctx = await contextOf(request, reply);
-    const result = await approve(app, target, { by: approvedBy(ctx.user) });
+    const result = await approve(app, target, { by: approvedBy(ctx.user), only });
     request.log.info(
-      { target, approved: result.approved.length, by: ctx.user },
+      {
+        target,
+        shown: only.length,
+        approved: result.approved.length,
+        dropped: result.dropped.length,
+        by: ctx.user,
+      },
       'console approval',
     );
-    return seeOther(reply, `/held?approved=${result.approved.length}&queued=${result.queued}`);
+    const { approved, dropped, queued } = result;
+    return seeOther(
+      reply,
+      `/held?approved=${approved.length}&queued=${queued}&dropped=${dropped.length}`,
+    );
   });
 }
