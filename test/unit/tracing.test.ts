@@ -58,8 +58,8 @@ describe('batched webhook enqueues, traced', () => {
     const calls: { ids: readonly string[]; traces: readonly (string | undefined)[] }[] = [];
     let release: () => void = () => {};
     const queue: SyncQueue = {
-      enqueue: (ids, _trigger, _sweepId, traces = []) => {
-        calls.push({ ids, traces });
+      enqueue: (ids, _trigger, options = {}) => {
+        calls.push({ ids, traces: options.traces ?? [] });
         return new Promise<void>((r) => (release = r));
       },
     };
