@@ -7,6 +7,7 @@ import { setTimeout as wait } from 'node:timers/promises';
 
 import type { Workspace } from '../agent-engine/types.js';
 import { isDestructive } from '../core/planner.js';
+import { wantedRegion } from '../core/region.js';
 import {
   type Change,
   type Customer,
@@ -138,7 +139,14 @@ async function call(
       // second workspace. A crash in between is harmless unless that rename happens too: the same
       // name gives the same workspace next time, and a customer renamed or deleted meanwhile finds
       // it first (linkLostMint).
-      const ws = await engine.createWorkspace(change.to, mutation(deps, run));
+      // The region matters only if the mint creates (docs/agent-engine-api.md); a row naming none
+      // is refused before this by the sync (syncSubject.ts), and here again.
+      const region = wantedRegion(customer, deps.defaultRegion);
+      if (!region.ok) throw new PermanentError(region.reason);
+      const ws = await engine.createWorkspace(change.to, {
+        ...mutation(deps, run),
+        regionId: region.regionId,
+      });
       if (isDefaultName(ws.name)) {
         throw new PermanentError(
           `workspace ${ws.id} is named "${ws.name}", like the organization's default workspace: not linked`,
@@ -146,8 +154,10 @@ async function call(
       }
       try {
         const name = change.to;
+        // A create made it in that region; an adopt found it made, in a region nobody told us.
+        const regionId = change.action === 'create' ? region.regionId : null;
         await keepingTheId(
-          () => storeLink(pool, run.claim, customer.id, ws.id, name, knownStatus ?? null),
+          () => storeLink(pool, run.claim, customer.id, ws.id, name, knownStatus ?? null, regionId),
           run.signal,
         );
       } catch (error) {
