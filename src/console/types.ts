@@ -16,6 +16,7 @@ export type ConsoleApp = Pick<
   | 'engine'
   | 'policy'
   | 'clock'
+  | 'config'
 >;
 
 export interface ConsoleOptions {

@@ -87,3 +87,46 @@ export function regionMismatch(
     createdIn: link.regionId,
   };
 }
+
+/** Where a customer's workspace is, and where its row wants it (explain, the console). */
+export interface RegionView {
+  /** The region id the row resolves to; null when its value names none (`problem` says why). */
+  readonly wanted: string | null;
+  /** The row names no region: `DEFAULT_REGION` is wanted. */
+  readonly fromDefault: boolean;
+  /** The region id our create minted the linked workspace in; null without a link, or unknown. */
+  readonly createdIn: string | null;
+  readonly mismatch: RegionMismatch | null;
+  readonly problem: string | null;
+}
+
+/** The customer's {@link RegionView}. */
+export function regionView(
+  customer: Pick<Customer, 'id' | 'status' | 'region'>,
+  link: Pick<Link, 'workspaceId' | 'workspaceStatus' | 'regionId'> | null,
+  defaultRegionId: string,
+): RegionView {
+  const wanted = wantedRegion(customer, defaultRegionId);
+  const raw = customer.region;
+  return {
+    wanted: wanted.ok ? wanted.regionId : null,
+    fromDefault: raw === null || raw === undefined || spacesTrimmed(raw) === '',
+    createdIn: link?.regionId ?? null,
+    mismatch: regionMismatch(customer, link, defaultRegionId),
+    problem: wanted.ok ? null : wanted.reason,
+  };
+}
+
+/** One sentence on the customer's region, as explain and the console say it. */
+export function describeRegion(view: RegionView, linked: boolean): string {
+  if (view.wanted === null) return view.problem ?? '';
+  const wanted = `${regionLabel(view.wanted)}${view.fromDefault ? ' (DEFAULT_REGION)' : ''}`;
+  if (view.mismatch) {
+    return `the workspace is in ${regionLabel(view.mismatch.createdIn)}, the row wants ${wanted}: nothing will move it (a workspace stays in the region it was created in)`;
+  }
+  if (!linked) return `${wanted}: a workspace created for it is created there`;
+  if (view.createdIn === null) {
+    return `wants ${wanted}; the workspace's region is not known (linked by name, not created by customer-sync)`;
+  }
+  return `${regionLabel(view.createdIn)}, as the row wants`;
+}

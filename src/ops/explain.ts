@@ -5,7 +5,8 @@
  */
 import type { App } from '../app.js';
 import type { Workspace } from '../agent-engine/types.js';
-import type { Change, Conflict, Customer, Link } from '../core/types.js';
+import { type RegionView, regionView } from '../core/region.js';
+import { type Change, type Conflict, type Customer, type Link, MISSING } from '../core/types.js';
 import { type AuditRow, recentAudit } from '../sql/audit.js';
 import { type HeldChange, openHoldsOf } from '../sql/holds.js';
 import { type LastSync, lastSyncOf } from '../sql/subjects.js';
@@ -22,11 +23,13 @@ export interface Explanation {
   readonly audit: AuditRow[];
   /** What a sync would do now. */
   readonly wouldDo: { changes: readonly Change[]; conflict: Conflict | null };
+  /** Where the workspace is and where the row wants it; a difference is reported, never acted on. */
+  readonly region: RegionView;
 }
 
 /** Explains one customer; an unknown id is a {@link NotFoundError}. */
 export async function explainCustomer(
-  app: Pick<App, 'pool' | 'source' | 'engine' | 'policy' | 'clock'>,
+  app: Pick<App, 'pool' | 'source' | 'engine' | 'policy' | 'clock' | 'config'>,
   customerId: string,
   options: { auditRows?: number } = {},
 ): Promise<Explanation> {
@@ -49,5 +52,11 @@ export async function explainCustomer(
     holds,
     audit,
     wouldDo: { changes: seen.decision.changes, conflict: seen.decision.conflict },
+    // The workspace read just now: one that is gone has no region to differ from.
+    region: regionView(
+      seen.customer,
+      seen.link && !seen.answered ? { ...seen.link, workspaceStatus: MISSING } : seen.link,
+      app.config.defaultRegion,
+    ),
   };
 }

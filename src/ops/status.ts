@@ -1,7 +1,9 @@
 /** `status`: one look at everything an operator asks first. Reads only; no API calls. */
 import type { App } from '../app.js';
+import type { RegionMismatch } from '../core/region.js';
 import { heldChanges } from '../sql/holds.js';
 import { listOrphans } from '../sql/orphans.js';
+import { regionMismatches } from '../sql/regions.js';
 import { latestSweeps } from '../sql/sweepProgress.js';
 import { failedSyncs } from '../sql/syncState.js';
 
@@ -50,11 +52,16 @@ export interface StatusReport {
   readonly breakerOpenedAt: string | null;
   /** Until when a 429 paused every daemon's Agent Engine calls; null when calls flow. */
   readonly rateLimitedUntil: string | null;
+  /**
+   * Customers whose workspace was minted in another region than their row (or DEFAULT_REGION)
+   * wants now: reported, never moved (region ids; docs/operating.md, "Data residency").
+   */
+  readonly regionMismatches: RegionMismatch[];
 }
 
 /** Gathers the status from Postgres and Redis. */
 export async function getStatus(
-  app: Pick<App, 'pool' | 'queues' | 'breaker' | 'rateLimiter'>,
+  app: Pick<App, 'pool' | 'queues' | 'breaker' | 'rateLimiter' | 'source' | 'config'>,
   options: { sweeps?: number; limit?: number } = {},
 ): Promise<StatusReport> {
   const limit = options.limit ?? 1000;
@@ -68,6 +75,7 @@ export async function getStatus(
     app.breaker.state(),
     app.rateLimiter.pausedUntil(),
   ]);
+  const regions = await regionMismatches(app.pool, app.source, app.config.defaultRegion, limit);
   const queue = {
     ...Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0])),
     paused,
@@ -96,5 +104,6 @@ export async function getStatus(
     breakerReason: breaker.reason ?? null,
     breakerOpenedAt: breaker.openedAt ? new Date(breaker.openedAt).toISOString() : null,
     rateLimitedUntil: pausedUntil === undefined ? null : new Date(pausedUntil).toISOString(),
+    regionMismatches: regions,
   };
 }

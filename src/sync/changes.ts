@@ -51,6 +51,11 @@ export interface PerformOptions {
    * it (then no GET is spent on it).
    */
   readonly knownStatus?: WorkspaceState['status'];
+  /**
+   * A create or adopt whose workspace the sweep's listing showed under the name: the mint finds
+   * it, so the region it lives in is not known (the link's region stays null).
+   */
+  readonly listed?: boolean;
 }
 
 /** Carries out one change: audit row (through the gate if needed), API call, link, outcome. */
@@ -87,7 +92,7 @@ export async function perform(
     auditId = await startAudit(pool, entry, minting);
   }
   try {
-    const result = await call(deps, run, customer, change, options.knownStatus);
+    const result = await call(deps, run, customer, change, options);
     await finishAudit(
       pool,
       auditId,
@@ -124,7 +129,7 @@ async function call(
   run: ClaimedRun,
   customer: Customer | null,
   change: Change,
-  knownStatus: WorkspaceState['status'] | undefined,
+  { knownStatus, listed }: PerformOptions,
 ): Promise<CallResult> {
   const { pool, engine } = deps;
   const id = change.workspaceId;
@@ -154,8 +159,9 @@ async function call(
       }
       try {
         const name = change.to;
-        // A create made it in that region; an adopt found it made, in a region nobody told us.
-        const regionId = change.action === 'create' ? region.regionId : null;
+        // A create made it in that region (as far as anyone can tell: the mint does not say
+        // whether it created); a workspace listed or adopted by name lives where it was made.
+        const regionId = change.action === 'create' && !listed ? region.regionId : null;
         await keepingTheId(
           () => storeLink(pool, run.claim, customer.id, ws.id, name, knownStatus ?? null, regionId),
           run.signal,

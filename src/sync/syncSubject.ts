@@ -262,7 +262,7 @@ async function syncRound(
         run,
         customer,
         change,
-        find ? { knownStatus: find.status } : {},
+        find ? { knownStatus: find.status, listed: !find.fresh } : {},
       );
       if (outcome.gone) return true;
       note(change, outcome);

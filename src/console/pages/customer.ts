@@ -1,4 +1,5 @@
 /** A customer's page (what `explain` says) and the search results. */
+import { describeRegion } from '../../core/region.js';
 import type { Explanation } from '../../ops/explain.js';
 import type { CustomerMatch } from '../../sql/fleet.js';
 import { type Html, html } from '../html.js';
@@ -33,6 +34,8 @@ export function customerPage(
       <dd>${c.status}</dd>
       <dt>created</dt>
       <dd>${time(new Date(c.createdAt))}</dd>
+      <dt>region</dt>
+      <dd>${regionLine(e)}</dd>
     </dl>
     <h2>Link</h2>
     ${
@@ -98,6 +101,15 @@ export function customerPage(
     <h2>Audit trail</h2>
     ${auditTable(e)}`;
   return page(ctx, 'customers', c.name, body, notice);
+}
+
+/** The region, with a warning pill when the workspace lives elsewhere than the row wants. */
+function regionLine(e: Explanation): Html {
+  const text = describeRegion(e.region, e.link !== null);
+  if (e.region.mismatch)
+    return html`<span class="pill warn region-mismatch">region mismatch</span> ${text}`;
+  if (e.region.problem) return html`<span class="pill bad">bad region</span> ${text}`;
+  return html`${text}`;
 }
 
 function wouldDo(e: Explanation): Html {
