@@ -216,6 +216,23 @@ describe('a region changed after the workspace exists', () => {
     await h.database.pool.query(`update customers set status = 'deleted' where id = 'c1'`);
     expect((await getStatus(daemon.app)).regionMismatches).toEqual([]);
   });
+  it('is resolved by a person deleting the workspace: it is re-created where the row wants', async () => {
+    h = await startHarness();
+    await h.customers([{ id: 'c1', name: 'Nantes' }]);
+    const daemon = await h.startDaemon();
+    await sweepAndWait(daemon.app);
+    const old = h.sim.store.findByName('Nantes')!;
+    await setRegions(h, { c1: 'eu' });
+    await waitForIdle(daemon.app);
+    expect((await getStatus(daemon.app)).regionMismatches).toHaveLength(1);
+    h.sim.store.delete(old.id);
+    await sweepAndWait(daemon.app);
+    const made = h.sim.store.findByName('Nantes')!;
+    expect(made.id).not.toBe(old.id);
+    expect(h.sim.store.regionOf(made.id)).toBe(EU);
+    expect(await linkRegions(h)).toEqual({ c1: EU });
+    expect((await getStatus(daemon.app)).regionMismatches).toEqual([]);
+  });
 });
 
 describe('a region that names none', () => {
