@@ -11,6 +11,8 @@ export interface MintRecord {
   readonly at: number;
   readonly workspaceId: string;
   readonly name: string;
+  /** The request's `region_id` (lower case), or null when it sent none (then the US default). */
+  readonly regionId: string | null;
 }
 
 /** A change the API made to a workspace: only the fields that changed, with what they were. */

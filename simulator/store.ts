@@ -6,7 +6,7 @@
  * columns and handed out as fresh frozen objects: a million of them cost two maps and a few
  * arrays, not a million objects for the garbage collector to trace.
  */
-import type { WorkspaceStatus } from '../src/core/types.js';
+import { REGION_IDS, type WorkspaceStatus } from '../src/core/types.js';
 import type { Clock } from '../src/lib/clock.js';
 import { Fenwick } from './fenwick.js';
 import { randomUuid } from './uuid.js';
@@ -49,6 +49,8 @@ export class WorkspaceStore {
   readonly #cache: (boolean | null)[] = [];
   readonly #createdAt: number[] = [];
   readonly #updatedAt: number[] = [];
+  /** The region id each workspace was created in; the API never shows it (no such field). */
+  readonly #regions: string[] = [];
   /** Lower-cased names, filled on the first `name_contains` scan. */
   readonly #lower: (string | undefined)[] = [];
   readonly #slotById = new Map<string, number>();
@@ -67,12 +69,28 @@ export class WorkspaceStore {
     this.create(DEFAULT_NAME);
   }
 
-  /** Creates a live workspace; throws a `name_taken` StoreError when a live one has the name. */
-  create(name: string, status: WorkspaceStatus = 'active'): SimWorkspace {
+  /**
+   * Creates a live workspace in a region (the API's default, US, unless given); throws a
+   * `name_taken` StoreError when a live one has the name.
+   */
+  create(
+    name: string,
+    status: WorkspaceStatus = 'active',
+    regionId: string = REGION_IDS.us,
+  ): SimWorkspace {
     checkName(name);
     checkStatus(status);
     if (this.#slotByName.has(name)) throw new StoreError('name_taken', `name taken: ${name}`);
-    return this.#at(this.#append(name, status, this.#clock.now()));
+    return this.#at(this.#append(name, status, this.#clock.now(), regionId));
+  }
+
+  /**
+   * The region id the workspace (live or tombstoned) was created in; undefined for an unknown id.
+   * Tests read it here: the API's workspace object has no region field.
+   */
+  regionOf(id: string): string | undefined {
+    const slot = this.#slotById.get(id);
+    return slot === undefined ? undefined : this.#regions[slot];
   }
 
   /**
@@ -94,7 +112,7 @@ export class WorkspaceStore {
         checkStatus(status);
         if (this.#slotByName.has(name))
           throw new StoreError('name_taken', `seed: name taken: ${name}`);
-        this.#append(name, status, now);
+        this.#append(name, status, now, REGION_IDS.us);
       }
     } catch (error) {
       this.#truncate(start);
@@ -256,7 +274,7 @@ export class WorkspaceStore {
     });
   }
 
-  #append(name: string, status: WorkspaceStatus, now: number): number {
+  #append(name: string, status: WorkspaceStatus, now: number, regionId: string): number {
     const slot = this.#ids.length;
     const id = randomUuid();
     this.#ids.push(id);
@@ -265,6 +283,7 @@ export class WorkspaceStore {
     this.#cache.push(null);
     this.#createdAt.push(now);
     this.#updatedAt.push(now);
+    this.#regions.push(regionId);
     this.#lower.push(undefined);
     this.#slotById.set(id, slot);
     this.#slotByName.set(name, slot);
@@ -287,6 +306,7 @@ export class WorkspaceStore {
       this.#cache,
       this.#createdAt,
       this.#updatedAt,
+      this.#regions,
       this.#lower,
     ]) {
       column.length = length;

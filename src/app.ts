@@ -164,6 +164,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       source,
       engine: getEngine(),
       policy,
+      defaultRegion: config.defaultRegion,
       limits,
       clock,
       recheckAt: (subject, at, now) => remindAt(queues.due, subject, at, now),

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'dotenv';
 import { z } from 'zod';
 
+import { parseRegion, REGION_EXPECTED } from './core/region.js';
 import { HOUR, parseDuration, parseRate, type Rate, SECOND } from './lib/duration.js';
 import { hashTag, parseRedisUrl, redactPassword } from './lib/redisClient.js';
 import {
@@ -102,6 +103,11 @@ export interface Config {
   readonly lockDurationMs: number;
   /** How long a stopping daemon waits for in-flight jobs. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * The region id a workspace is minted in when its customer's `region` is null (`DEFAULT_REGION`:
+   * `us`, `eu` or a region id; default `us`).
+   */
+  readonly defaultRegion: string;
   /**
    * The login of the console (`/console`) and the queue dashboard (`/admin/queues`): a bearer
    * token or the basic-auth password, at least {@link MIN_DASHBOARD_TOKEN_LENGTH} characters;
@@ -401,6 +407,7 @@ export function loadConfig(env: Env): Config {
     ),
     shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT', '30s', 'a duration like 30s', duration()),
     dashboardToken: dashboardToken(env),
+    defaultRegion: read(env, 'DEFAULT_REGION', 'us', REGION_EXPECTED, parseRegion),
     otlpTracesUrl: otlpTracesUrl(env),
   };
   assertClusterReady(config);

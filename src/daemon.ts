@@ -19,6 +19,7 @@ import { toError } from './lib/errors.js';
 import { connectRedis, mastersOf } from './lib/redisClient.js';
 import { fleetCounts } from './sql/fleet.js';
 import { readDatabaseGauges } from './sql/gauges.js';
+import { countRegionMismatches } from './sql/regions.js';
 import { closeWorkers } from './sync/closeWorkers.js';
 import { listenForChanges } from './sync/notifications.js';
 import { runRetention } from './sync/retention.js';
@@ -263,6 +264,7 @@ function connectScrapeGauges(
     },
     database: () => readDatabaseGauges(app.pool, 2 * ENQUEUE_BOUND_MS),
     fleet: () => fleetCounts(app.pool, app.source),
+    regionMismatches: () => countRegionMismatches(app.pool, app.source, config.defaultRegion),
   });
   metrics.setSettings({
     sweepEveryMs: config.sweepEveryMs,

@@ -90,6 +90,8 @@ export interface ScrapeSources {
   readonly lanes?: LaneDepthSource;
   readonly database?: () => Promise<DatabaseGauges>;
   readonly fleet?: () => Promise<FleetGauges>;
+  /** Customers whose workspace lives in another region than their row wants (src/sql/regions.ts). */
+  readonly regionMismatches?: () => Promise<number>;
 }
 
 /** The fleet's counts are a full pass over the customers: read at most this often per daemon. */
@@ -330,6 +332,8 @@ function scrapeGauges(registers: Registry[]): {
   // Five gauges read the one database query: one round trip per scrape, shared.
   const database = shared(() => sources.database?.());
   const fleet = refreshedEvery(() => sources.fleet?.(), FLEET_REFRESH_MS);
+  // A join of the links with the source, like the fleet's counts: read as seldom.
+  const regions = refreshedEvery(() => sources.regionMismatches?.(), FLEET_REFRESH_MS);
   const gauge = <L extends string>(
     name: string,
     help: string,
@@ -429,6 +433,16 @@ function scrapeGauges(registers: Registry[]): {
     async (set) => {
       const counts = await fleet();
       if (counts) set(counts.orphans);
+    },
+  );
+
+  gauge(
+    'region_mismatches',
+    `Customers whose workspace was created in another region than their row (or DEFAULT_REGION) wants now: reported, never moved; refreshed at most every ${FLEET_REFRESH_MS / 1000}s.`,
+    [],
+    async (set) => {
+      const n = await regions();
+      if (n !== undefined) set(n);
     },
   );
 

@@ -3,6 +3,7 @@
  * workspace by exact name) and its info, for both path families.
  */
 import { type Issue, invalid, ok, type Reply, WORKSPACE_NOT_FOUND } from '../answers.js';
+import { REGION_IDS } from '../../src/core/types.js';
 import type { RequestContext } from '../context.js';
 import { bodyObject, isUuid, NOT_AN_OBJECT, requiredString } from '../validate.js';
 
@@ -59,11 +60,13 @@ export function scopedToken(ctx: RequestContext): Reply {
   }
   if (issues.length > 0 || name === undefined) return invalid(issues);
   const { sim } = ctx;
+  // `region_id` only matters at creation: an existing workspace stays where it is.
+  const regionId = typeof region === 'string' ? region.toLowerCase() : null;
   let workspace = sim.store.findByName(name);
   if (!workspace) {
-    workspace = sim.store.create(name, 'active');
+    workspace = sim.store.create(name, 'active', regionId ?? REGION_IDS.us);
     sim.stats.workspacesCreated++;
-    sim.journal.mints.push({ at: sim.clock.now(), workspaceId: workspace.id, name });
+    sim.journal.mints.push({ at: sim.clock.now(), workspaceId: workspace.id, name, regionId });
   }
   const token = sim.tokens.mint(
     { kind: 'scoped', workspaceId: workspace.id },

@@ -204,8 +204,8 @@ export function createAgentEngine(options: AgentEngineOptions): AgentEngineClien
       });
     },
 
-    async createWorkspace(name, mutation) {
-      const got = await getOrCreate(call, apiBase, name, mutation ?? {}, true);
+    async createWorkspace(name, options) {
+      const got = await getOrCreate(call, apiBase, name, options ?? {}, true);
       if (foreign(got.organizationId)) {
         throw new PermanentError(
           `${ROUTES.scopedTokenInfo}: workspace ${got.id} ("${name}") belongs to organization ${got.organizationId ?? ''}, not ours: not linked`,
@@ -230,7 +230,7 @@ async function getOrCreate(
   call: Caller,
   apiBase: string,
   name: string,
-  mutation: MutationOptions,
+  mutation: MutationOptions & { regionId?: string },
   remintOn401: boolean,
 ): Promise<{ id: string; name: string; organizationId: string | null | undefined }> {
   const opt = mutation.signal ? { signal: mutation.signal } : {};
@@ -238,7 +238,10 @@ async function getOrCreate(
     method: 'POST',
     url: `${apiBase}/account/applications/scoped-token`,
     route: ROUTES.scopedToken,
-    body: { workspace_name: name },
+    body: {
+      workspace_name: name,
+      ...(mutation.regionId !== undefined ? { region_id: mutation.regionId } : {}),
+    },
     schema: scopedTokenAnswer,
     retry: SYNC_CALL_RETRY,
     ...opt,

@@ -53,7 +53,16 @@ export interface AgentEngine {
    * token is used for that one call and never stored or logged. The guard is run before the mint
    * (the call that may create); the info call after it only reads.
    */
-  createWorkspace(name: string, options?: MutationOptions): Promise<{ id: string; name: string }>;
+  createWorkspace(
+    name: string,
+    options?: MutationOptions & {
+      /**
+       * `region_id` of the mint: the region a workspace created by it lives in (the API's
+       * default, US, when absent); a workspace that already has the name stays where it is.
+       */
+      readonly regionId?: string;
+    },
+  ): Promise<{ id: string; name: string }>;
 }
 
 /** Observes every HTTP call the client makes (metrics, benchmarks). */

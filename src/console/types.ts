@@ -17,6 +17,7 @@ export type ConsoleApp = Pick<
   | 'engine'
   | 'policy'
   | 'clock'
+  | 'config'
 >;
 
 export interface ConsoleOptions {

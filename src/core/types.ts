@@ -11,6 +11,8 @@
  * - **orphan**: a workspace linked to no customer.
  * - **hold**: a destructive change kept back for a person to `approve`.
  * - **trigger**: what asked for a sync (a sweep, a webhook, a direct write, the CLI).
+ * - **region**: where the Agent Engine keeps a workspace, chosen once, when it is minted
+ *   (`region_id` of the scoped-token request); nothing moves a workspace to another region.
  */
 
 export type CustomerStatus = 'active' | 'inactive' | 'deleted';
@@ -30,6 +32,11 @@ export interface Customer {
    * the id). Null when the source has no `created_at`: then the id alone decides.
    */
   readonly createdAt: number | null;
+  /**
+   * The row's `region` as written (`us`, `eu`, a region id, or anything a person typed); null or
+   * absent: `DEFAULT_REGION`. Read by core/region.ts.
+   */
+  readonly region?: string | null;
 }
 
 /** A row of `customer_links`. */
@@ -46,6 +53,11 @@ export interface Link {
   readonly deletedSeenAt: number | null;
   /** When its workspace's delete is due (ms), or null. */
   readonly deleteDueAt: number | null;
+  /**
+   * The region id the workspace was minted in by our create; null (or absent) when unknown: a
+   * workspace adopted by name (the API's workspace object has no region).
+   */
+  readonly regionId?: string | null;
 }
 
 /** What customer-sync needs of an Agent Engine workspace. */
@@ -54,6 +66,15 @@ export interface WorkspaceState {
   readonly name: string;
   readonly status: WorkspaceStatus;
 }
+
+/**
+ * The Agent Engine's region ids (docs/agent-engine-api.md): US is the API's default. A region
+ * matters only when a workspace is minted.
+ */
+export const REGION_IDS = {
+  us: '645a183f-b12b-4c6e-8ad3-99e165603450',
+  eu: 'b9e48d61-f082-4a14-a8d0-799a907938cb',
+} as const;
 
 /** Every action a change can have, in the order plans and summaries list them. */
 export const ACTIONS = ['create', 'adopt', 'rename', 'activate', 'deactivate', 'delete'] as const;

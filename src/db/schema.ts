@@ -43,6 +43,11 @@ export const customers = pgTable(
       .default('active'),
     createdAt: tz('created_at').notNull().defaultNow(),
     updatedAt: tz('updated_at').notNull().defaultNow(),
+    /**
+     * Where the customer's workspace is minted: `us`, `eu` or a region id; null = DEFAULT_REGION.
+     * Unchecked here (src/core/region.ts reads it; a value naming no region fails the create).
+     */
+    region: text('region'),
   },
   (t) => [
     check('customers_status_check', sql`${t.status} in ('active','inactive','deleted')`),
@@ -72,6 +77,8 @@ export const customerLinks = pgTable(
     deletedSeenAt: tz('deleted_seen_at'),
     /** `deletedSeenAt` plus the DELETE_GRACE in force then. */
     deleteDueAt: tz('delete_due_at'),
+    /** The region id the workspace was minted in by our create; null when unknown (adopted). */
+    regionId: uuid('region_id'),
   },
   (t) => [uniqueIndex('customer_links_workspace_id_key').on(t.workspaceId)],
 );

@@ -5,7 +5,8 @@
  */
 import type { App } from '../app.js';
 import type { Workspace } from '../agent-engine/types.js';
-import type { Change, Conflict, Customer, Link } from '../core/types.js';
+import { type RegionView, regionView } from '../core/region.js';
+import { type Change, type Conflict, type Customer, type Link, MISSING } from '../core/types.js';
 import { type AuditRow, recentAudit } from '../sql/audit.js';
 import { type HeldChange, openHoldsOf } from '../sql/holds.js';
 import { type LastSync, lastSyncOf } from '../sql/subjects.js';
@@ -27,11 +28,13 @@ export interface Explanation {
    * a sync will not adopt it, a person may (`adopt`, the console). Null when there is none.
    */
   readonly adoptable: string | null;
+  /** Where the workspace is and where the row wants it; a difference is reported, never acted on. */
+  readonly region: RegionView;
 }
 
 /** Explains one customer; an unknown id is a {@link NotFoundError}. */
 export async function explainCustomer(
-  app: Pick<App, 'pool' | 'source' | 'engine' | 'policy' | 'clock'>,
+  app: Pick<App, 'pool' | 'source' | 'engine' | 'policy' | 'clock' | 'config'>,
   customerId: string,
   options: { auditRows?: number } = {},
 ): Promise<Explanation> {
@@ -55,5 +58,11 @@ export async function explainCustomer(
     audit,
     wouldDo: { changes: seen.decision.changes, conflict: seen.decision.conflict },
     adoptable: seen.facts.reportedOrphan ?? null,
+    // The workspace read just now: one that is gone has no region to differ from.
+    region: regionView(
+      seen.customer,
+      seen.link && !seen.answered ? { ...seen.link, workspaceStatus: MISSING } : seen.link,
+      app.config.defaultRegion,
+    ),
   };
 }

@@ -1,9 +1,11 @@
 /** `status`: one look at everything an operator asks first. Reads only; no API calls. */
 import type { App } from '../app.js';
 import { outageMessage, sourceOutage } from '../core/sourceOutage.js';
+import type { RegionMismatch } from '../core/region.js';
 import { heldChanges } from '../sql/holds.js';
 import { measureSource } from '../sql/sourceSize.js';
 import { listOrphans } from '../sql/orphans.js';
+import { regionMismatches } from '../sql/regions.js';
 import { latestSweeps } from '../sql/sweepProgress.js';
 import { failedSyncs } from '../sql/syncState.js';
 
@@ -66,11 +68,16 @@ export interface StatusReport {
   readonly breakerOpenedAt: string | null;
   /** Until when a 429 paused every daemon's Agent Engine calls; null when calls flow. */
   readonly rateLimitedUntil: string | null;
+  /**
+   * Customers whose workspace was minted in another region than their row (or DEFAULT_REGION)
+   * wants now: reported, never moved (region ids; docs/operating.md, "Data residency").
+   */
+  readonly regionMismatches: RegionMismatch[];
 }
 
 /** Gathers the status from Postgres and Redis. */
 export async function getStatus(
-  app: Pick<App, 'pool' | 'queues' | 'breaker' | 'rateLimiter' | 'source' | 'policy'>,
+  app: Pick<App, 'pool' | 'queues' | 'breaker' | 'rateLimiter' | 'source' | 'policy' | 'config'>,
   options: { sweeps?: number; limit?: number } = {},
 ): Promise<StatusReport> {
   const limit = options.limit ?? 1000;
@@ -87,6 +94,7 @@ export async function getStatus(
       measureSource(app.pool, app.source),
     ]);
   const outage = sourceOutage(size, app.policy);
+  const regions = await regionMismatches(app.pool, app.source, app.config.defaultRegion, limit);
   const queue = {
     ...Object.fromEntries(QUEUE_STATES.map((s) => [s, counts[s] ?? 0])),
     paused,
@@ -118,5 +126,6 @@ export async function getStatus(
     sourceOutage: outage
       ? { reason: outage, ...size, message: outageMessage(outage, size, app.policy) }
       : null,
+    regionMismatches: regions,
   };
 }

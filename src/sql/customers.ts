@@ -14,6 +14,8 @@ interface CustomerRow {
   status: Customer['status'];
   /** Null when the source has no `created_at`. */
   created_at: Date | null;
+  /** The row's region as written; absent when the query did not read it. */
+  region?: string | null;
 }
 
 export async function getCustomer(
@@ -22,7 +24,7 @@ export async function getCustomer(
   id: string,
 ): Promise<Customer | null> {
   const { rows } = await db.query<CustomerRow>(
-    `select id, name, status, created_at from ${await source.relation(db)} c where id = $1`,
+    `select id, name, status, created_at, region from ${await source.relation(db)} c where id = $1`,
     [id],
   );
   const row = rows[0];
@@ -35,6 +37,7 @@ export const toCustomer = (row: CustomerRow): Customer => ({
   name: row.name ?? '',
   status: row.status,
   createdAt: row.created_at?.getTime() ?? null,
+  ...(row.region !== undefined ? { region: row.region } : {}),
 });
 
 interface LinkRow {
@@ -44,6 +47,8 @@ interface LinkRow {
   workspace_status?: string | null;
   deleted_seen_at: Date | null;
   delete_due_at: Date | null;
+  /** Absent when the query did not read it. */
+  region_id?: string | null;
 }
 
 /** A customer with its link, and whether holds are open for it: what a sync reads first. */
@@ -80,7 +85,7 @@ export async function readSubject(
     `select k.id, case when c.id is null then l.workspace_name else c.name end as name,
             coalesce(c.status, 'deleted') as status, c.created_at, now() as now,
             l.customer_id, l.workspace_id, l.workspace_name, l.workspace_status,
-            l.deleted_seen_at, l.delete_due_at,
+            l.deleted_seen_at, l.delete_due_at, c.region, l.region_id::text as region_id,
             exists (select 1 from holds h
                      where h.customer_id = k.id and h.state in ('held', 'approved')) as open_holds,
             (select m.workspace_name from pending_mints m where m.customer_id = k.id) as pending_mint
@@ -118,6 +123,7 @@ export const toLink = (row: LinkRow): Link => ({
       : null,
   deletedSeenAt: row.deleted_seen_at?.getTime() ?? null,
   deleteDueAt: row.delete_due_at?.getTime() ?? null,
+  ...(row.region_id !== undefined ? { regionId: row.region_id } : {}),
 });
 
 /** The customer linked to a workspace, if any. */

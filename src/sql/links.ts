@@ -32,7 +32,7 @@ export async function withWorkspaceLock<T>(
  * Stores the link the moment the workspace id is known, under the workspace's lock, while the
  * sync's claim is still the newest (a stale sync must not move a link a newer one made). The
  * unique workspace id makes a second customer's link to the same workspace fail here, visibly,
- * whatever raced to it.
+ * whatever raced to it. `regionId`: the region our mint created it in; null when unknown (adopted).
  */
 export async function storeLink(
   pool: pg.Pool,
@@ -41,19 +41,24 @@ export async function storeLink(
   workspaceId: string,
   workspaceName: string,
   workspaceStatus: WorkspaceStatus | null,
+  regionId: string | null = null,
 ): Promise<void> {
   try {
     await withWorkspaceLock(pool, workspaceId, async (client) => {
       await assertClaim(client, claim);
       await client.query(
         `with minted as (delete from pending_mints where customer_id = $1)
-         insert into customer_links (customer_id, workspace_id, workspace_name, workspace_status, linked_at)
-         values ($1, $2, $3, $4, now())
+         insert into customer_links (customer_id, workspace_id, workspace_name, workspace_status, linked_at, region_id)
+         values ($1, $2, $3, $4, now(), $5)
          on conflict (customer_id) do update
            set workspace_id = excluded.workspace_id, workspace_name = excluded.workspace_name,
                workspace_status = excluded.workspace_status, linked_at = excluded.linked_at,
-               deleted_seen_at = null, delete_due_at = null`,
-        [customerId, workspaceId, workspaceName, workspaceStatus],
+               deleted_seen_at = null, delete_due_at = null,
+               -- The same workspace found again keeps what is known of its region: it was
+               -- minted before, and a mint names a region only when it creates.
+               region_id = case when customer_links.workspace_id = excluded.workspace_id
+                                then customer_links.region_id else excluded.region_id end`,
+        [customerId, workspaceId, workspaceName, workspaceStatus, regionId],
       );
     });
   } catch (error) {

@@ -2,13 +2,14 @@
  * The source of customers (`CUSTOMERS_SOURCE`): our own `customers` table, or any table or view
  * of the user's with `id`, `name`, `status`. Every read of customers goes through
  * {@link CustomerSource.relation}, which gives the source as one relation with the columns the
- * queries use: `id`, `name`, `status`, `created_at`, `updated_at`.
+ * queries use: `id`, `name`, `status`, `created_at`, `updated_at`, `region`.
  *
  * A user's source may lack `created_at` (the planner's tie-break between two customers wanting
  * one name) and `updated_at` (the console's "changed since its last sync"): they read as null
  * then, so name claimants are ordered by id alone, and a customer counts as changed only through
  * its sync's outcome. A status other than the three reads as `inactive`: reversible, never
- * destructive, and `migrate` reports such rows.
+ * destructive, and `migrate` reports such rows. A source without a text `region` reads it as null:
+ * every workspace is minted in `DEFAULT_REGION`.
  */
 import type pg from 'pg';
 
@@ -72,10 +73,16 @@ async function relationOf(db: Queryable, name: RelationName): Promise<string> {
   return `(select id, name,
                   case when status::text in ('active', 'inactive', 'deleted') then status::text
                        else 'inactive' end as status,
-                  ${time('created_at')}, ${time('updated_at')}
+                  ${time('created_at')}, ${time('updated_at')}, ${region(columns)}
              from ${quoteRelation(name)}
             where id is not null)`;
 }
+
+/** The source's `region` (text, varchar, an enum or a uuid, read as text), or null without one. */
+const region = (columns: readonly Column[]) =>
+  columns.some((c) => c.name === 'region' && 'SEU'.includes(c.category))
+    ? 'region::text as region'
+    : 'null::text as region';
 
 /** The relation's columns, or null when there is no such table or view. */
 async function columnsOf(db: Queryable, name: RelationName): Promise<Column[] | null> {

@@ -7,6 +7,7 @@ import { setTimeout as wait } from 'node:timers/promises';
 
 import type { Workspace } from '../agent-engine/types.js';
 import { isDestructive } from '../core/planner.js';
+import { wantedRegion } from '../core/region.js';
 import {
   type Change,
   type Customer,
@@ -50,6 +51,11 @@ export interface PerformOptions {
    * it (then no GET is spent on it).
    */
   readonly knownStatus?: WorkspaceState['status'];
+  /**
+   * A create or adopt whose workspace the sweep's listing showed under the name: the mint finds
+   * it, so the region it lives in is not known (the link's region stays null).
+   */
+  readonly listed?: boolean;
 }
 
 /** Carries out one change: audit row (through the gate if needed), API call, link, outcome. */
@@ -89,7 +95,7 @@ export async function perform(
     auditId = await startAudit(pool, entry, minting);
   }
   try {
-    const result = await call(deps, run, customer, change, options.knownStatus);
+    const result = await call(deps, run, customer, change, options);
     await finishAudit(
       pool,
       auditId,
@@ -126,7 +132,7 @@ async function call(
   run: ClaimedRun,
   customer: Customer | null,
   change: Change,
-  knownStatus: WorkspaceState['status'] | undefined,
+  { knownStatus, listed }: PerformOptions,
 ): Promise<CallResult> {
   const { pool, engine } = deps;
   const id = change.workspaceId;
@@ -141,7 +147,14 @@ async function call(
       // second workspace. A crash in between is harmless unless that rename happens too: the same
       // name gives the same workspace next time, and a customer renamed or deleted meanwhile finds
       // it first (linkLostMint).
-      const ws = await engine.createWorkspace(change.to, mutation(deps, run));
+      // The region matters only if the mint creates (docs/agent-engine-api.md); a row naming none
+      // is refused before this by the sync (syncSubject.ts), and here again.
+      const region = wantedRegion(customer, deps.defaultRegion);
+      if (!region.ok) throw new PermanentError(region.reason);
+      const ws = await engine.createWorkspace(change.to, {
+        ...mutation(deps, run),
+        regionId: region.regionId,
+      });
       if (isDefaultName(ws.name)) {
         throw new PermanentError(
           `workspace ${ws.id} is named "${ws.name}", like the organization's default workspace: not linked`,
@@ -149,8 +162,11 @@ async function call(
       }
       try {
         const name = change.to;
+        // A create made it in that region (as far as anyone can tell: the mint does not say
+        // whether it created); a workspace listed or adopted by name lives where it was made.
+        const regionId = change.action === 'create' && !listed ? region.regionId : null;
         await keepingTheId(
-          () => storeLink(pool, run.claim, customer.id, ws.id, name, knownStatus ?? null),
+          () => storeLink(pool, run.claim, customer.id, ws.id, name, knownStatus ?? null, regionId),
           run.signal,
         );
       } catch (error) {

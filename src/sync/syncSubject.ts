@@ -16,6 +16,7 @@ import {
   isDestructive,
   statusChange,
 } from '../core/planner.js';
+import { wantedRegion } from '../core/region.js';
 import type { Change, Customer, Link, WorkspaceState } from '../core/types.js';
 import { subjectKey } from '../core/subject.js';
 import { MISSING } from '../core/types.js';
@@ -251,6 +252,12 @@ async function syncRound(
   if (decision.conflict) {
     await auditFailure(deps, run, customer.id, link?.workspaceId ?? null, decision.conflict.reason);
   }
+  // A row whose region names none: its sync fails visibly, and no workspace is minted for it.
+  const region = wantedRegion(customer, deps.defaultRegion);
+  if (!region.ok && decision.changes.some(isFind)) {
+    await auditFailure(deps, run, customer.id, null, region.reason);
+    throw new PermanentError(region.reason);
+  }
   const note = (change: Change, outcome: Outcome) =>
     (outcome.held ? result.held : result.done).push(change.action);
   // One blocked change does not block the others: a permanent failure (a rename refused by a
@@ -269,7 +276,7 @@ async function syncRound(
         run,
         customer,
         change,
-        find ? { knownStatus: find.status } : {},
+        find ? { knownStatus: find.status, listed: !find.fresh } : {},
       );
       if (outcome.gone) return true;
       note(change, outcome);

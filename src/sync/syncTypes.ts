@@ -17,6 +17,8 @@ export interface SyncDeps {
   readonly source: CustomerSource;
   readonly engine: AgentEngine;
   readonly policy: Policy;
+  /** The region id a workspace is minted in when its customer's row names none (DEFAULT_REGION). */
+  readonly defaultRegion: string;
   readonly limits: DestructiveLimits;
   readonly clock: Clock;
   /**

@@ -51,7 +51,9 @@ describe('simulator journal', () => {
     expect((await mintWorkspace(token, 'Acme')).status).toBe(200);
     expect((await mintWorkspace(token, 'Acme')).status).toBe(200); // the same workspace: no mint
     const id = sim.store.findByName('Acme')!.id;
-    expect(sim.journal.mints).toEqual([{ at: 1_000_005, workspaceId: id, name: 'Acme' }]);
+    expect(sim.journal.mints).toEqual([
+      { at: 1_000_005, workspaceId: id, name: 'Acme', regionId: null },
+    ]);
 
     clock.advance(10);
     const put = (body: unknown) => call('PUT', `/api/v1/workspaces/${id}`, { token, body });

@@ -222,6 +222,30 @@ describe('scoped tokens: get-or-create by exact name', () => {
     expect(badRegion.status).toBe(422);
   });
 
+  it('creates a workspace in the region its first mint names, and never moves it', async () => {
+    const path = '/api/v1/account/applications/scoped-token';
+    const EU = 'b9e48d61-f082-4a14-a8d0-799a907938cb';
+    const US = '645a183f-b12b-4c6e-8ad3-99e165603450';
+    const mint = (name: string, region?: string) =>
+      call(sim, 'POST', path, {
+        token,
+        body: { workspace_name: name, ...(region ? { region_id: region } : {}) },
+      });
+    expect((await mint('Paris Co', EU.toUpperCase())).status).toBe(200);
+    expect((await mint('Plain Co')).status).toBe(200);
+    expect((await mint('Paris Co', US)).status).toBe(200); // found, not created: stays in the EU
+    const paris = sim.store.findByName('Paris Co')!;
+    expect(sim.store.regionOf(paris.id)).toBe(EU);
+    expect(sim.store.regionOf(sim.store.findByName('Plain Co')!.id)).toBe(US);
+    expect(sim.journal.mints.map((m) => [m.name, m.regionId])).toEqual([
+      ['Paris Co', EU],
+      ['Plain Co', null],
+    ]);
+    // The API's workspace object has no region field.
+    const got = await call(sim, 'GET', `/api/v1/workspaces/${paris.id}`, { token });
+    expect(Object.keys(got.json as object)).not.toContain('region_id');
+  });
+
   it('falls into the rename trap: minting with the old name creates a new workspace', async () => {
     const first = await scoped(sim, token, 'Acme');
     const id = (await info(sim, first)).json.workspace_id as string;

@@ -55,7 +55,7 @@ describe('chaos checks', () => {
     const linked = store.create('New');
     const stray = store.create('Old');
     const journal = new Journal();
-    journal.mints.push({ at: 60_000, workspaceId: stray.id, name: 'Old' });
+    journal.mints.push({ at: 60_000, workspaceId: stray.id, name: 'Old', regionId: null });
     const rows = [
       { at: 500, customerId: 'c1', workspaceId: stray.id, action: 'create', after: 'Old' },
       { at: 1_500, customerId: 'c1', workspaceId: linked.id, action: 'create', after: 'New' },

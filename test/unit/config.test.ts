@@ -137,6 +137,7 @@ describe('loadConfig', () => {
     LOCK_DURATION: ['0', '100ms', 'long'],
     SHUTDOWN_TIMEOUT: ['later', '-1s'],
     DASHBOARD_TOKEN: ['two words', 'x\ny', 'short', '15-chars-token!'],
+    DEFAULT_REGION: ['mars', 'EU-west', '645a183f-b12b-4c6e-8ad3', 'us eu'],
     OTEL_EXPORTER_OTLP_ENDPOINT: ['collector:4318', 'grpc://c:4317'],
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: ['/v1/traces'],
     OTEL_SDK_DISABLED: ['yes'],
@@ -193,6 +194,22 @@ describe('loadConfig', () => {
     );
     expect(() => loadConfig({ DASHBOARD_TOKEN: 'hunter2' })).toThrow(
       /^DASHBOARD_TOKEN=<hidden> is invalid: expected .*at least 16 characters/,
+    );
+  });
+
+  it('reads DEFAULT_REGION as a region id: us (the default), eu, or a uuid', () => {
+    expect(loadConfig({}).defaultRegion).toBe('645a183f-b12b-4c6e-8ad3-99e165603450');
+    expect(loadConfig({ DEFAULT_REGION: 'eu' }).defaultRegion).toBe(
+      'b9e48d61-f082-4a14-a8d0-799a907938cb',
+    );
+    expect(loadConfig({ DEFAULT_REGION: ' EU ' }).defaultRegion).toBe(
+      'b9e48d61-f082-4a14-a8d0-799a907938cb',
+    );
+    expect(
+      loadConfig({ DEFAULT_REGION: '0F0E0D0C-0000-4000-8000-000000000001' }).defaultRegion,
+    ).toBe('0f0e0d0c-0000-4000-8000-000000000001');
+    expect(() => loadConfig({ DEFAULT_REGION: 'mars' })).toThrow(
+      'DEFAULT_REGION="mars" is invalid: expected us, eu or a region id (uuid)',
     );
   });
 

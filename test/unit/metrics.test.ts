@@ -243,4 +243,24 @@ describe('the scrape-time gauges', () => {
     );
     expect(await sample(m.render(), 'customer_sync_orphan_workspaces')).toMatch(/ 3$/);
   });
+
+  it('count the region mismatches as seldom as the fleet, and say NaN while unknown', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const unset = createMetrics();
+    expect(await sample(unset.render(), 'customer_sync_region_mismatches')).toMatch(/ Nan$/);
+    const m = createMetrics();
+    let reads = 0;
+    m.setScrapeSources({
+      regionMismatches: async () => {
+        reads += 1;
+        return 4;
+      },
+    });
+    expect(await sample(m.render(), 'customer_sync_region_mismatches')).toMatch(/ 4$/);
+    await m.render();
+    expect(reads).toBe(1);
+    vi.advanceTimersByTime(FLEET_REFRESH_MS + 1000);
+    await m.render();
+    expect(reads).toBe(2);
+  });
 });

@@ -1,6 +1,7 @@
 /** `explain <customer-id> [--json]`: why is this customer (not) in step? */
 import type { Command } from 'commander';
 
+import { describeRegion } from '../../core/region.js';
 import { type Explanation, explainCustomer } from '../../ops/explain.js';
 import type { CliContext } from '../context.js';
 import { cell, formatTime, fromTo, table } from '../format.js';
@@ -45,6 +46,7 @@ export function renderExplanation(e: Explanation, now = Date.now()): string[] {
         ? `Workspace now (API): "${ws.name}", ${ws.status}, updated ${ws.updatedAt}`
         : 'Workspace now (API): not found — deleted or never existed'
       : 'Workspace now (API): — (no link to look up)',
+    `Region: ${describeRegion(e.region, link !== null)}`,
     e.lastSync
       ? `Last sync: ${e.lastSync.outcome} ${formatTime(e.lastSync.at, now)} after ${e.lastSync.attempts} attempt(s)` +
         (e.lastSync.reason ? ` — ${e.lastSync.kind ?? ''} ${e.lastSync.reason}` : '')

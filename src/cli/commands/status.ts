@@ -5,6 +5,7 @@ import { getStatus, type StatusReport } from '../../ops/status.js';
 import type { CliContext } from '../context.js';
 import { cell, countList, formatDuration, formatTime, table } from '../format.js';
 import { ACTIONS as PLAN_ACTIONS } from '../../core/types.js';
+import { regionLabel } from '../../core/region.js';
 
 export function registerStatus(program: Command, ctx: CliContext): void {
   program
@@ -94,6 +95,23 @@ export function renderStatus(s: StatusReport, now = Date.now()): string[] {
       ...table(
         ['WORKSPACE', 'NAME', 'STATUS'],
         s.orphans.map((o) => [o.workspaceId, o.name, o.status]),
+      ).map((l) => `  ${l}`),
+    );
+  lines.push(
+    '',
+    `Region mismatches (${s.regionMismatches.length})${s.regionMismatches.length ? ': reported only, nothing moves a workspace to another region' : ''}:`,
+  );
+  if (s.regionMismatches.length === 0) lines.push('  none');
+  else
+    lines.push(
+      ...table(
+        ['CUSTOMER', 'WORKSPACE', 'WANTED', 'CREATED IN'],
+        s.regionMismatches.map((m) => [
+          m.customerId,
+          m.workspaceId,
+          regionLabel(m.wanted),
+          regionLabel(m.createdIn),
+        ]),
       ).map((l) => `  ${l}`),
     );
   return lines;

@@ -1,4 +1,5 @@
 /** A customer's page (what `explain` says) and the search results. */
+import { describeRegion } from '../../core/region.js';
 import type { Explanation } from '../../ops/explain.js';
 import type { CustomerMatch } from '../../sql/fleet.js';
 import { type Html, html } from '../html.js';
@@ -35,6 +36,8 @@ export function customerPage(
       <dd>${c.status}</dd>
       <dt>created</dt>
       <dd>${time(c.createdAt === null ? null : new Date(c.createdAt))}</dd>
+      <dt>region</dt>
+      <dd>${regionLine(e)}</dd>
     </dl>
     <h2>Link</h2>
     ${
@@ -123,6 +126,15 @@ function adoptForm(ctx: PageContext, e: Explanation): Html | string {
         : html`<button type="submit">Adopt the workspace of its name</button>`
     }
   </form>`;
+}
+
+/** The region, with a warning pill when the workspace lives elsewhere than the row wants. */
+function regionLine(e: Explanation): Html {
+  const text = describeRegion(e.region, e.link !== null);
+  if (e.region.mismatch)
+    return html`<span class="pill warn region-mismatch">region mismatch</span> ${text}`;
+  if (e.region.problem) return html`<span class="pill bad">bad region</span> ${text}`;
+  return html`${text}`;
 }
 
 function wouldDo(e: Explanation): Html {
