@@ -94,6 +94,7 @@ describe('a view of only id, name and status', () => {
       name: 'Alpha',
       status: 'active',
       createdAt: null,
+      region: null,
     });
 
     // A failure (a second "Alpha": o1 has the name, by id) and a hold (a row gone, past a
