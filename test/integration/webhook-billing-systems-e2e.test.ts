@@ -6,17 +6,18 @@
 import { request } from 'undici';
 import { afterEach, expect, it } from 'vitest';
 
+import { fixture, type Payload } from '../support/webhookFixtures.js';
 import {
   chargebeeAuth,
   type Headers,
   lagoKeys,
+  newBillingSecret,
   polarSigningSecret,
   signLagoHmac,
   signOrb,
   signPaddle,
-  signSvix,
-} from '../fixtures/billingSystems.js';
-import { fixture, newBillingSecret, type Payload } from '../fixtures/webhookKit.js';
+  signStandardWebhooks,
+} from '../support/webhookSigners.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
@@ -59,14 +60,21 @@ const ROUTES: [route: string, sign: Sign, created: Payload, inactive: Payload, n
   ],
   [
     'polar',
-    (raw) => signSvix(polarSigningSecret(POLAR), raw, { atMs: Date.now() }),
+    (raw) =>
+      signStandardWebhooks(polarSigningSecret(POLAR), raw, {
+        timestamp: Math.floor(Date.now() / 1000),
+      }),
     fixture('polar/customer.created'),
     fixture('polar/subscription.revoked'),
     'Umbrella',
   ],
   [
     'billing',
-    (raw) => signSvix(BILLING, raw, { atMs: Date.now(), names: 'svix' }),
+    (raw) =>
+      signStandardWebhooks(BILLING, raw, {
+        timestamp: Math.floor(Date.now() / 1000),
+        names: 'svix',
+      }),
     { ...fixture('billing/customer.created'), data: { id: 'cus_svix', name: 'Svix Sender Co' } },
     { ...fixture('billing/customer.deactivated'), data: { id: 'cus_svix' } },
     'Svix Sender Co',

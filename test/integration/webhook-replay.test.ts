@@ -15,29 +15,23 @@
 import { readdirSync } from 'node:fs';
 
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { ManualClock } from '../../src/lib/clock.js';
+import { fixture } from '../support/webhookFixtures.js';
 import {
   chargebeeAuth,
   type Headers,
   lagoKeys,
+  newBillingSecret,
   polarSigningSecret,
   signLagoHmac,
   signLagoJwt,
   signOrb,
   signPaddle,
-  signSvix,
-} from '../fixtures/billingSystems.js';
-import {
-  fixture,
-  newBillingSecret,
-  signBilling,
+  signStandardWebhooks,
   signStripe,
-  startTestServer,
-  type TestServer,
-} from '../fixtures/webhookKit.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+} from '../support/webhookSigners.js';
+import { webhookSuite } from '../support/webhookSuite.js';
 
 const BILLING = newBillingSecret();
 const STRIPE = 'whsec_replay_stripe_secret_9Qe';
@@ -48,37 +42,17 @@ const LAGO_KEYS = lagoKeys();
 const ORB = 'orb_replay_secret_2Hs';
 const POLAR = 'polar_whs_replay_secret_7Gc';
 
-let database: TestDatabase;
-let server: TestServer;
-const clock = new ManualClock();
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer({
-    pool: database.pool,
-    databaseUrl: database.url,
-    clock,
-    billingSecrets: [BILLING],
-    stripeSecret: STRIPE,
-    env: {
-      PADDLE_WEBHOOK_SECRET: PADDLE,
-      CHARGEBEE_WEBHOOK_USERNAME: CB.user,
-      CHARGEBEE_WEBHOOK_PASSWORD: CB.pass,
-      LAGO_WEBHOOK_SECRET: LAGO,
-      LAGO_WEBHOOK_PUBLIC_KEY: LAGO_KEYS.publicKeyBase64,
-      ORB_WEBHOOK_SECRET: ORB,
-      POLAR_WEBHOOK_SECRET: POLAR,
-    },
-  });
-});
-afterAll(async () => {
-  await server?.server.close();
-  await database?.drop();
-});
-beforeEach(async () => {
-  await database.truncate();
-  server.queue.calls.length = 0;
-  clock.set(Math.floor(Date.now() / 1000) * 1000);
+const { database, server, clock } = webhookSuite({
+  secrets: {
+    billing: [BILLING],
+    stripe: STRIPE,
+    paddle: PADDLE,
+    chargebee: CB,
+    lago: LAGO,
+    lagoPublicKey: LAGO_KEYS.publicKeyBase64,
+    orb: ORB,
+    polar: POLAR,
+  },
 });
 
 /** One route: where its payloads are recorded, and fresh headers (a new id where it has one). */
@@ -93,12 +67,13 @@ const ROUTES: Record<string, Route> = {
     path: '/webhooks/billing',
     fixtures: 'billing',
     // A new webhook-id, signed with the secret: what only the sender itself could send.
-    sign: (raw, atMs) => signBilling(BILLING, raw, { timestamp: Math.floor(atMs / 1000) }),
+    sign: (raw, atMs) => signStandardWebhooks(BILLING, raw, { timestamp: Math.floor(atMs / 1000) }),
   },
   'billing (svix-* headers)': {
     path: '/webhooks/billing',
     fixtures: 'billing',
-    sign: (raw, atMs) => signSvix(BILLING, raw, { atMs, names: 'svix' }),
+    sign: (raw, atMs) =>
+      signStandardWebhooks(BILLING, raw, { timestamp: Math.floor(atMs / 1000), names: 'svix' }),
   },
   stripe: {
     path: '/webhooks/stripe',
@@ -134,7 +109,8 @@ const ROUTES: Record<string, Route> = {
   polar: {
     path: '/webhooks/polar',
     fixtures: 'polar',
-    sign: (raw, atMs) => signSvix(polarSigningSecret(POLAR), raw, { atMs }),
+    sign: (raw, atMs) =>
+      signStandardWebhooks(polarSigningSecret(POLAR), raw, { timestamp: Math.floor(atMs / 1000) }),
   },
 };
 
