@@ -30,7 +30,7 @@ const { database, server, clock } = webhookSuite({
     paddle: PADDLE,
     chargebee: CB,
     // JWT mode only: HMAC deliveries are refused.
-    lagoPublicKey: LAGO_KEYS.publicKeyBase64,
+    lagoKeys: LAGO_KEYS,
     orb: ORB,
     polar: POLAR,
   },

@@ -41,7 +41,7 @@ const VENDOR_SECRETS = {
   paddle: PADDLE,
   chargebee: CB,
   lago: LAGO,
-  lagoPublicKey: LAGO_KEYS.publicKeyBase64,
+  lagoKeys: LAGO_KEYS,
   orb: ORB,
   polar: POLAR,
 };

@@ -9,12 +9,8 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 import { ManualClock } from '../../src/lib/clock.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
-import {
-  startTestServer,
-  type TestServer,
-  type TestServerOptions,
-  type WebhookSecrets,
-} from './webhookServer.js';
+import { type Signers, signersFor, type WebhookSecrets } from './webhookSecrets.js';
+import { startTestServer, type TestServer, type TestServerOptions } from './webhookServer.js';
 
 export interface DatabaseSuiteOptions {
   /** The clock's time before each test; by default the real clock's current whole second. */
@@ -39,6 +35,8 @@ export interface WebhookSuiteOptions extends DatabaseSuiteOptions {
 export interface WebhookSuite extends DatabaseSuite {
   /** The suite's server: `server.post(route, body, headers)`, its queue, logs and metrics. */
   readonly server: TestServer;
+  /** Each route's signer with the suite's secrets. */
+  readonly signers: Signers;
 }
 
 /** A stand-in for an object made in `beforeAll`: each property is read from the live object. */
@@ -97,5 +95,9 @@ export function webhookSuite(options: WebhookSuiteOptions = {}): WebhookSuite {
     server.queue.failing = false;
     if (options.resetLogs) server.logs.length = 0;
   });
-  return { ...suite, server: late('the test server', () => server) };
+  return {
+    ...suite,
+    server: late('the test server', () => server),
+    signers: signersFor(options.secrets ?? {}),
+  };
 }
