@@ -2,7 +2,7 @@
  * The billing systems' routes (Paddle, Chargebee, Lago, Orb, Polar) and Svix-style headers on
  * `/webhooks/billing`, over real HTTP against a real database, from recorded payloads. Every
  * delivery sent as validly signed is first accepted by the vendor's own SDK where it has a
- * verifier (see billingSystems.ts), and every wrong or stale one refused by it.
+ * verifier (see test/support/vendorSdks.ts), and every wrong or stale one refused by it.
  */
 import { describe, expect, it } from 'vitest';
 
