@@ -20,7 +20,7 @@ import { runMigrations } from '../src/db/migrate.js';
 import { createLogger } from '../src/lib/logger.js';
 import { approve } from '../src/ops/approve.js';
 import { startSimulator } from '../simulator/index.js';
-import { newBillingSecret } from '../test/fixtures/webhookKit.js';
+import { newBillingSecret } from '../test/support/webhookSigners.js';
 import { type Verdict } from './checks.js';
 import { type ChaosDaemon, startChaosDaemon } from './daemons.js';
 import { startFaults } from './faults.js';

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { request } from 'undici';
 
 import type { CustomerStatus } from '../src/core/types.js';
-import { signBilling } from '../test/fixtures/webhookKit.js';
+import { signStandardWebhooks } from '../test/support/webhookSigners.js';
 import type { Model } from './model.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -220,7 +220,7 @@ export class Traffic {
   async #deliver(customerId: string, event: SentEvent): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       const url = this.#o.urls()[attempt % Math.max(1, this.#o.urls().length)];
-      const headers = signBilling(this.#o.secret, event.body, {
+      const headers = signStandardWebhooks(this.#o.secret, event.body, {
         id: event.id,
         timestamp: Math.floor(Date.now() / 1000),
       });

@@ -9,7 +9,7 @@ import type { PlanResult } from '../../src/ops/plan.js';
 import type { StatusReport } from '../../src/ops/status.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
-import { cli, spawnCli } from './cli-support.js';
+import { cli, spawnCli } from '../support/cli.js';
 
 let h: Harness;
 

@@ -10,7 +10,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { planSweep } from '../../src/ops/plan.js';
-import { signBilling } from '../fixtures/webhookKit.js';
+import { signStandardWebhooks } from '../support/webhookSigners.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { sweepAndWait } from '../support/sweeps.js';
 import { waitFor } from '../support/wait.js';
@@ -70,7 +70,10 @@ async function withSchema(env: Record<string, string> = {}): Promise<Harness> {
 
 async function send(url: string, id: string, type: string, data: Record<string, string>) {
   const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
-  const headers = signBilling(SECRET, body, { timestamp: Math.floor(Date.now() / 1000), id });
+  const headers = signStandardWebhooks(SECRET, body, {
+    timestamp: Math.floor(Date.now() / 1000),
+    id,
+  });
   const answer = await request(`${url}/webhooks/billing`, { method: 'POST', headers, body });
   return { status: answer.statusCode, body: await answer.body.json() };
 }

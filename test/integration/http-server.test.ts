@@ -2,53 +2,29 @@
  * The HTTP server's own routes and failure modes: liveness, readiness, metrics, routes without a
  * secret, Postgres unreachable, and an idempotent close.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { createPool } from '../../src/db/pool.js';
-import { ManualClock } from '../../src/lib/clock.js';
-import {
-  fixture,
-  newBillingSecret,
-  signBilling,
-  signStripe,
-  startTestServer,
-} from '../fixtures/webhookKit.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { fixture } from '../support/webhookFixtures.js';
+import { newBillingSecret, signStandardWebhooks, signStripe } from '../support/webhookSigners.js';
+import { databaseSuite } from '../support/webhookSuite.js';
 
 const NOW = Date.parse('2026-11-28T12:05:00.000Z');
 const T = NOW / 1000;
-const clock = new ManualClock(NOW);
-let database: TestDatabase;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.drop();
-});
-beforeEach(async () => {
-  await database.truncate();
-});
+const { database, startServer } = databaseSuite({ now: NOW });
 
 const sample = (text: string, line: string) =>
   text.split('\n').find((l) => l.startsWith(`${line} `));
 
 describe('health, readiness and metrics', () => {
   it('GET /healthz answers 200 while alive', async () => {
-    await using server = await startTestServer({
-      pool: database.pool,
-      databaseUrl: database.url,
-      clock,
-    });
+    await using server = await startServer();
     expect(await server.get('/healthz')).toMatchObject({ status: 200, json: { status: 'ok' } });
   });
 
   it('GET /readyz is 200 only when every part is ready, else 503 with the same body', async () => {
     let report = { postgres: true, redis: true, workers: true };
-    await using server = await startTestServer({
-      pool: database.pool,
-      databaseUrl: database.url,
-      clock,
+    await using server = await startServer({
       readiness: { check: async () => report },
     });
     expect(await server.get('/readyz')).toMatchObject({ status: 200, json: report });
@@ -59,10 +35,7 @@ describe('health, readiness and metrics', () => {
   });
 
   it('GET /readyz is 503 when the check itself throws', async () => {
-    await using server = await startTestServer({
-      pool: database.pool,
-      databaseUrl: database.url,
-      clock,
+    await using server = await startServer({
       readiness: {
         check: async () => {
           throw new Error('boom');
@@ -77,25 +50,26 @@ describe('health, readiness and metrics', () => {
 
   it('GET /metrics exposes the webhook counters after traffic', async () => {
     const secret = newBillingSecret();
-    await using server = await startTestServer({
-      pool: database.pool,
-      databaseUrl: database.url,
-      clock,
-      billingSecrets: [secret],
+    await using server = await startServer({
+      secrets: { billing: [secret] },
     });
     const body = JSON.stringify(fixture('billing/customer.created'));
     await server.post(
       '/webhooks/billing',
       body,
-      signBilling(secret, body, { id: 'msg_m1', timestamp: T }),
+      signStandardWebhooks(secret, body, { id: 'msg_m1', timestamp: T }),
     );
     await server.post(
       '/webhooks/billing',
       body,
-      signBilling(secret, body, { id: 'msg_m1', timestamp: T }),
+      signStandardWebhooks(secret, body, { id: 'msg_m1', timestamp: T }),
     );
     await server.post('/webhooks/billing', body, { 'content-type': 'application/json' });
-    await server.post('/webhooks/billing', 'x', signBilling(secret, 'x', { timestamp: T }));
+    await server.post(
+      '/webhooks/billing',
+      'x',
+      signStandardWebhooks(secret, 'x', { timestamp: T }),
+    );
     await server.post('/webhooks/stripe', body, { 'content-type': 'application/json' });
     const metrics = await server.get('/metrics');
     expect(metrics.status).toBe(200);
@@ -117,11 +91,7 @@ describe('health, readiness and metrics', () => {
   });
 
   it('logs one debug line per request, by route template', async () => {
-    await using server = await startTestServer({
-      pool: database.pool,
-      databaseUrl: database.url,
-      clock,
-    });
+    await using server = await startServer();
     await server.get('/healthz?token=secret-looking');
     const lines = server.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
     expect(lines).toEqual([
@@ -133,16 +103,12 @@ describe('health, readiness and metrics', () => {
 
 describe('webhooks that cannot be taken', () => {
   it('answers 503 on a route with no secret configured, and writes nothing', async () => {
-    await using server = await startTestServer({
-      pool: database.pool,
-      databaseUrl: database.url,
-      clock,
-    });
+    await using server = await startServer();
     const body = JSON.stringify(fixture('billing/customer.created'));
     const billing = await server.post(
       '/webhooks/billing',
       body,
-      signBilling(newBillingSecret(), body, { timestamp: T }),
+      signStandardWebhooks(newBillingSecret(), body, { timestamp: T }),
     );
     expect(billing).toMatchObject({
       status: 503,
@@ -162,17 +128,16 @@ describe('webhooks that cannot be taken', () => {
     const pool = createPool(refused, { max: 2 });
     const secret = newBillingSecret();
     try {
-      await using server = await startTestServer({
+      await using server = await startServer({
         pool,
         databaseUrl: refused,
-        clock,
-        billingSecrets: [secret],
+        secrets: { billing: [secret] },
       });
       const body = JSON.stringify(fixture('billing/customer.created'));
       const answer = await server.post(
         '/webhooks/billing',
         body,
-        signBilling(secret, body, { timestamp: T }),
+        signStandardWebhooks(secret, body, { timestamp: T }),
       );
       expect(answer).toMatchObject({ status: 503, json: { error: expect.any(String) } });
       expect(server.queue.calls).toEqual([]);
@@ -188,7 +153,7 @@ describe('webhooks that cannot be taken', () => {
 
 describe('lifecycle', () => {
   it('close() can be called twice, and the port stops answering', async () => {
-    const server = await startTestServer({ pool: database.pool, databaseUrl: database.url, clock });
+    const server = await startServer();
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     await Promise.all([server.server.close(), server.server.close()]);
     await server.server.close();

@@ -6,26 +6,15 @@
  */
 import { connect, type Socket } from 'node:net';
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { ManualClock } from '../../src/lib/clock.js';
-import { fixture, newBillingSecret, signBilling, startTestServer } from '../fixtures/webhookKit.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { fixture } from '../support/webhookFixtures.js';
+import { newBillingSecret, signStandardWebhooks } from '../support/webhookSigners.js';
 import { waitFor } from '../support/wait.js';
+import { databaseSuite } from '../support/webhookSuite.js';
 
 const NOW = Date.parse('2026-11-28T12:05:00.000Z');
-const clock = new ManualClock(NOW);
-let database: TestDatabase;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.drop();
-});
-beforeEach(async () => {
-  await database.truncate();
-});
+const { startServer } = databaseSuite({ now: NOW });
 
 const SHORT = {
   headersTimeoutMs: 2_000,
@@ -77,17 +66,14 @@ function stall(url: string, kind: number): Promise<Stalled> {
 describe('slow senders', () => {
   it('a few hundred stalled sockets are closed within the timeouts, and a webhook is answered within a second meanwhile', async () => {
     const secret = newBillingSecret();
-    await using server = await startTestServer({
-      pool: database.pool,
-      databaseUrl: database.url,
-      clock,
-      billingSecrets: [secret],
+    await using server = await startServer({
+      secrets: { billing: [secret] },
       limits: SHORT,
     });
     const body = JSON.stringify(fixture('billing/customer.created'));
     const webhook = async () => {
       const sent = Date.now();
-      const headers = signBilling(secret, body, { timestamp: NOW / 1000 });
+      const headers = signStandardWebhooks(secret, body, { timestamp: NOW / 1000 });
       expect((await server.post('/webhooks/billing', body, headers)).status).toBe(200);
       return Date.now() - sent;
     };
@@ -141,10 +127,7 @@ describe('slow senders', () => {
   });
 
   it('caps the connections open at once: those over the cap are closed as they arrive', async () => {
-    await using server = await startTestServer({
-      pool: database.pool,
-      databaseUrl: database.url,
-      clock,
+    await using server = await startServer({
       limits: {
         ...SHORT,
         maxConnections: 20,
@@ -166,11 +149,7 @@ describe('slow senders', () => {
   });
 
   it('the production server closes a stalled socket within a minute and caps connections', async () => {
-    await using server = await startTestServer({
-      pool: database.pool,
-      databaseUrl: database.url,
-      clock,
-    });
+    await using server = await startServer();
     const node = server.server.app.server;
     for (const [name, ms] of [
       ['headersTimeout', node.headersTimeout],

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CHANNEL } from '../../src/sync/notifications.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
-import { cli } from './cli-support.js';
+import { cli } from '../support/cli.js';
 
 /** The user's table, a view of it exposing id, name, status, and a column touched on every login. */
 const SCHEMA = `

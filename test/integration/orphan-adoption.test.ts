@@ -13,11 +13,11 @@ import { explainCustomer } from '../../src/ops/explain.js';
 import { planSweep } from '../../src/ops/plan.js';
 import { getStatus } from '../../src/ops/status.js';
 import { lastSyncOf } from '../../src/sql/subjects.js';
-import { signBilling } from '../fixtures/webhookKit.js';
+import { signStandardWebhooks } from '../support/webhookSigners.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
 import { sweepAndWait } from '../support/sweeps.js';
 import { waitFor } from '../support/wait.js';
-import { cli } from './cli-support.js';
+import { cli } from '../support/cli.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 let h: Harness | undefined;
@@ -32,7 +32,7 @@ async function created(url: string, id: string, name: string) {
     timestamp: new Date().toISOString(),
     data: { id, name, status: 'active' },
   });
-  const headers = signBilling(SECRET, body, { timestamp: Math.floor(Date.now() / 1000) });
+  const headers = signStandardWebhooks(SECRET, body, { timestamp: Math.floor(Date.now() / 1000) });
   const answer = await request(`${url}/webhooks/billing`, { method: 'POST', headers, body });
   expect(answer.statusCode).toBe(200);
   await answer.body.dump();

@@ -17,7 +17,7 @@ import type { StatusReport } from '../../src/ops/status.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
 import { sweepAndWait } from '../support/sweeps.js';
 import { waitFor } from '../support/wait.js';
-import { cli } from './cli-support.js';
+import { cli } from '../support/cli.js';
 
 let h: Harness | undefined;
 afterEach(async () => {

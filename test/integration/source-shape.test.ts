@@ -11,7 +11,7 @@ import type { PlanResult } from '../../src/ops/plan.js';
 import type { StatusReport } from '../../src/ops/status.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
-import { cli } from './cli-support.js';
+import { cli } from '../support/cli.js';
 
 const TOKEN = 'source-shape-token-5e0c1a7d';
 const AUTH = `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}`;

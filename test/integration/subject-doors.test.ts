@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { parseSubject, subjectKey } from '../../src/core/subject.js';
 import { enqueueCustomers } from '../../src/ops/enqueue.js';
-import { newBillingSecret, signBilling } from '../fixtures/webhookKit.js';
+import { newBillingSecret, signStandardWebhooks } from '../support/webhookSigners.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
 import { sweepAndWait } from '../support/sweeps.js';
 
@@ -42,7 +42,7 @@ describe('typed subjects', () => {
     });
     const answer = await fetch(`${daemon.url}/webhooks/billing`, {
       method: 'POST',
-      headers: signBilling(secret, body, { timestamp: Math.floor(Date.now() / 1000) }),
+      headers: signStandardWebhooks(secret, body, { timestamp: Math.floor(Date.now() / 1000) }),
       body,
     });
     expect(answer.status).toBe(422);

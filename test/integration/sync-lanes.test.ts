@@ -7,7 +7,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { enqueueAll } from '../../src/ops/enqueue.js';
-import { signBilling } from '../fixtures/webhookKit.js';
+import { signStandardWebhooks } from '../support/webhookSigners.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 async function send(url: string, type: string, data: Record<string, string>) {
   const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
-  const headers = signBilling(SECRET, body, { timestamp: Math.floor(Date.now() / 1000) });
+  const headers = signStandardWebhooks(SECRET, body, { timestamp: Math.floor(Date.now() / 1000) });
   const answer = await request(`${url}/webhooks/billing`, { method: 'POST', headers, body });
   expect(answer.statusCode).toBe(200);
   await answer.body.dump();

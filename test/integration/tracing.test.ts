@@ -11,7 +11,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { signBilling } from '../fixtures/webhookKit.js';
+import { signStandardWebhooks } from '../support/webhookSigners.js';
 import { CLIENT_SECRET, type Harness, startHarness } from '../support/harness.js';
 import { sweepAndWait } from '../support/sweeps.js';
 import { waitFor } from '../support/wait.js';
@@ -29,7 +29,7 @@ afterEach(async () => {
 
 async function send(url: string, type: string, data: Record<string, string>) {
   const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
-  const headers = signBilling(SECRET, body, { timestamp: Math.floor(Date.now() / 1000) });
+  const headers = signStandardWebhooks(SECRET, body, { timestamp: Math.floor(Date.now() / 1000) });
   const answer = await request(`${url}/webhooks/billing`, { method: 'POST', headers, body });
   await answer.body.dump();
   return answer.statusCode;

@@ -2,11 +2,11 @@
  * Which id is ours on each billing system's route (BILLING_CUSTOMER_ID_KEY, Lago's and Orb's
  * external ids, Polar's `external_id`), Lago's JWT mode, and Chargebee's basic auth in detail.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { ManualClock } from '../../src/lib/clock.js';
+import { chargebeeAccepts } from '../support/vendorSdks.js';
+import { fixture, type Payload } from '../support/webhookFixtures.js';
 import {
-  chargebeeAccepts,
   chargebeeAuth,
   type Headers,
   lagoKeys,
@@ -15,10 +15,9 @@ import {
   signLagoJwt,
   signOrb,
   signPaddle,
-  signSvix,
-} from '../fixtures/billingSystems.js';
-import { fixture, type Payload, startTestServer, type TestServer } from '../fixtures/webhookKit.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+  signStandardWebhooks,
+} from '../support/webhookSigners.js';
+import { webhookSuite } from '../support/webhookSuite.js';
 
 const PADDLE = 'pdl_ntfset_ids_test_secret_8Xk2';
 const CB = { user: 'cb-user', pass: 'cb-pass-ids-3Lm' };
@@ -26,35 +25,16 @@ const ORB = 'orb_ids_secret_5Tq';
 const POLAR = 'polar_whs_ids_secret_9Pz';
 const LAGO_KEYS = lagoKeys();
 
-let database: TestDatabase;
-let server: TestServer;
-const clock = new ManualClock();
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer({
-    pool: database.pool,
-    databaseUrl: database.url,
-    clock,
-    env: {
-      BILLING_CUSTOMER_ID_KEY: 'account_id',
-      PADDLE_WEBHOOK_SECRET: PADDLE,
-      CHARGEBEE_WEBHOOK_USERNAME: CB.user,
-      CHARGEBEE_WEBHOOK_PASSWORD: CB.pass,
-      // JWT mode only: HMAC deliveries are refused.
-      LAGO_WEBHOOK_PUBLIC_KEY: LAGO_KEYS.publicKeyBase64,
-      ORB_WEBHOOK_SECRET: ORB,
-      POLAR_WEBHOOK_SECRET: POLAR,
-    },
-  });
-});
-afterAll(async () => {
-  await server?.server.close();
-  await database?.drop();
-});
-beforeEach(async () => {
-  await database.truncate();
-  clock.set(Math.floor(Date.now() / 1000) * 1000);
+const { database, server, clock } = webhookSuite({
+  secrets: {
+    paddle: PADDLE,
+    chargebee: CB,
+    // JWT mode only: HMAC deliveries are refused.
+    lagoKeys: LAGO_KEYS,
+    orb: ORB,
+    polar: POLAR,
+  },
+  env: { BILLING_CUSTOMER_ID_KEY: 'account_id' },
 });
 
 const ids = async () =>
@@ -79,7 +59,9 @@ const send = {
   },
   polar: (p: Payload) => {
     const raw = JSON.stringify(p);
-    const headers = signSvix(polarSigningSecret(POLAR), raw, { atMs: clock.now() });
+    const headers = signStandardWebhooks(polarSigningSecret(POLAR), raw, {
+      timestamp: Math.floor(clock.now() / 1000),
+    });
     return server.post('/webhooks/polar', raw, headers);
   },
   lago: (raw: string, headers: Headers) => server.post('/webhooks/lago', raw, headers),

@@ -6,67 +6,56 @@
 import { request } from 'undici';
 import { afterEach, expect, it } from 'vitest';
 
-import {
-  chargebeeAuth,
-  type Headers,
-  lagoKeys,
-  polarSigningSecret,
-  signLagoHmac,
-  signOrb,
-  signPaddle,
-  signSvix,
-} from '../fixtures/billingSystems.js';
-import { fixture, newBillingSecret, type Payload } from '../fixtures/webhookKit.js';
+import { fixture, type Payload } from '../support/webhookFixtures.js';
+import { newWebhookSecrets, secretsEnv, signersFor } from '../support/webhookSecrets.js';
+import { type Headers } from '../support/webhookSigners.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
-const BILLING = newBillingSecret();
-const PADDLE = 'pdl_ntfset_e2e_secret_3Rv';
-const CB = { user: 'cb-e2e', pass: 'cb-e2e-pass-8Yh' };
-const LAGO = 'lago_e2e_hmac_6Fj';
-const ORB = 'orb_e2e_secret_2Gw';
-const POLAR = 'polar_whs_e2e_secret_5Nc';
+const SECRETS = newWebhookSecrets();
+const signers = signersFor(SECRETS);
+const now = () => Math.floor(Date.now() / 1000);
 
 type Sign = (raw: string) => Headers;
 const ROUTES: [route: string, sign: Sign, created: Payload, inactive: Payload, name: string][] = [
   [
     'paddle',
-    (raw) => signPaddle(PADDLE, raw, Math.floor(Date.now() / 1000)),
+    (raw) => signers.paddle(raw, now()),
     fixture('paddle/customer.created'),
     fixture('paddle/subscription.paused'),
     'Sam Miller',
   ],
   [
     'chargebee',
-    () => chargebeeAuth(CB.user, CB.pass),
+    () => signers.chargebee(),
     fixture('chargebee/customer_created'),
     fixture('chargebee/subscription_paused'),
     'Acme Corp',
   ],
   [
     'lago',
-    (raw) => signLagoHmac(LAGO, raw),
+    (raw) => signers.lagoHmac(raw),
     fixture('lago/customer.created'),
     fixture('lago/subscription.terminated'),
     'Globex',
   ],
   [
     'orb',
-    (raw) => signOrb(ORB, raw, Date.now()),
+    (raw) => signers.orb(raw, Date.now()),
     fixture('orb/customer.created'),
     fixture('orb/subscription.ended'),
     'Initech',
   ],
   [
     'polar',
-    (raw) => signSvix(polarSigningSecret(POLAR), raw, { atMs: Date.now() }),
+    (raw) => signers.polar(raw, { timestamp: now() }),
     fixture('polar/customer.created'),
     fixture('polar/subscription.revoked'),
     'Umbrella',
   ],
   [
     'billing',
-    (raw) => signSvix(BILLING, raw, { atMs: Date.now(), names: 'svix' }),
+    (raw) => signers.billing(raw, { timestamp: now(), names: 'svix' }),
     { ...fixture('billing/customer.created'), data: { id: 'cus_svix', name: 'Svix Sender Co' } },
     { ...fixture('billing/customer.deactivated'), data: { id: 'cus_svix' } },
     'Svix Sender Co',
@@ -80,18 +69,7 @@ afterEach(async () => {
 });
 
 it('every billing system: created → active workspace; paused or ended → inactive', async () => {
-  h = await startHarness({
-    env: {
-      BILLING_WEBHOOK_SECRET: BILLING,
-      PADDLE_WEBHOOK_SECRET: PADDLE,
-      CHARGEBEE_WEBHOOK_USERNAME: CB.user,
-      CHARGEBEE_WEBHOOK_PASSWORD: CB.pass,
-      LAGO_WEBHOOK_SECRET: LAGO,
-      LAGO_WEBHOOK_PUBLIC_KEY: lagoKeys().publicKeyBase64,
-      ORB_WEBHOOK_SECRET: ORB,
-      POLAR_WEBHOOK_SECRET: POLAR,
-    },
-  });
+  h = await startHarness({ env: secretsEnv(SECRETS) });
   const daemon = await h.startDaemon();
   const send = async (route: string, sign: Sign, payload: Payload) => {
     const body = JSON.stringify(payload);

@@ -2,35 +2,31 @@
  * The billing systems' routes (Paddle, Chargebee, Lago, Orb, Polar) and Svix-style headers on
  * `/webhooks/billing`, over real HTTP against a real database, from recorded payloads. Every
  * delivery sent as validly signed is first accepted by the vendor's own SDK where it has a
- * verifier (see billingSystems.ts), and every wrong or stale one refused by it.
+ * verifier (see test/support/vendorSdks.ts), and every wrong or stale one refused by it.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { ManualClock } from '../../src/lib/clock.js';
 import {
   chargebeeAccepts,
-  chargebeeAuth,
-  type Headers,
-  lagoKeys,
   orbAccepts,
   paddleAccepts,
   polarAccepts,
   polarParses,
+  svixAccepts,
+} from '../support/vendorSdks.js';
+import { fixture, type Payload } from '../support/webhookFixtures.js';
+import {
+  chargebeeAuth,
+  type Headers,
+  lagoKeys,
+  newBillingSecret,
   polarSigningSecret,
   signLagoHmac,
   signOrb,
   signPaddle,
-  signSvix,
-  svixAccepts,
-} from '../fixtures/billingSystems.js';
-import {
-  fixture,
-  newBillingSecret,
-  type Payload,
-  startTestServer,
-  type TestServer,
-} from '../fixtures/webhookKit.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+  signStandardWebhooks,
+} from '../support/webhookSigners.js';
+import { webhookSuite } from '../support/webhookSuite.js';
 
 const BILLING = newBillingSecret();
 const PADDLE = 'pdl_ntfset_01hv8x29kz0t586xy6zn1a62ny_Yt3kQm9XbQv2Lr8sWp4N';
@@ -40,40 +36,18 @@ const LAGO_KEYS = lagoKeys();
 const ORB = 'orb_whsec_Tq8zN3vK5pL2mR7x';
 const POLAR = 'polar_whs_m4Kq9vT2xR7pL3nZ8wY5';
 
-const VENDOR_ENV: Record<string, string> = {
-  PADDLE_WEBHOOK_SECRET: PADDLE,
-  CHARGEBEE_WEBHOOK_USERNAME: CB.user,
-  CHARGEBEE_WEBHOOK_PASSWORD: CB.pass,
-  LAGO_WEBHOOK_SECRET: LAGO,
-  LAGO_WEBHOOK_PUBLIC_KEY: LAGO_KEYS.publicKeyBase64,
-  ORB_WEBHOOK_SECRET: ORB,
-  POLAR_WEBHOOK_SECRET: POLAR,
+const VENDOR_SECRETS = {
+  billing: [BILLING],
+  paddle: PADDLE,
+  chargebee: CB,
+  lago: LAGO,
+  lagoKeys: LAGO_KEYS,
+  orb: ORB,
+  polar: POLAR,
 };
 
-let database: TestDatabase;
-let server: TestServer;
-const clock = new ManualClock();
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer({
-    pool: database.pool,
-    databaseUrl: database.url,
-    clock,
-    billingSecrets: [BILLING],
-    env: VENDOR_ENV,
-  });
-});
-afterAll(async () => {
-  await server?.server.close();
-  await database?.drop();
-});
-beforeEach(async () => {
-  await database.truncate();
-  server.queue.calls.length = 0;
-  // The SDKs judge signatures by the real clock: the server's starts each test at it.
-  clock.set(Math.floor(Date.now() / 1000) * 1000);
-});
+// The SDKs judge signatures by the real clock: the server's starts each test at it.
+const { database, server, clock, startServer } = webhookSuite({ secrets: VENDOR_SECRETS });
 
 type Sign = (raw: string, options: { atMs: number; wrong?: boolean }) => Headers;
 
@@ -183,7 +157,9 @@ const SPECS: Record<string, Spec> = {
     ],
     unknown: 'polar/order.paid',
     sign: (raw, { atMs, wrong }) =>
-      signSvix(polarSigningSecret(wrong ? `${POLAR}x` : POLAR), raw, { atMs }),
+      signStandardWebhooks(polarSigningSecret(wrong ? `${POLAR}x` : POLAR), raw, {
+        timestamp: Math.floor(atMs / 1000),
+      }),
     sdkAccepts: (raw, headers) => polarAccepts(raw, POLAR, headers),
     toleranceS: 300,
   },
@@ -203,7 +179,10 @@ const SPECS: Record<string, Spec> = {
     ],
     unknown: 'billing/customer.created',
     sign: (raw, { atMs, wrong }) =>
-      signSvix(wrong ? newBillingSecret() : BILLING, raw, { atMs, names: 'svix' }),
+      signStandardWebhooks(wrong ? newBillingSecret() : BILLING, raw, {
+        timestamp: Math.floor(atMs / 1000),
+        names: 'svix',
+      }),
     sdkAccepts: (raw, headers) => svixAccepts(raw, BILLING, headers),
     toleranceS: 300,
   },
@@ -297,11 +276,7 @@ describe.each(Object.entries(SPECS))('%s', (_name, spec) => {
 
 describe('without their variables', () => {
   it('every billing-system route answers 503 and writes nothing', async () => {
-    await using bare = await startTestServer({
-      pool: database.pool,
-      databaseUrl: database.url,
-      clock,
-    });
+    await using bare = await startServer();
     for (const [name, spec] of Object.entries(SPECS)) {
       const d = await delivery(spec, payloadOf(spec.steps[0]!));
       const answer = await bare.post(spec.route, d.raw, d.headers);

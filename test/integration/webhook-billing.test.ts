@@ -3,45 +3,21 @@
  * (older changes nothing; on equal timestamps the later delivery wins), refusals that write
  * nothing, and the sync queued after commit.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { ManualClock } from '../../src/lib/clock.js';
-import {
-  fixture,
-  newBillingSecret,
-  signBilling,
-  startTestServer,
-  type TestServer,
-} from '../fixtures/webhookKit.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { fixture } from '../support/webhookFixtures.js';
+import { newBillingSecret, signStandardWebhooks } from '../support/webhookSigners.js';
+import { webhookSuite } from '../support/webhookSuite.js';
 
 const NOW = Date.parse('2026-11-28T12:05:00.000Z');
 const T = NOW / 1000;
 const OLD_SECRET = newBillingSecret();
 const NEW_SECRET = newBillingSecret();
 
-let database: TestDatabase;
-let server: TestServer;
-const clock = new ManualClock(NOW);
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer({
-    pool: database.pool,
-    databaseUrl: database.url,
-    clock,
-    billingSecrets: [NEW_SECRET, OLD_SECRET],
-  });
-});
-afterAll(async () => {
-  await server?.server.close();
-  await database?.drop();
-});
-beforeEach(async () => {
-  await database.truncate();
-  server.queue.calls.length = 0;
-  server.queue.failing = false;
-  clock.set(NOW);
+const { database, server, clock, startServer } = webhookSuite({
+  now: NOW,
+  secrets: { billing: [NEW_SECRET, OLD_SECRET] },
 });
 
 interface Send {
@@ -53,7 +29,7 @@ interface Send {
 
 const send = (body: unknown, options: Send = {}) => {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
-  const headers = signBilling(options.secret ?? NEW_SECRET, raw, {
+  const headers = signStandardWebhooks(options.secret ?? NEW_SECRET, raw, {
     timestamp: options.timestamp ?? T,
     ...(options.id ? { id: options.id } : {}),
   });
@@ -135,7 +111,7 @@ describe('POST /webhooks/billing', () => {
 
   describe('refuses with 401 and writes nothing', () => {
     const body = JSON.stringify(fixture('billing/customer.created'));
-    const signed = () => signBilling(NEW_SECRET, body, { timestamp: T });
+    const signed = () => signStandardWebhooks(NEW_SECRET, body, { timestamp: T });
     const cases: [string, () => Promise<{ status: number; json: unknown }>][] = [
       [
         'a flipped byte',
@@ -369,7 +345,7 @@ describe('POST /webhooks/billing', () => {
 
   it('logs one info line per outcome with event id, customer id and outcome, and never a body or signature', async () => {
     const body = JSON.stringify(fixture('billing/customer.created'));
-    const headers = signBilling(NEW_SECRET, body, { id: 'msg_logged', timestamp: T });
+    const headers = signStandardWebhooks(NEW_SECRET, body, { id: 'msg_logged', timestamp: T });
     await server.post('/webhooks/billing', body, headers);
     const lines = server.logs.filter((l) => l.includes('msg_logged')).map((l) => JSON.parse(l));
     expect(lines).toEqual([
@@ -390,11 +366,9 @@ describe('POST /webhooks/billing', () => {
 describe('the Standard Webhooks example over HTTP', () => {
   it('verifies with the clock at its timestamp (then 422: it is not a billing event)', async () => {
     const vectorClock = new ManualClock(1614265330 * 1000);
-    await using vector = await startTestServer({
-      pool: database.pool,
-      databaseUrl: database.url,
+    await using vector = await startServer({
       clock: vectorClock,
-      billingSecrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+      secrets: { billing: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] },
     });
     const headers = {
       'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek',

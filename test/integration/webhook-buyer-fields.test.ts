@@ -9,39 +9,20 @@
  * refused (422, nothing written, logged). The other vendors take our id only from fields the
  * merchant's API sets (see the Docs of the report and vendorIdentity.ts).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
-import { ManualClock } from '../../src/lib/clock.js';
-import { signPaddle } from '../fixtures/billingSystems.js';
-import { fixture, type Payload, startTestServer, type TestServer } from '../fixtures/webhookKit.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { fixture, type Payload } from '../support/webhookFixtures.js';
+import { signPaddle } from '../support/webhookSigners.js';
+import { webhookSuite } from '../support/webhookSuite.js';
 
 const PADDLE = 'pdl_ntfset_buyer_fields_secret_6Yh';
 const SAM = { ctm: 'ctm_01hv8wpts9m8tr5e3bvtfbdbzy', id: 'acct_sam_42' };
 const EVE = { ctm: 'ctm_01hveveeveeveeveeveeveeve0', id: 'acct_eve_13' };
 
-let database: TestDatabase;
-let server: TestServer;
-const clock = new ManualClock();
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer({
-    pool: database.pool,
-    databaseUrl: database.url,
-    clock,
-    env: { BILLING_CUSTOMER_ID_KEY: 'account_id', PADDLE_WEBHOOK_SECRET: PADDLE },
-  });
-});
-afterAll(async () => {
-  await server?.server.close();
-  await database?.drop();
-});
-beforeEach(async () => {
-  await database.truncate();
-  server.queue.calls.length = 0;
-  server.logs.length = 0;
-  clock.set(Math.floor(Date.now() / 1000) * 1000);
+const { database, server, clock } = webhookSuite({
+  secrets: { paddle: PADDLE },
+  env: { BILLING_CUSTOMER_ID_KEY: 'account_id' },
+  resetLogs: true,
 });
 
 let seq = 0;

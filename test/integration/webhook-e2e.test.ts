@@ -4,7 +4,7 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { signBilling } from '../fixtures/webhookKit.js';
+import { signStandardWebhooks } from '../support/webhookSigners.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { REDIS_MODES } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -18,7 +18,7 @@ afterEach(async () => {
 
 async function send(url: string, type: string, data: Record<string, string>) {
   const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
-  const headers = signBilling(SECRET, body, { timestamp: Math.floor(Date.now() / 1000) });
+  const headers = signStandardWebhooks(SECRET, body, { timestamp: Math.floor(Date.now() / 1000) });
   const answer = await request(`${url}/webhooks/billing`, { method: 'POST', headers, body });
   return { status: answer.statusCode, body: await answer.body.json() };
 }

@@ -5,17 +5,10 @@
  * strings, unknown types, and ids of other shapes and lengths. Never a 5xx; anything not answered
  * 200 writes nothing; what is taken is stored exactly.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { ManualClock } from '../../src/lib/clock.js';
-import {
-  newBillingSecret,
-  signBilling,
-  signStripe,
-  startTestServer,
-  type TestServer,
-} from '../fixtures/webhookKit.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { newBillingSecret, signStandardWebhooks, signStripe } from '../support/webhookSigners.js';
+import { webhookSuite } from '../support/webhookSuite.js';
 
 const NOW = Date.parse('2026-11-28T12:05:00.000Z');
 const T = NOW / 1000;
@@ -24,25 +17,9 @@ const STRIPE = 'whsec_hostile_stripe_secret_7c6b5a49';
 const LIMIT = 256 * 1024;
 const AT = '2026-11-28T12:00:00.000Z';
 
-let database: TestDatabase;
-let server: TestServer;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer({
-    pool: database.pool,
-    databaseUrl: database.url,
-    clock: new ManualClock(NOW),
-    billingSecrets: [BILLING],
-    stripeSecret: STRIPE,
-  });
-});
-afterAll(async () => {
-  await server?.server.close();
-  await database?.drop();
-});
-beforeEach(async () => {
-  await database.truncate();
+const { database, server } = webhookSuite({
+  now: NOW,
+  secrets: { billing: [BILLING], stripe: STRIPE },
 });
 
 type Raw = string | Buffer;
@@ -63,7 +40,10 @@ const billing = (
   route: 'billing',
   body,
   headers: {
-    ...signBilling(BILLING, o.signed ?? body, { timestamp: o.t ?? T, id: o.id ?? 'msg_1' }),
+    ...signStandardWebhooks(BILLING, o.signed ?? body, {
+      timestamp: o.t ?? T,
+      id: o.id ?? 'msg_1',
+    }),
     ...o.headers,
   },
 });

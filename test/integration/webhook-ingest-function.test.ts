@@ -7,23 +7,14 @@
 import { readFileSync } from 'node:fs';
 
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { recordEvent } from '../../src/webhooks/ingest.js';
 import type { CustomerChange, WebhookEvent } from '../../src/webhooks/types.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { waitFor } from '../support/wait.js';
+import { databaseSuite } from '../support/webhookSuite.js';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.drop();
-});
-beforeEach(async () => {
-  await database.truncate();
-});
+const { database } = databaseSuite();
 
 const NOW = new Date('2026-11-28T12:05:00.000Z');
 const at = (second: number) => new Date(Date.UTC(2026, 10, 28, 12, 0, second));

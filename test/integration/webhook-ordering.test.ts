@@ -5,51 +5,31 @@
  * body time more than the signature tolerance ahead of the signed time is refused (400) and
  * changes nothing, so it cannot make every later event of its customer stale.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { ManualClock } from '../../src/lib/clock.js';
-import { signOrb, signPaddle } from '../fixtures/billingSystems.js';
+import { fixture } from '../support/webhookFixtures.js';
 import {
-  fixture,
   newBillingSecret,
-  signBilling,
+  signOrb,
+  signPaddle,
+  signStandardWebhooks,
   signStripe,
-  startTestServer,
-  type TestServer,
-} from '../fixtures/webhookKit.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+} from '../support/webhookSigners.js';
+import { webhookSuite } from '../support/webhookSuite.js';
 
 const NOW = Date.parse('2026-11-28T12:05:00.000Z');
 const T = NOW / 1000;
 const BILLING_SECRET = newBillingSecret();
 const STRIPE_SECRET = 'whsec_stripe_ordering_5e4d3c2b1a09';
 
-let database: TestDatabase;
-let server: TestServer;
-const clock = new ManualClock(NOW);
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer({
-    pool: database.pool,
-    databaseUrl: database.url,
-    clock,
-    billingSecrets: [BILLING_SECRET],
-    stripeSecret: STRIPE_SECRET,
-    env: {
-      PADDLE_WEBHOOK_SECRET: 'pdl_ordering_secret',
-      ORB_WEBHOOK_SECRET: 'orb_ordering_secret',
-    },
-  });
-});
-afterAll(async () => {
-  await server?.server.close();
-  await database?.drop();
-});
-beforeEach(async () => {
-  await database.truncate();
-  server.queue.calls.length = 0;
-  clock.set(NOW);
+const { database, server } = webhookSuite({
+  now: NOW,
+  secrets: {
+    billing: [BILLING_SECRET],
+    stripe: STRIPE_SECRET,
+    paddle: 'pdl_ordering_secret',
+    orb: 'orb_ordering_secret',
+  },
 });
 
 const second = (s: number) => new Date(Date.UTC(2026, 10, 28, 12, 0, s)).toISOString();
@@ -59,7 +39,7 @@ const billing = (type: string, data: Record<string, unknown>, at: string, signed
   return server.post(
     '/webhooks/billing',
     raw,
-    signBilling(BILLING_SECRET, raw, { timestamp: signedAt }),
+    signStandardWebhooks(BILLING_SECRET, raw, { timestamp: signedAt }),
   );
 };
 

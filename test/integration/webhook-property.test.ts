@@ -10,25 +10,20 @@
  * right credentials are valid whatever the body). webhook-hostile.test.ts pins each kind's status.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { ManualClock } from '../../src/lib/clock.js';
 import {
   chargebeeAuth,
   type Headers,
+  newBillingSecret,
   polarSigningSecret,
   signLagoHmac,
   signOrb,
   signPaddle,
-} from '../fixtures/billingSystems.js';
-import {
-  newBillingSecret,
-  signBilling,
+  signStandardWebhooks,
   signStripe,
-  startTestServer,
-  type TestServer,
-} from '../fixtures/webhookKit.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+} from '../support/webhookSigners.js';
+import { webhookSuite } from '../support/webhookSuite.js';
 
 const NOW = Date.parse('2026-11-28T12:05:00.000Z');
 const T = NOW / 1000;
@@ -41,31 +36,18 @@ const LAGO = 'lago_property_hmac_7Kd';
 const ORB = 'orb_property_secret_1Zt';
 const POLAR = 'polar_whs_property_secret_6Mv';
 
-let database: TestDatabase;
-let server: TestServer;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer({
-    pool: database.pool,
-    databaseUrl: database.url,
-    clock: new ManualClock(NOW),
-    billingSecrets: [BILLING_SECRET],
-    stripeSecret: STRIPE_SECRET,
-    env: {
-      PADDLE_WEBHOOK_SECRET: PADDLE,
-      CHARGEBEE_WEBHOOK_USERNAME: CB.user,
-      CHARGEBEE_WEBHOOK_PASSWORD: CB.pass,
-      LAGO_WEBHOOK_SECRET: LAGO,
-      ORB_WEBHOOK_SECRET: ORB,
-      POLAR_WEBHOOK_SECRET: POLAR,
-      BILLING_CUSTOMER_ID_KEY: 'account_id',
-    },
-  });
-});
-afterAll(async () => {
-  await server?.server.close();
-  await database?.drop();
+const { database, server } = webhookSuite({
+  now: NOW,
+  secrets: {
+    billing: [BILLING_SECRET],
+    stripe: STRIPE_SECRET,
+    paddle: PADDLE,
+    chargebee: CB,
+    lago: LAGO,
+    orb: ORB,
+    polar: POLAR,
+  },
+  env: { BILLING_CUSTOMER_ID_KEY: 'account_id' },
 });
 
 /** Strings a hostile or broken sender puts in any field, among random ones. */
@@ -374,7 +356,7 @@ const SIGNERS: Record<string, { secret: string; other: string; sign: Signer }> =
   billing: {
     secret: BILLING_SECRET,
     other: newBillingSecret(),
-    sign: (s, raw, t) => signBilling(s, raw, { timestamp: t }),
+    sign: (s, raw, t) => signStandardWebhooks(s, raw, { timestamp: t }),
   },
   stripe: { secret: STRIPE_SECRET, other: `${STRIPE_SECRET}x`, sign: signStripe },
   paddle: { secret: PADDLE, other: `${PADDLE}x`, sign: signPaddle },
@@ -388,7 +370,7 @@ const SIGNERS: Record<string, { secret: string; other: string; sign: Signer }> =
   polar: {
     secret: POLAR,
     other: `${POLAR}x`,
-    sign: (s, raw, t) => signBilling(polarSigningSecret(s), raw, { timestamp: t }),
+    sign: (s, raw, t) => signStandardWebhooks(polarSigningSecret(s), raw, { timestamp: t }),
   },
 };
 

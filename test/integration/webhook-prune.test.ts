@@ -1,20 +1,14 @@
 /** Pruning the dedupe record: only event ids (and their body digests) received before the cutoff go. */
 import { createHash } from 'node:crypto';
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { DAY } from '../../src/lib/duration.js';
 import { insertWebhookEvent } from '../../src/sql/webhookEvents.js';
 import { pruneWebhookEvents, WEBHOOK_EVENT_RETENTION_MS } from '../../src/webhooks/ingest.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { databaseSuite } from '../support/webhookSuite.js';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.drop();
-});
+const { database } = databaseSuite();
 
 it('deletes event ids older than the cutoff, in batches, and keeps the rest', async () => {
   const now = Date.parse('2026-11-28T12:00:00.000Z');

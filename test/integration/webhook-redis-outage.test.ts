@@ -11,7 +11,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { createQueues, SWEEP_SCHEDULER_ID } from '../../src/sync/queues.js';
-import { signBilling } from '../fixtures/webhookKit.js';
+import { signStandardWebhooks } from '../support/webhookSigners.js';
 import { type Harness, startHarness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
@@ -87,7 +87,7 @@ async function send(daemonUrl: string, id: string, name: string) {
     timestamp: new Date().toISOString(),
     data: { id, name },
   });
-  const headers = signBilling(SECRET, body, {
+  const headers = signStandardWebhooks(SECRET, body, {
     id: `msg_${id}`,
     timestamp: Math.floor(Date.now() / 1000),
   });

@@ -15,71 +15,14 @@
 import { readdirSync } from 'node:fs';
 
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { ManualClock } from '../../src/lib/clock.js';
-import {
-  chargebeeAuth,
-  type Headers,
-  lagoKeys,
-  polarSigningSecret,
-  signLagoHmac,
-  signLagoJwt,
-  signOrb,
-  signPaddle,
-  signSvix,
-} from '../fixtures/billingSystems.js';
-import {
-  fixture,
-  newBillingSecret,
-  signBilling,
-  signStripe,
-  startTestServer,
-  type TestServer,
-} from '../fixtures/webhookKit.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { fixture } from '../support/webhookFixtures.js';
+import { type Headers } from '../support/webhookSigners.js';
+import { newWebhookSecrets } from '../support/webhookSecrets.js';
+import { webhookSuite } from '../support/webhookSuite.js';
 
-const BILLING = newBillingSecret();
-const STRIPE = 'whsec_replay_stripe_secret_9Qe';
-const PADDLE = 'pdl_ntfset_replay_secret_3Vb';
-const CB = { user: 'cb-replay', pass: 'cb-replay-pass-8Rt' };
-const LAGO = 'lago_replay_hmac_5Jn';
-const LAGO_KEYS = lagoKeys();
-const ORB = 'orb_replay_secret_2Hs';
-const POLAR = 'polar_whs_replay_secret_7Gc';
-
-let database: TestDatabase;
-let server: TestServer;
-const clock = new ManualClock();
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer({
-    pool: database.pool,
-    databaseUrl: database.url,
-    clock,
-    billingSecrets: [BILLING],
-    stripeSecret: STRIPE,
-    env: {
-      PADDLE_WEBHOOK_SECRET: PADDLE,
-      CHARGEBEE_WEBHOOK_USERNAME: CB.user,
-      CHARGEBEE_WEBHOOK_PASSWORD: CB.pass,
-      LAGO_WEBHOOK_SECRET: LAGO,
-      LAGO_WEBHOOK_PUBLIC_KEY: LAGO_KEYS.publicKeyBase64,
-      ORB_WEBHOOK_SECRET: ORB,
-      POLAR_WEBHOOK_SECRET: POLAR,
-    },
-  });
-});
-afterAll(async () => {
-  await server?.server.close();
-  await database?.drop();
-});
-beforeEach(async () => {
-  await database.truncate();
-  server.queue.calls.length = 0;
-  clock.set(Math.floor(Date.now() / 1000) * 1000);
-});
+const { database, server, clock, signers } = webhookSuite({ secrets: newWebhookSecrets() });
 
 /** One route: where its payloads are recorded, and fresh headers (a new id where it has one). */
 interface Route {
@@ -93,48 +36,49 @@ const ROUTES: Record<string, Route> = {
     path: '/webhooks/billing',
     fixtures: 'billing',
     // A new webhook-id, signed with the secret: what only the sender itself could send.
-    sign: (raw, atMs) => signBilling(BILLING, raw, { timestamp: Math.floor(atMs / 1000) }),
+    sign: (raw, atMs) => signers.billing(raw, { timestamp: Math.floor(atMs / 1000) }),
   },
   'billing (svix-* headers)': {
     path: '/webhooks/billing',
     fixtures: 'billing',
-    sign: (raw, atMs) => signSvix(BILLING, raw, { atMs, names: 'svix' }),
+    sign: (raw, atMs) =>
+      signers.billing(raw, { timestamp: Math.floor(atMs / 1000), names: 'svix' }),
   },
   stripe: {
     path: '/webhooks/stripe',
     fixtures: 'stripe',
-    sign: (raw, atMs) => signStripe(STRIPE, raw, Math.floor(atMs / 1000)),
+    sign: (raw, atMs) => signers.stripe(raw, Math.floor(atMs / 1000)),
   },
   paddle: {
     path: '/webhooks/paddle',
     fixtures: 'paddle',
-    sign: (raw, atMs) => signPaddle(PADDLE, raw, Math.floor(atMs / 1000)),
+    sign: (raw, atMs) => signers.paddle(raw, Math.floor(atMs / 1000)),
   },
   chargebee: {
     path: '/webhooks/chargebee',
     fixtures: 'chargebee',
-    sign: () => chargebeeAuth(CB.user, CB.pass),
+    sign: () => signers.chargebee(),
   },
   'lago (hmac)': {
     path: '/webhooks/lago',
     fixtures: 'lago',
     // A new X-Lago-Unique-Key: the signature covers only the body, so it stays valid.
-    sign: (raw) => signLagoHmac(LAGO, raw),
+    sign: (raw) => signers.lagoHmac(raw),
   },
   'lago (jwt)': {
     path: '/webhooks/lago',
     fixtures: 'lago',
-    sign: (raw) => signLagoJwt(LAGO_KEYS.privateKey, raw),
+    sign: (raw) => signers.lagoJwt(raw),
   },
   orb: {
     path: '/webhooks/orb',
     fixtures: 'orb',
-    sign: (raw, atMs) => signOrb(ORB, raw, atMs),
+    sign: (raw, atMs) => signers.orb(raw, atMs),
   },
   polar: {
     path: '/webhooks/polar',
     fixtures: 'polar',
-    sign: (raw, atMs) => signSvix(polarSigningSecret(POLAR), raw, { atMs }),
+    sign: (raw, atMs) => signers.polar(raw, { timestamp: Math.floor(atMs / 1000) }),
   },
 };
 
@@ -186,7 +130,7 @@ describe('a replay under a new key does not undo what happened since', () => {
   it('Lago: a terminated subscription re-sent after the customer came back leaves it active', async () => {
     const created = JSON.stringify(fixture('lago/customer.created'));
     const terminated = JSON.stringify(fixture('lago/subscription.terminated'));
-    const lago = (raw: string) => server.post('/webhooks/lago', raw, signLagoHmac(LAGO, raw));
+    const lago = (raw: string) => server.post('/webhooks/lago', raw, signers.lagoHmac(raw));
     expect((await lago(created)).json).toEqual({ status: 'applied' });
     expect((await lago(terminated)).json).toEqual({ status: 'applied' });
     // The customer comes back by a direct write to the table (support reinstated them).

@@ -4,47 +4,19 @@
  * (src/webhooks/requeue.ts). Over real HTTP and a real database; the queue is a recording one
  * that can fail or hang like Redis.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { ManualClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { webhookRequeuer } from '../../src/webhooks/requeue.js';
-import {
-  newBillingSecret,
-  RecordingQueue,
-  signBilling,
-  startTestServer,
-  type TestServer,
-} from '../fixtures/webhookKit.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { RecordingQueue } from '../support/webhookServer.js';
+import { newBillingSecret, signStandardWebhooks } from '../support/webhookSigners.js';
+import { webhookSuite } from '../support/webhookSuite.js';
 
 const NOW = Date.parse('2026-11-28T12:05:00.000Z');
 const T = NOW / 1000;
 const SECRET = newBillingSecret();
 
-let database: TestDatabase;
-let server: TestServer;
-const clock = new ManualClock(NOW);
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer({
-    pool: database.pool,
-    databaseUrl: database.url,
-    clock,
-    billingSecrets: [SECRET],
-  });
-});
-afterAll(async () => {
-  await server?.server.close();
-  await database?.drop();
-});
-beforeEach(async () => {
-  await database.truncate();
-  server.queue.calls.length = 0;
-  server.queue.failing = false;
-  clock.set(NOW);
-});
+const { database, server, clock } = webhookSuite({ now: NOW, secrets: { billing: [SECRET] } });
 
 const send = (id: string, customer: string, name = 'Acme') => {
   const raw = JSON.stringify({
@@ -52,7 +24,11 @@ const send = (id: string, customer: string, name = 'Acme') => {
     timestamp: '2026-11-28T12:00:00.000Z',
     data: { id: customer, name },
   });
-  return server.post('/webhooks/billing', raw, signBilling(SECRET, raw, { id, timestamp: T }));
+  return server.post(
+    '/webhooks/billing',
+    raw,
+    signStandardWebhooks(SECRET, raw, { id, timestamp: T }),
+  );
 };
 
 const queuedAt = async () =>

@@ -1,36 +1,16 @@
 /** The Stripe webhook over real HTTP against a real database, from the recorded payloads. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { ManualClock } from '../../src/lib/clock.js';
-import { fixture, signStripe, startTestServer, type TestServer } from '../fixtures/webhookKit.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { fixture } from '../support/webhookFixtures.js';
+import { signStripe } from '../support/webhookSigners.js';
+import { webhookSuite } from '../support/webhookSuite.js';
 
 const NOW = Date.parse('2026-11-28T12:05:00.000Z');
 const T = NOW / 1000;
 const SECRET = 'whsec_stripe_endpoint_9f8e7d6c5b4a39281706';
 const CUSTOMER = 'cus_NffrFeUfNV2Hib';
 
-let database: TestDatabase;
-let server: TestServer;
-const clock = new ManualClock(NOW);
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  server = await startTestServer({
-    pool: database.pool,
-    databaseUrl: database.url,
-    clock,
-    stripeSecret: SECRET,
-  });
-});
-afterAll(async () => {
-  await server?.server.close();
-  await database?.drop();
-});
-beforeEach(async () => {
-  await database.truncate();
-  server.queue.calls.length = 0;
-});
+const { database, server, clock } = webhookSuite({ now: NOW, secrets: { stripe: SECRET } });
 
 const send = (body: unknown, options: { secret?: string; t?: number; header?: string } = {}) => {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { parseBillingEvent } from '../../src/webhooks/billing.js';
 import { parseStripeEvent } from '../../src/webhooks/stripe.js';
-import { fixture, type Payload } from '../fixtures/webhookKit.js';
+import { fixture, type Payload } from '../support/webhookFixtures.js';
 
 describe('billing events', () => {
   const parse = (name: string, edit: (body: Payload) => void = () => {}) => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { createStandardVerifier } from '../../src/webhooks/verifyStandard.js';
 import { verifyStripeSignature } from '../../src/webhooks/verifyStripe.js';
-import { newBillingSecret, signBilling, signStripe } from '../fixtures/webhookKit.js';
+import { newBillingSecret, signStandardWebhooks, signStripe } from '../support/webhookSigners.js';
 
 // The Standard Webhooks spec's published example (standard-webhooks/spec, "Verifying").
 const VECTOR = {
@@ -72,7 +72,7 @@ describe('Standard Webhooks', () => {
   it('agrees with a signer written from the spec, on bytes that are not ASCII', () => {
     const secret = newBillingSecret();
     const body = Buffer.from('{"data":{"name":"Zoë ☃"}}');
-    const headers = signBilling(secret, body, { timestamp: 1_800_000_000 });
+    const headers = signStandardWebhooks(secret, body, { timestamp: 1_800_000_000 });
     expect(createStandardVerifier([secret])(body, headers, at(1_800_000_000)).ok).toBe(true);
   });
 
