@@ -70,7 +70,7 @@ export interface StatusReport {
 
 /** Gathers the status from Postgres and Redis. */
 export async function getStatus(
-  app: Pick<App, 'pool' | 'queues' | 'breaker' | 'rateLimiter' | 'source' | 'policy'>,
+  app: Pick<App, 'pool' | 'db' | 'queues' | 'breaker' | 'rateLimiter' | 'source' | 'policy'>,
   options: { sweeps?: number; limit?: number } = {},
 ): Promise<StatusReport> {
   const limit = options.limit ?? 1000;
@@ -79,9 +79,9 @@ export async function getStatus(
       app.queues.sync.getJobCounts(...QUEUE_STATES),
       app.queues.sync.isPaused(),
       latestSweeps(app.pool, options.sweeps ?? 5),
-      failedSyncs(app.pool, limit),
+      failedSyncs(app.db, limit),
       heldChanges(app.pool, limit),
-      listOrphans(app.pool, limit),
+      listOrphans(app.db, limit),
       app.breaker.state(),
       app.rateLimiter.pausedUntil(),
       measureSource(app.pool, app.source),
