@@ -3,8 +3,9 @@
  * (migrations/NNNN_name.sql, applied in migrations/meta/_journal.json order); drizzle-kit only
  * needs its newest snapshot to describe src/db/schema.ts, so that `drizzle-kit generate` finds
  * nothing to write. This runs `drizzle-kit generate` on a copy of migrations/ and, when it would
- * write a migration, keeps only the snapshot it made, as migrations/meta/NNNN_snapshot.json for
- * the newest migration NNNN. No journal entry and no SQL file are added.
+ * write a migration, keeps only the snapshot it made, in migrations/meta/ under the newest
+ * migration's number (migrations/meta/0017_snapshot.json was written for 0017). No journal entry
+ * and no SQL file are added.
  *
  * test/unit/drizzle-snapshot.test.ts fails while `pendingMigration` finds something.
  */
