@@ -9,6 +9,7 @@ import type { PageContext } from './layout.js';
 export type ConsoleApp = Pick<
   App,
   | 'pool'
+  | 'db'
   | 'source'
   | 'queues'
   | 'syncQueue'

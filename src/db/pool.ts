@@ -3,8 +3,9 @@ import pg from 'pg';
 import { inCallersContext, traceQueries } from '../tracing/spans.js';
 
 /**
- * The one Postgres handle: a pg pool (traced when tracing is on). Queries are SQL in `src/sql/`
- * (drizzle keeps the schema and the migrations); the caller registers `pool.end()` for shutdown.
+ * The one Postgres handle: a pg pool (traced when tracing is on). Queries live in `src/sql/`:
+ * plain SQL, or drizzle's typed queries over the same pool (`database.ts`) where those read
+ * better; the caller registers `pool.end()` for shutdown.
  */
 export function createPool(
   url: string,

@@ -269,7 +269,8 @@ export const vendorCustomers = pgTable(
     occurredAt: tz('occurred_at').notNull(),
     updatedAt: tz('updated_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.source, t.vendorCustomerId] })],
+  // Named as Postgres named the PRIMARY KEY written inline in migration 0016.
+  (t) => [primaryKey({ name: 'vendor_customers_pkey', columns: [t.source, t.vendorCustomerId] })],
 );
 
 /**
@@ -284,11 +285,6 @@ export const customerEventMarks = pgTable('customer_event_marks', {
   statusEventAt: tz('status_event_at'),
 });
 
-/**
- * Leases: a named lock held by one daemon until `expires_at` (Postgres's clock), renewed by its
- * holder while it works (the sweep), or left to lapse (the daily retention job). A holder that
- * vanishes simply stops renewing.
- */
 /**
  * The name of a mint whose workspace id has not come back yet (see migration 0012): forgotten when
  * the customer's link is stored.
@@ -312,7 +308,8 @@ export const sourceSize = pgTable(
     /** `sweep <id>`, or who approved. */
     acceptedBy: text('accepted_by').notNull(),
   },
-  (t) => [check('source_size_singleton', sql`${t.singleton}`)],
+  // Postgres named the CHECK written inline in migration 0014.
+  (t) => [check('source_size_singleton_check', sql`${t.singleton}`)],
 );
 
 /**
@@ -325,6 +322,11 @@ export const syncClaims = pgTable('sync_claims', {
   at: tz('at').notNull().defaultNow(),
 });
 
+/**
+ * Leases: a named lock held by one daemon until `expires_at` (Postgres's clock), renewed by its
+ * holder while it works (the sweep), or left to lapse (the daily retention job). A holder that
+ * vanishes simply stops renewing.
+ */
 export const leases = pgTable('leases', {
   name: text('name').primaryKey(),
   /** A random id per holding (never a host name): only its holder renews or releases it. */

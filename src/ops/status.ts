@@ -77,7 +77,10 @@ export interface StatusReport {
 
 /** Gathers the status from Postgres and Redis. */
 export async function getStatus(
-  app: Pick<App, 'pool' | 'queues' | 'breaker' | 'rateLimiter' | 'source' | 'policy' | 'config'>,
+  app: Pick<
+    App,
+    'pool' | 'db' | 'queues' | 'breaker' | 'rateLimiter' | 'source' | 'policy' | 'config'
+  >,
   options: { sweeps?: number; limit?: number } = {},
 ): Promise<StatusReport> {
   const limit = options.limit ?? 1000;
@@ -86,9 +89,9 @@ export async function getStatus(
       app.queues.sync.getJobCounts(...QUEUE_STATES),
       app.queues.sync.isPaused(),
       latestSweeps(app.pool, options.sweeps ?? 5),
-      failedSyncs(app.pool, limit),
+      failedSyncs(app.db, limit),
       heldChanges(app.pool, limit),
-      listOrphans(app.pool, limit),
+      listOrphans(app.db, limit),
       app.breaker.state(),
       app.rateLimiter.pausedUntil(),
       measureSource(app.pool, app.source),

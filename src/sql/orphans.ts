@@ -1,7 +1,10 @@
 /** Orphans as of the last complete listing: workspaces linked to no customer. */
+import { asc, ne, sql } from 'drizzle-orm';
 import type pg from 'pg';
 
 import { DEFAULT_WORKSPACE_NAME } from '../core/types.js';
+import type { Database } from '../db/database.js';
+import { orphans } from '../db/schema.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -15,13 +18,13 @@ export interface OrphanRow {
 }
 
 /** The orphans, by name; the organization's `default` workspace is never one. */
-export async function listOrphans(db: Queryable, limit = 1000): Promise<OrphanRow[]> {
-  const { rows } = await db.query(
-    `select workspace_id as "workspaceId", name, status, sweep_id as "sweepId", seen_at as "seenAt"
-       from orphans where lower(name) <> $1 order by name, workspace_id limit $2`,
-    [DEFAULT_WORKSPACE_NAME, limit],
-  );
-  return rows as OrphanRow[];
+export async function listOrphans(db: Database, limit = 1000): Promise<OrphanRow[]> {
+  return db
+    .select()
+    .from(orphans)
+    .where(ne(sql`lower(${orphans.name})`, DEFAULT_WORKSPACE_NAME))
+    .orderBy(asc(orphans.name), asc(orphans.workspaceId))
+    .limit(limit);
 }
 
 /**

@@ -1,5 +1,9 @@
 /** The last sync of each subject: `status` lists the failed ones, `retry-failed` queues them. */
+import { desc, eq } from 'drizzle-orm';
 import type pg from 'pg';
+
+import type { Database } from '../db/database.js';
+import { syncState } from '../db/schema.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -30,11 +34,18 @@ export interface FailedSync {
   attempts: number;
 }
 
-export async function failedSyncs(db: Queryable, limit = 1000): Promise<FailedSync[]> {
-  const { rows } = await db.query(
-    `select subject as "customerId", coalesce(reason, '') as reason, coalesce(kind, '') as kind, at, attempts
-       from sync_state where outcome = 'failed' order by at desc limit $1`,
-    [limit],
-  );
-  return rows as FailedSync[];
+export async function failedSyncs(db: Database, limit = 1000): Promise<FailedSync[]> {
+  const rows = await db
+    .select()
+    .from(syncState)
+    .where(eq(syncState.outcome, 'failed'))
+    .orderBy(desc(syncState.at))
+    .limit(limit);
+  return rows.map((r) => ({
+    customerId: r.subject,
+    reason: r.reason ?? '',
+    kind: r.kind ?? '',
+    at: r.at,
+    attempts: r.attempts,
+  }));
 }

@@ -18,7 +18,7 @@ import { REGION_IDS } from '../../src/core/types.js';
 import { explainCustomer } from '../../src/ops/explain.js';
 import { getStatus } from '../../src/ops/status.js';
 import { wantedRegionSql } from '../../src/sql/regions.js';
-import { signBilling } from '../fixtures/webhookKit.js';
+import { signStandardWebhooks } from '../support/webhookSigners.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
 import { sweepAndWait } from '../support/sweeps.js';
 import { waitFor } from '../support/wait.js';
@@ -184,7 +184,9 @@ describe('a region changed after the workspace exists', () => {
       timestamp: new Date().toISOString(),
       data: { id: 'c1', name: 'Lyon SA', status: 'active' },
     });
-    const headers = signBilling(SECRET, body, { timestamp: Math.floor(Date.now() / 1000) });
+    const headers = signStandardWebhooks(SECRET, body, {
+      timestamp: Math.floor(Date.now() / 1000),
+    });
     const answer = await request(`${daemon.url}/webhooks/billing`, {
       method: 'POST',
       headers,

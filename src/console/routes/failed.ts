@@ -27,7 +27,7 @@ export function failedRoutes(scope: FastifyInstance, { app, contextOf }: RouteDe
           };
     const [ctx, failed] = await Promise.all([
       contextOf(request, reply),
-      failedSyncs(app.pool, LIST_LIMIT),
+      failedSyncs(app.db, LIST_LIMIT),
     ]);
     const names = await customerNames(
       app.pool,
