@@ -188,6 +188,48 @@ export class WorkspaceStore {
     return { id: this.#ids[slot] as string, deletedAt: isoMicros(now) };
   }
 
+  /** Every workspace ever created, tombstones included, in creation order: what `restore` takes. */
+  records(): SimWorkspace[] {
+    return this.#ids.map((_, slot) => this.#at(slot));
+  }
+
+  /**
+   * Replaces everything with `records` (from {@link records}, perhaps of another run): the same
+   * ids, names, statuses, tombstones and times. All or nothing: bad records leave it as it was.
+   */
+  restore(records: readonly SimWorkspace[]): void {
+    const before = this.records();
+    try {
+      this.#replace(records);
+    } catch (error) {
+      this.#replace(before);
+      throw error;
+    }
+  }
+
+  #replace(records: readonly SimWorkspace[]): void {
+    this.#truncate(0);
+    this.#slotByName.clear();
+    this.#foreign.clear();
+    for (const r of records) {
+      checkName(r.name);
+      checkStatus(r.status);
+      if (this.#slotById.has(r.id)) throw new StoreError('invalid', `restore: id twice: ${r.id}`);
+      if (!r.tombstone && this.#slotByName.has(r.name))
+        throw new StoreError('name_taken', `restore: name taken: ${r.name}`);
+      const slot = this.#append(r.name, r.status, Date.parse(r.createdAt), r.id);
+      this.#cache[slot] = r.cacheEnabled;
+      this.#updatedAt[slot] = Date.parse(r.updatedAt);
+      if (r.organizationId !== this.organizationId) this.#foreign.set(slot, r.organizationId);
+      if (r.tombstone) {
+        this.#slotByName.delete(r.name);
+        this.#live.set(slot, false);
+        this.#active.set(slot, false);
+        this.#inactive.set(slot, false);
+      }
+    }
+  }
+
   /** Every live workspace, in list order. */
   list(): SimWorkspace[] {
     const out: SimWorkspace[] = [];
@@ -256,9 +298,8 @@ export class WorkspaceStore {
     });
   }
 
-  #append(name: string, status: WorkspaceStatus, now: number): number {
+  #append(name: string, status: WorkspaceStatus, now: number, id = randomUuid()): number {
     const slot = this.#ids.length;
-    const id = randomUuid();
     this.#ids.push(id);
     this.#names.push(name);
     this.#statuses.push(status);

@@ -1,0 +1,36 @@
+/**
+ * The demo's Postgres and Redis: DATABASE_URL and REDIS_URL when set (used as they are, as
+ * before); else the default addresses when something answers there; else servers of its own in
+ * the data folder (`.customer-sync/`, or EMBEDDED_DIR), unless EMBEDDED=0.
+ */
+import { servicesSettings } from '../src/config.js';
+import { provideServices, type Services } from '../src/embedded/index.js';
+import type { DemoSettings } from './settings.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A closed port: where `EMBEDDED_TEST_DEFAULTS_CLOSED=1` looks for the defaults. */
+const CLOSED_PORT = '1';
+
+export async function demoServices(
+  env: Env,
+  settings: DemoSettings,
+  say: (line: string) => void,
+): Promise<Services & { readonly dir: string }> {
+  const wanted = servicesSettings(env);
+  const closed = (url: string) => {
+    const u = new URL(url);
+    u.port = CLOSED_PORT;
+    return u.toString();
+  };
+  const services = await provideServices({
+    databaseUrl: wanted.databaseUrl ? settings.databaseUrl : undefined,
+    redisUrl: wanted.redisUrl ? settings.redisUrl : undefined,
+    defaultDatabaseUrl: wanted.defaultsClosed ? closed(settings.databaseUrl) : settings.databaseUrl,
+    defaultRedisUrl: wanted.defaultsClosed ? closed(settings.redisUrl) : settings.redisUrl,
+    embedded: wanted.embedded ?? true,
+    dir: wanted.dir,
+    say,
+  });
+  return Object.assign(services, { dir: wanted.dir });
+}
