@@ -9,25 +9,18 @@ import type { DemoSettings } from './settings.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** A closed port: where `EMBEDDED_TEST_DEFAULTS_CLOSED=1` looks for the defaults. */
-const CLOSED_PORT = '1';
-
 export async function demoServices(
   env: Env,
   settings: DemoSettings,
   say: (line: string) => void,
 ): Promise<Services & { readonly dir: string }> {
   const wanted = servicesSettings(env);
-  const closed = (url: string) => {
-    const u = new URL(url);
-    u.port = CLOSED_PORT;
-    return u.toString();
-  };
   const services = await provideServices({
     databaseUrl: wanted.databaseUrl ? settings.databaseUrl : undefined,
     redisUrl: wanted.redisUrl ? settings.redisUrl : undefined,
-    defaultDatabaseUrl: wanted.defaultsClosed ? closed(settings.databaseUrl) : settings.databaseUrl,
-    defaultRedisUrl: wanted.defaultsClosed ? closed(settings.redisUrl) : settings.redisUrl,
+    defaultDatabaseUrl: settings.databaseUrl,
+    defaultRedisUrl: settings.redisUrl,
+    defaultsClosed: wanted.defaultsClosed,
     embedded: wanted.embedded ?? true,
     dir: wanted.dir,
     say,

@@ -459,8 +459,9 @@ export interface ServicesSettings {
   /** `EMBEDDED_DIR`, absolute: the embedded servers' data folder; `.customer-sync` by default. */
   readonly dir: string;
   /**
-   * `EMBEDDED_TEST_DEFAULTS_CLOSED=1`, for customer-sync's own tests of the demo only: the
-   * default addresses are looked for at a closed port, as on a machine where nothing listens.
+   * `EMBEDDED_TEST_DEFAULTS_CLOSED=1`, for customer-sync's own tests only (the demo's and
+   * `EMBEDDED=1 npm start`'s, where a network namespace cannot be made): the default addresses
+   * are looked for at a closed port, as on a machine where nothing listens.
    */
   readonly defaultsClosed: boolean;
 }

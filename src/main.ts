@@ -31,6 +31,7 @@ async function configure(): Promise<{ config: Config; services?: Services }> {
     redisUrl: settings.redisUrl,
     defaultDatabaseUrl: DEFAULT_DATABASE_URL,
     defaultRedisUrl: DEFAULT_REDIS_URL,
+    defaultsClosed: settings.defaultsClosed,
     embedded: true,
     dir: settings.dir,
     say,

@@ -19,6 +19,11 @@ export interface ServicesOptions {
   /** Where to look when unset; an embedded server gets this URL's database name. */
   readonly defaultDatabaseUrl: string;
   readonly defaultRedisUrl: string;
+  /**
+   * For customer-sync's own tests: look for the defaults at a closed port, as on a machine where
+   * nothing listens (EMBEDDED_TEST_DEFAULTS_CLOSED=1).
+   */
+  readonly defaultsClosed?: boolean;
   /** Whether servers of our own may be started; if not, the defaults are used as they are. */
   readonly embedded: boolean;
   /** The data folder. */
@@ -39,11 +44,14 @@ export interface Services {
 /** Resolves both services, starting embedded ones where needed. */
 export async function provideServices(options: ServicesOptions): Promise<Services> {
   const { dir, say } = options;
+  const probe = (url: string) => (options.defaultsClosed ? atClosedPort(url) : url);
   const [pgAnswers, redisAnswers] = await Promise.all([
     options.databaseUrl || !options.embedded
       ? true
-      : answers(checkPostgres(options.defaultDatabaseUrl)),
-    options.redisUrl || !options.embedded ? true : answers(checkRedis(options.defaultRedisUrl)),
+      : answers(checkPostgres(probe(options.defaultDatabaseUrl))),
+    options.redisUrl || !options.embedded
+      ? true
+      : answers(checkRedis(probe(options.defaultRedisUrl))),
   ]);
   const started: EmbeddedServer[] = [];
   let owned = false;
@@ -62,7 +70,7 @@ export async function provideServices(options: ServicesOptions): Promise<Service
     const inside = relative(process.cwd(), dir);
     const shown = inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : dir;
     const notice = (service: string, wanted: string, ms: number, folder: string) =>
-      `${service}: nothing answers at ${hostOf(wanted)}; started an embedded one in ${(ms / 1000).toFixed(1)}s (data in ${join(shown, folder)})`;
+      `${service}: nothing answers at ${hostOf(probe(wanted))}; started an embedded one in ${(ms / 1000).toFixed(1)}s (data in ${join(shown, folder)})`;
     // Both at once; whichever started is stopped again should the other fail.
     const [pgServer, redisServer] = await Promise.allSettled([
       pgAnswers ? undefined : timed(startEmbeddedPostgres(dir)),
@@ -122,6 +130,13 @@ function onServer(wanted: string, server: string): string {
   url.username = at.username;
   url.password = '';
   return url.toString();
+}
+
+/** The URL on port 1, where nothing listens. */
+function atClosedPort(url: string): string {
+  const u = new URL(url);
+  u.port = '1';
+  return u.toString();
 }
 
 function hostOf(url: string): string {

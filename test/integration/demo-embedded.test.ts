@@ -8,14 +8,15 @@
  * we are root and may make one, as CI is; elsewhere the demo's test switch
  * EMBEDDED_TEST_DEFAULTS_CLOSED=1, which looks for the defaults at a closed port instead.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { afterAll, expect, it } from 'vitest';
 
+import { embeddedServerPids, leftovers } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -75,33 +76,14 @@ async function untilConverged(demo: Demo): Promise<void> {
   });
 }
 
-/** The embedded servers' pids, from the pid files they keep in the data folder. */
-function serverPids(): number[] {
-  const pid = (file: string) => Number(readFileSync(join(DIR, file), 'utf8').split('\n')[0]);
-  return [pid('postgres/postmaster.pid'), pid('redis/redis.pid')];
-}
-
-/** Every process still running that is one of `pids`, a child of one, or names the folder. */
-function leftovers(pids: number[]): string[] {
-  const table = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' });
-  return table
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => {
-      const [pid, ppid] = line.split(/\s+/).map(Number);
-      return pids.includes(pid as number) || pids.includes(ppid as number) || line.includes(DIR);
-    })
-    .filter((line) => !line.includes(' ps -eo '));
-}
-
 /** SIGTERM, a clean exit, and nothing of the servers left running. */
 async function stopLeavingNothing(demo: Demo): Promise<void> {
-  const pids = serverPids();
+  const pids = embeddedServerPids(DIR);
   expect(pids.every((p) => Number.isInteger(p) && p > 0)).toBe(true);
   demo.child.kill('SIGTERM');
   expect(await demo.exited).toBe(0);
   expect(demo.out()).toMatch(/demo stopped\n$/);
-  expect(leftovers(pids)).toEqual([]);
+  expect(leftovers(pids, DIR)).toEqual([]);
 }
 
 const EMBEDDED_LINE = (service: string) =>
