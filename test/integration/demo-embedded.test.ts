@@ -69,11 +69,17 @@ function startDemo(args: string[] = []): Demo {
 }
 
 async function untilConverged(demo: Demo): Promise<void> {
-  await waitFor(() => /^converged: /m.test(demo.out()) && demo.out().includes('Ctrl-C'), {
-    timeoutMs: 90_000,
-    intervalMs: 100,
-    what: `the converged line; stdout so far:\n${demo.out()}\nstderr:\n${demo.err()}`,
+  let exit: number | string | undefined;
+  void demo.exited.then((code) => (exit = code));
+  const output = () => `stdout:\n${demo.out()}\nstderr:\n${demo.err()}`;
+  await waitFor(
+    () => exit !== undefined || (/^converged: /m.test(demo.out()) && demo.out().includes('Ctrl-C')),
+    { timeoutMs: 90_000, intervalMs: 100, what: 'the converged line' },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; ${output()}`);
   });
+  if (exit !== undefined)
+    throw new Error(`the demo exited (${exit}) before converging; ${output()}`);
 }
 
 /** SIGTERM, a clean exit, and nothing of the servers left running. */
