@@ -24,7 +24,17 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIR = mkdtempSync(join(tmpdir(), 'cs-demo-embedded-'));
 chmodSync(DIR, 0o755);
 
-afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+/** Started here and not yet exited: stopped (SIGTERM, which stops their servers) should a test fail. */
+const running = new Set<ChildProcess>();
+
+afterAll(async () => {
+  for (const child of running) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(DIR, { recursive: true, force: true });
+});
 
 /** Whether a network namespace with its loopback up can be made here. */
 function namespaces(): boolean {
@@ -58,6 +68,8 @@ function startDemo(args: string[] = []): Demo {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
