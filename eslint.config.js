@@ -3,7 +3,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist-simulator/', 'coverage/', 'bench/results/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'dist-simulator/',
+      'coverage/',
+      'bench/results/',
+      '.customer-sync/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -10,7 +10,14 @@ import { REGION_IDS, type WorkspaceStatus } from '../src/core/types.js';
 import type { Clock } from '../src/lib/clock.js';
 import { Fenwick } from './fenwick.js';
 import { randomUuid } from './uuid.js';
-import { checkName, checkStatus, isoMicros, type SimWorkspace, StoreError } from './workspace.js';
+import {
+  checkName,
+  checkStatus,
+  isoMicros,
+  type SimRecord,
+  type SimWorkspace,
+  StoreError,
+} from './workspace.js';
 
 export { StoreError } from './workspace.js';
 
@@ -206,6 +213,55 @@ export class WorkspaceStore {
     return { id: this.#ids[slot] as string, deletedAt: isoMicros(now) };
   }
 
+  /**
+   * Every workspace ever created, tombstones included, in creation order, each with the region it
+   * was created in: what `restore` takes.
+   */
+  records(): SimRecord[] {
+    return this.#ids.map((_, slot) => ({
+      ...this.#at(slot),
+      regionId: this.#regions[slot] as string,
+    }));
+  }
+
+  /**
+   * Replaces everything with `records` (from {@link records}, perhaps of another run): the same
+   * ids, names, statuses, tombstones and times. All or nothing: bad records leave it as it was.
+   */
+  restore(records: readonly SimRecord[]): void {
+    const before = this.records();
+    try {
+      this.#replace(records);
+    } catch (error) {
+      this.#replace(before);
+      throw error;
+    }
+  }
+
+  #replace(records: readonly SimRecord[]): void {
+    this.#truncate(0);
+    this.#slotByName.clear();
+    this.#foreign.clear();
+    for (const r of records) {
+      checkName(r.name);
+      checkStatus(r.status);
+      if (this.#slotById.has(r.id)) throw new StoreError('invalid', `restore: id twice: ${r.id}`);
+      if (!r.tombstone && this.#slotByName.has(r.name))
+        throw new StoreError('name_taken', `restore: name taken: ${r.name}`);
+      const region = r.regionId ?? REGION_IDS.us;
+      const slot = this.#append(r.name, r.status, Date.parse(r.createdAt), region, r.id);
+      this.#cache[slot] = r.cacheEnabled;
+      this.#updatedAt[slot] = Date.parse(r.updatedAt);
+      if (r.organizationId !== this.organizationId) this.#foreign.set(slot, r.organizationId);
+      if (r.tombstone) {
+        this.#slotByName.delete(r.name);
+        this.#live.set(slot, false);
+        this.#active.set(slot, false);
+        this.#inactive.set(slot, false);
+      }
+    }
+  }
+
   /** Every live workspace, in list order. */
   list(): SimWorkspace[] {
     const out: SimWorkspace[] = [];
@@ -274,9 +330,14 @@ export class WorkspaceStore {
     });
   }
 
-  #append(name: string, status: WorkspaceStatus, now: number, regionId: string): number {
+  #append(
+    name: string,
+    status: WorkspaceStatus,
+    now: number,
+    regionId: string,
+    id = randomUuid(),
+  ): number {
     const slot = this.#ids.length;
-    const id = randomUuid();
     this.#ids.push(id);
     this.#names.push(name);
     this.#statuses.push(status);

@@ -20,6 +20,14 @@ export interface SimWorkspace {
   readonly updatedAt: string;
 }
 
+/**
+ * A workspace as the simulator saves it between runs (the demo's state): the API's fields and the
+ * region it was created in, which the API does not show. A record without one was created in the US.
+ */
+export interface SimRecord extends SimWorkspace {
+  readonly regionId?: string;
+}
+
 /** The two statuses the API knows. */
 export const WORKSPACE_STATUSES: readonly WorkspaceStatus[] = ['active', 'inactive'];
 

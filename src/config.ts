@@ -5,6 +5,7 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 
 import { parse } from 'dotenv';
 import { z } from 'zod';
@@ -120,6 +121,10 @@ export interface Config {
    */
   readonly otlpTracesUrl: string | undefined;
 }
+
+/** Where Postgres and Redis are looked for when DATABASE_URL and REDIS_URL are unset. */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/customer_sync';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -273,7 +278,7 @@ export function loadConfig(env: Env): Config {
     databaseUrl: read(
       env,
       'DATABASE_URL',
-      'postgres://postgres@127.0.0.1:5432/customer_sync',
+      DEFAULT_DATABASE_URL,
       'a postgres:// URL',
       urlOf(['postgres:', 'postgresql:']),
     ),
@@ -288,7 +293,7 @@ export function loadConfig(env: Env): Config {
     redisUrl: read(
       env,
       'REDIS_URL',
-      'redis://127.0.0.1:6379',
+      DEFAULT_REDIS_URL,
       'a redis:// or rediss:// URL, or redis+cluster://host:port,host:port for a Redis Cluster',
       (raw) => (parseRedisUrl(raw) ? raw : undefined),
     ),
@@ -468,6 +473,48 @@ export function requireCredentials(config: Config): { clientId: string; clientSe
     );
   }
   return { clientId: config.clientId, clientSecret: config.clientSecret };
+}
+
+/** Where Postgres and Redis come from on a person's machine (src/embedded/). */
+export interface ServicesSettings {
+  /** DATABASE_URL and REDIS_URL as set; undefined when unset (then: the default, or embedded). */
+  readonly databaseUrl: string | undefined;
+  readonly redisUrl: string | undefined;
+  /** `EMBEDDED`: true (1), false (0), or undefined when unset (the demo: on; `npm start`: off). */
+  readonly embedded: boolean | undefined;
+  /** `EMBEDDED_DIR`, absolute: the embedded servers' data folder; `.customer-sync` by default. */
+  readonly dir: string;
+  /**
+   * `EMBEDDED_TEST_DEFAULTS_CLOSED=1`, for customer-sync's own tests only (the demo's and
+   * `EMBEDDED=1 npm start`'s, where a network namespace cannot be made): the default addresses
+   * are looked for at a closed port, as on a machine where nothing listens.
+   */
+  readonly defaultsClosed: boolean;
+}
+
+/**
+ * Reads the services' settings. `EMBEDDED=1` with `NODE_ENV=production` stops the program: the
+ * embedded servers are for a person's machine, never silently for production.
+ */
+export function servicesSettings(env: Env, cwd = process.cwd()): ServicesSettings {
+  const embedded =
+    optional(env, 'EMBEDDED') === undefined
+      ? undefined
+      : read(env, 'EMBEDDED', undefined, '1 or 0', (raw) =>
+          /^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : undefined,
+        );
+  if (embedded && optional(env, 'NODE_ENV') === 'production') {
+    throw new ConfigError(
+      "EMBEDDED=1 is refused with NODE_ENV=production: the embedded Postgres and Redis are for a person's machine; set DATABASE_URL and REDIS_URL",
+    );
+  }
+  return {
+    databaseUrl: optional(env, 'DATABASE_URL'),
+    redisUrl: optional(env, 'REDIS_URL'),
+    embedded,
+    dir: resolve(cwd, optional(env, 'EMBEDDED_DIR') ?? '.customer-sync'),
+    defaultsClosed: optional(env, 'EMBEDDED_TEST_DEFAULTS_CLOSED') === '1',
+  };
 }
 
 /** The environment with `.env` underneath it (real variables win). */

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 
 import { generateKeyPairSync } from 'node:crypto';
 
-import { ConfigError, loadConfig, requireCredentials, secretsOf } from '../../src/config.js';
+import {
+  ConfigError,
+  loadConfig,
+  requireCredentials,
+  secretsOf,
+  servicesSettings,
+} from '../../src/config.js';
 import { DAY, MINUTE, SECOND } from '../../src/lib/duration.js';
 
 describe('loadConfig', () => {
@@ -152,7 +158,9 @@ describe('loadConfig', () => {
       ),
     );
     expect(read.size).toBeGreaterThan(25);
-    expect([...read].sort()).toEqual(Object.keys(GARBAGE).sort());
+    // servicesSettings' variables are checked in its own block below.
+    const services = ['EMBEDDED', 'EMBEDDED_DIR', 'EMBEDDED_TEST_DEFAULTS_CLOSED', 'NODE_ENV'];
+    expect([...read].sort()).toEqual([...Object.keys(GARBAGE), ...services].sort());
   });
 
   it.each(
@@ -289,5 +297,50 @@ describe('loadConfig', () => {
         expect((error as Error).message).not.toContain('\n');
       }
     });
+  });
+});
+
+describe('servicesSettings', () => {
+  it('says what was set, and where the data folder is', () => {
+    expect(servicesSettings({}, '/home/me/app')).toEqual({
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      embedded: undefined,
+      dir: '/home/me/app/.customer-sync',
+      defaultsClosed: false,
+    });
+    expect(
+      servicesSettings(
+        {
+          DATABASE_URL: 'postgres://db/x',
+          REDIS_URL: 'redis://r',
+          EMBEDDED: '1',
+          EMBEDDED_DIR: 'state',
+          EMBEDDED_TEST_DEFAULTS_CLOSED: '1',
+        },
+        '/home/me/app',
+      ),
+    ).toEqual({
+      databaseUrl: 'postgres://db/x',
+      redisUrl: 'redis://r',
+      embedded: true,
+      dir: '/home/me/app/state',
+      defaultsClosed: true,
+    });
+    expect(servicesSettings({ EMBEDDED: '0', EMBEDDED_DIR: '/var/x' }).dir).toBe('/var/x');
+    expect(servicesSettings({ EMBEDDED: 'false' }).embedded).toBe(false);
+  });
+
+  it.each(['maybe', '2', 'on please'])('stops on EMBEDDED=%j with one line that names it', (v) => {
+    expect(() => servicesSettings({ EMBEDDED: v })).toThrow(
+      new ConfigError(`EMBEDDED="${v}" is invalid: expected 1 or 0`),
+    );
+  });
+
+  it('never starts embedded servers silently in production', () => {
+    expect(() => servicesSettings({ EMBEDDED: '1', NODE_ENV: 'production' })).toThrow(
+      /^EMBEDDED=1 is refused with NODE_ENV=production/,
+    );
+    expect(servicesSettings({ NODE_ENV: 'production' }).embedded).toBeUndefined();
   });
 });

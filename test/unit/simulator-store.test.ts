@@ -193,3 +193,41 @@ describe('workspace store', () => {
     );
   });
 });
+
+describe('workspace store records and restore (the demo across restarts)', () => {
+  it('gives back the same workspaces, tombstones, times and names taken', () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0, 0, 123));
+    const store = newStore(clock);
+    const a = store.create('Acme');
+    clock.advance(SECOND);
+    const b = store.create('Globex', 'inactive');
+    store.update(b.id, { cacheEnabled: true });
+    const gone = store.create('Initech');
+    store.delete(gone.id);
+    store.create('Initech');
+    store.markForeign(a.id, '00000000-0000-4000-8000-000000000000');
+    const saved = JSON.parse(JSON.stringify(store.records())) as SimWorkspace[];
+
+    const again = newStore();
+    again.restore(saved);
+    expect(again.records()).toEqual(store.records());
+    expect(again.list()).toEqual(store.list());
+    expect(again.getIncludingDeleted(gone.id)?.tombstone).toBe(true);
+    expect(again.counts()).toEqual(store.counts());
+    expect(code(() => again.create('Globex'))).toBe('name_taken');
+    expect(again.page(0, 10, { nameContains: 'INI' }).items.map((w) => w.name)).toEqual([
+      'Initech',
+    ]);
+  });
+
+  it('is all or nothing: bad records leave the store as it was', () => {
+    const store = newStore();
+    store.create('Acme');
+    const before = store.records();
+    const twice = [...before, { ...before[1]!, id: 'x' }] as SimWorkspace[];
+    expect(code(() => store.restore(twice))).toBe('name_taken');
+    expect(store.records()).toEqual(before);
+    expect(code(() => store.restore([{ ...before[0]!, status: 'gone' } as never]))).toBe('invalid');
+    expect(store.records()).toEqual(before);
+  });
+});
