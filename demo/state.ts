@@ -1,8 +1,8 @@
 /**
  * The demo's state across restarts, when it runs on its embedded servers: Postgres and Redis keep
  * theirs in the data folder, and the in-process simulator's workspaces are saved beside them
- * (`simulator.json`), so a restarted demo finds its customers, links and workspaces as it left
- * them. `npm run demo -- --reset` starts clean.
+ * (one JSON file, named below), so a restarted demo finds its customers, links and workspaces as it
+ * left them. `npm run demo -- --reset` starts clean.
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
