@@ -168,9 +168,13 @@ function optionalWord(env: Env, name: string, expected: string): string | undefi
   return raw;
 }
 
-/** Secrets are never echoed back, not even in the error that rejects them (nor a URL's password). */
+/**
+ * Secrets are never echoed back, not even in the error that rejects them (nor a URL's password);
+ * nor is anything named like one (`TOKEN_REFRESH_SKEW` too: the errors stay as they were).
+ */
 function quote(name: string, raw: string): string {
-  return /SECRET|TOKEN|PASSWORD/.test(name) ? '<hidden>' : JSON.stringify(redactPassword(raw));
+  const hidden = SECRET_NAMES.has(name) || /SECRET|TOKEN|PASSWORD/.test(name);
+  return hidden ? '<hidden>' : JSON.stringify(redactPassword(raw));
 }
 
 const urlOf = (protocols: string[]) => (raw: string) => {
@@ -206,6 +210,66 @@ const oneOf =
   <T extends string>(values: readonly T[]) =>
   (raw: string) =>
     values.includes(raw.trim() as T) ? (raw.trim() as T) : undefined;
+
+/**
+ * One environment variable as the docs' configuration table shows it (docs/configuration.md, "The
+ * daemon and the CLI"; a unit test holds the two together).
+ */
+export interface Variable {
+  readonly name: string;
+  /** The value taken when it is unset or empty; undefined: none (the `—` of the table). */
+  readonly default: string | undefined;
+  /** One line: what it is for. */
+  readonly meaning: string;
+  /** Never echoed back, not even in the error that rejects it; scrubbed from every log line. */
+  readonly secret: boolean;
+}
+
+/** How one field of {@link Config} is read: from its variables, in this order. */
+interface Field<T> {
+  readonly variables: readonly Variable[];
+  readonly read: (env: Env) => T;
+  /** The secret values held in the field (see {@link secretsOf}); absent: none. */
+  secrets?(value: T): readonly (string | undefined)[];
+}
+
+const variable = (
+  name: string,
+  fallback: string | undefined,
+  meaning: string,
+  secret = false,
+): Variable => Object.freeze({ name, default: fallback, meaning, secret });
+
+/** A variable with a default (or none: then it is required), parsed by `parse`. */
+function value<T>(
+  name: string,
+  fallback: string | undefined,
+  expected: string,
+  parse: (raw: string) => T | undefined,
+  meaning: string,
+): Field<T> {
+  return {
+    variables: [variable(name, fallback, meaning)],
+    read: (env) => read(env, name, fallback, expected, parse),
+  };
+}
+
+/** An optional id, secret or token (see {@link optionalWord}). */
+function word(
+  name: string,
+  expected: string,
+  meaning: string,
+  secret = false,
+): Field<string | undefined> {
+  const field = {
+    variables: [variable(name, undefined, meaning, secret)],
+    read: (env: Env) => optionalWord(env, name, expected),
+  };
+  return secret ? { ...field, secrets: (v: string | undefined) => [v] } : field;
+}
+
+const secretWord = (name: string, meaning: string) =>
+  word(name, 'a secret (no spaces)', meaning, true);
 
 const webhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/=]{8,}$/);
 
@@ -265,156 +329,272 @@ function notifyTables(env: Env): readonly NotifyTable[] {
   );
 }
 
-/** Parses the environment into a frozen {@link Config}, or throws one {@link ConfigError}. */
-export function loadConfig(env: Env): Config {
+/** `BILLING_WEBHOOK_SECRET`: none, or several `whsec_…` separated by spaces (during rotation). */
+function billingSecrets(env: Env): readonly string[] {
   const billing = optional(env, 'BILLING_WEBHOOK_SECRET');
-  const billingWebhookSecrets = billing ? billing.split(/\s+/) : [];
-  if (billingWebhookSecrets.some((s) => !webhookSecret.safeParse(s).success)) {
+  const secrets = billing ? billing.split(/\s+/) : [];
+  if (secrets.some((s) => !webhookSecret.safeParse(s).success)) {
     throw new ConfigError(
       'BILLING_WEBHOOK_SECRET is invalid: expected whsec_<base64>, several separated by spaces',
     );
   }
-  const config: Config = {
-    databaseUrl: read(
-      env,
-      'DATABASE_URL',
-      DEFAULT_DATABASE_URL,
-      'a postgres:// URL',
-      urlOf(['postgres:', 'postgresql:']),
-    ),
-    customersSource: read(
-      env,
-      'CUSTOMERS_SOURCE',
-      'customers',
-      'a table or view name, optionally schema-qualified, e.g. app.customers_source',
-      parseRelationName,
-    ),
-    customersNotifyTables: notifyTables(env),
-    redisUrl: read(
-      env,
-      'REDIS_URL',
-      DEFAULT_REDIS_URL,
-      'a redis:// or rediss:// URL, or redis+cluster://host:port,host:port for a Redis Cluster',
-      (raw) => (parseRedisUrl(raw) ? raw : undefined),
-    ),
-    queuePrefix: read(
-      env,
-      'QUEUE_PREFIX',
-      'customer-sync',
-      'a key prefix of letters, digits, -_:{}',
-      (raw) => (/^[\w:{}-]+$/.test(raw) ? raw : undefined),
-    ),
-    agentEngineUrl: read(
-      env,
-      'AGENT_ENGINE_URL',
-      'https://api.airbyte.ai',
-      'an http(s):// URL',
-      urlOf(['http:', 'https:']),
-    ).replace(/\/+$/, ''),
-    clientId: optionalWord(env, 'AGENT_ENGINE_CLIENT_ID', 'the application client id'),
-    clientSecret: optionalWord(
-      env,
-      'AGENT_ENGINE_CLIENT_SECRET',
-      'the application client secret (no spaces)',
-    ),
-    organizationId: optionalWord(
-      env,
-      'AGENT_ENGINE_ORGANIZATION_ID',
-      'the organization id (no spaces)',
-    ),
-    billingWebhookSecrets,
-    stripeWebhookSecret: optionalWord(env, 'STRIPE_WEBHOOK_SECRET', 'a secret (no spaces)'),
-    paddleWebhookSecret: optionalWord(env, 'PADDLE_WEBHOOK_SECRET', 'a secret (no spaces)'),
-    chargebeeWebhookAuth: chargebeeAuth(env),
-    lagoWebhookSecret: optionalWord(env, 'LAGO_WEBHOOK_SECRET', 'a secret (no spaces)'),
-    lagoWebhookPublicKey: lagoPublicKey(env),
-    orbWebhookSecret: optionalWord(env, 'ORB_WEBHOOK_SECRET', 'a secret (no spaces)'),
-    polarWebhookSecret: optionalWord(env, 'POLAR_WEBHOOK_SECRET', 'a secret (no spaces)'),
-    billingCustomerIdKey: optionalWord(
-      env,
-      'BILLING_CUSTOMER_ID_KEY',
-      'a metadata key (no spaces)',
-    ),
-    port: read(env, 'PORT', '8080', 'a port number 0-65535', intIn(0, 65535)),
-    host: read(env, 'HOST', '0.0.0.0', 'a host name or address', (raw) =>
-      /^[\w.:[\]-]+$/.test(raw.trim()) ? raw.trim() : undefined,
-    ),
-    sweepEveryMs: read(
-      env,
-      'SWEEP_EVERY',
-      '15m',
-      'a duration of at least 1s like 30s, 15m, 1h',
-      duration(SECOND),
-    ),
-    workspaceNameTemplate: read(
-      env,
-      'WORKSPACE_NAME_TEMPLATE',
-      '{name}',
-      'a template using {name} and/or {id}',
-      (raw) =>
-        /\{(name|id)\}/.test(raw) && !/\{(?!name\}|id\})[^}]*\}/.test(raw) ? raw : undefined,
-    ),
-    deleteGraceMs: read(env, 'DELETE_GRACE', '7d', 'a duration like 0, 1h, 7d', duration()),
-    maxDestructivePerSweep: read(
-      env,
-      'MAX_DESTRUCTIVE_PER_SWEEP',
-      '20',
-      'a whole number >= 0',
-      intIn(0, 1_000_000_000),
-    ),
-    maxDestructiveShare: read(env, 'MAX_DESTRUCTIVE_SHARE', '10%', 'a percentage like 10%', share),
-    orphans: read(
-      env,
-      'ORPHANS',
-      'report',
-      'one of report, deactivate, delete',
-      oneOf(['report', 'deactivate', 'delete'] as const),
-    ),
-    apiRateLimit: read(env, 'API_RATE_LIMIT', '10/s', 'a rate like 10/s or 600/m', parseRate),
-    logLevel: read(env, 'LOG_LEVEL', 'info', `one of ${LOG_LEVELS.join(', ')}`, oneOf(LOG_LEVELS)),
-    syncAttempts: read(env, 'SYNC_ATTEMPTS', '8', 'a whole number 1-100', intIn(1, 100)),
-    syncBackoffMs: read(env, 'SYNC_BACKOFF', '1s', 'a duration like 500ms or 1s', duration(1)),
-    workerConcurrency: read(
-      env,
-      'WORKER_CONCURRENCY',
-      '8',
-      'a whole number 0-256 (0: run no jobs, only receive)',
-      intIn(0, 256),
-    ),
-    tokenRefreshSkewMs: read(env, 'TOKEN_REFRESH_SKEW', '60s', 'a duration like 60s', duration()),
-    requestTimeoutMs: read(
-      env,
-      'REQUEST_TIMEOUT',
-      '30s',
-      'a duration of at least 100ms',
-      duration(100),
-    ),
-    maxRetryAfterMs: read(
-      env,
-      'MAX_RETRY_AFTER',
-      '5m',
-      'a duration of at least 1s like 5m',
-      duration(SECOND),
-    ),
-    retentionMs: read(
-      env,
-      'RETENTION',
-      '90d',
-      'a duration of at least 1h like 90d',
-      duration(HOUR),
-    ),
-    lockDurationMs: read(
-      env,
-      'LOCK_DURATION',
-      '30s',
-      'a duration of at least 1s like 30s',
-      duration(SECOND),
-    ),
-    shutdownTimeoutMs: read(env, 'SHUTDOWN_TIMEOUT', '30s', 'a duration like 30s', duration()),
-    dashboardToken: dashboardToken(env),
-    defaultRegion: read(env, 'DEFAULT_REGION', 'us', REGION_EXPECTED, parseRegion),
-    otlpTracesUrl: otlpTracesUrl(env),
-  };
+  return secrets;
+}
+
+const OTEL_SDK_DISABLED = variable('OTEL_SDK_DISABLED', 'false', '`true` keeps tracing off');
+
+/**
+ * Every field of {@link Config} and the variables it is read from, in the order they are read
+ * (the first bad one is the one reported). `loadConfig` walks it; the docs' table, the secrets
+ * hidden in errors and the values scrubbed from logs all come from it.
+ */
+const FIELDS: { readonly [K in keyof Config]: Field<Config[K]> } = {
+  billingWebhookSecrets: {
+    variables: [
+      variable(
+        'BILLING_WEBHOOK_SECRET',
+        undefined,
+        'Standard Webhooks secrets `whsec_<base64>`, space-separated during rotation',
+        true,
+      ),
+    ],
+    read: billingSecrets,
+    secrets: (secrets) => secrets,
+  },
+  databaseUrl: value(
+    'DATABASE_URL',
+    DEFAULT_DATABASE_URL,
+    'a postgres:// URL',
+    urlOf(['postgres:', 'postgresql:']),
+    'the database holding `customers`',
+  ),
+  customersSource: value(
+    'CUSTOMERS_SOURCE',
+    'customers',
+    'a table or view name, optionally schema-qualified, e.g. app.customers_source',
+    parseRelationName,
+    'table or view of customers (`id`, `name`, `status`)',
+  ),
+  customersNotifyTables: {
+    variables: [
+      variable('CUSTOMERS_NOTIFY_TABLES', undefined, 'base tables behind the source that wake us'),
+    ],
+    read: notifyTables,
+  },
+  redisUrl: value(
+    'REDIS_URL',
+    DEFAULT_REDIS_URL,
+    'a redis:// or rediss:// URL, or redis+cluster://host:port,host:port for a Redis Cluster',
+    (raw) => (parseRedisUrl(raw) ? raw : undefined),
+    "the queue's Redis: one server, or a Redis Cluster",
+  ),
+  queuePrefix: value(
+    'QUEUE_PREFIX',
+    'customer-sync',
+    'a key prefix of letters, digits, -_:{}',
+    (raw) => (/^[\w:{}-]+$/.test(raw) ? raw : undefined),
+    'BullMQ key prefix (a hash tag on a Redis Cluster)',
+  ),
+  agentEngineUrl: value(
+    'AGENT_ENGINE_URL',
+    'https://api.airbyte.ai',
+    'an http(s):// URL',
+    (raw) => urlOf(['http:', 'https:'])(raw)?.replace(/\/+$/, ''),
+    'Agent Engine base URL',
+  ),
+  clientId: word('AGENT_ENGINE_CLIENT_ID', 'the application client id', 'application client id'),
+  clientSecret: word(
+    'AGENT_ENGINE_CLIENT_SECRET',
+    'the application client secret (no spaces)',
+    'application client secret',
+    true,
+  ),
+  organizationId: word(
+    'AGENT_ENGINE_ORGANIZATION_ID',
+    'the organization id (no spaces)',
+    'sent as `X-Organization-Id`',
+  ),
+  stripeWebhookSecret: secretWord('STRIPE_WEBHOOK_SECRET', 'Stripe endpoint secret'),
+  paddleWebhookSecret: secretWord('PADDLE_WEBHOOK_SECRET', 'Paddle destination secret key'),
+  chargebeeWebhookAuth: {
+    variables: [
+      variable('CHARGEBEE_WEBHOOK_USERNAME', undefined, 'Chargebee webhook basic-auth username'),
+      variable('CHARGEBEE_WEBHOOK_PASSWORD', undefined, 'its password', true),
+    ],
+    read: chargebeeAuth,
+    secrets: (auth) => [auth?.password],
+  },
+  lagoWebhookSecret: secretWord('LAGO_WEBHOOK_SECRET', "Lago's HMAC token"),
+  lagoWebhookPublicKey: {
+    variables: [variable('LAGO_WEBHOOK_PUBLIC_KEY', undefined, "Lago's RSA public key")],
+    read: lagoPublicKey,
+  },
+  orbWebhookSecret: secretWord('ORB_WEBHOOK_SECRET', 'Orb webhook endpoint secret'),
+  polarWebhookSecret: secretWord('POLAR_WEBHOOK_SECRET', 'Polar webhook secret'),
+  billingCustomerIdKey: word(
+    'BILLING_CUSTOMER_ID_KEY',
+    'a metadata key (no spaces)',
+    'metadata key carrying your customer id',
+  ),
+  port: value('PORT', '8080', 'a port number 0-65535', intIn(0, 65535), 'HTTP port'),
+  host: value(
+    'HOST',
+    '0.0.0.0',
+    'a host name or address',
+    (raw) => (/^[\w.:[\]-]+$/.test(raw.trim()) ? raw.trim() : undefined),
+    'HTTP host',
+  ),
+  sweepEveryMs: value(
+    'SWEEP_EVERY',
+    '15m',
+    'a duration of at least 1s like 30s, 15m, 1h',
+    duration(SECOND),
+    'interval of the scheduled full sweep',
+  ),
+  workspaceNameTemplate: value(
+    'WORKSPACE_NAME_TEMPLATE',
+    '{name}',
+    'a template using {name} and/or {id}',
+    (raw) => (/\{(name|id)\}/.test(raw) && !/\{(?!name\}|id\})[^}]*\}/.test(raw) ? raw : undefined),
+    'workspace name from a customer',
+  ),
+  deleteGraceMs: value(
+    'DELETE_GRACE',
+    '7d',
+    'a duration like 0, 1h, 7d',
+    duration(),
+    "how long a deleted customer's workspace is kept",
+  ),
+  maxDestructivePerSweep: value(
+    'MAX_DESTRUCTIVE_PER_SWEEP',
+    '20',
+    'a whole number >= 0',
+    intIn(0, 1_000_000_000),
+    'mass-change limit: a count',
+  ),
+  maxDestructiveShare: value(
+    'MAX_DESTRUCTIVE_SHARE',
+    '10%',
+    'a percentage like 10%',
+    share,
+    'mass-change limit: a share',
+  ),
+  orphans: value(
+    'ORPHANS',
+    'report',
+    'one of report, deactivate, delete',
+    oneOf(['report', 'deactivate', 'delete'] as const),
+    'what to do with workspaces linked to no customer',
+  ),
+  apiRateLimit: value(
+    'API_RATE_LIMIT',
+    '10/s',
+    'a rate like 10/s or 600/m',
+    parseRate,
+    'Agent Engine calls across all daemons',
+  ),
+  logLevel: value(
+    'LOG_LEVEL',
+    'info',
+    `one of ${LOG_LEVELS.join(', ')}`,
+    oneOf(LOG_LEVELS),
+    'pino level',
+  ),
+  syncAttempts: value(
+    'SYNC_ATTEMPTS',
+    '8',
+    'a whole number 1-100',
+    intIn(1, 100),
+    'attempts of a sync job',
+  ),
+  syncBackoffMs: value(
+    'SYNC_BACKOFF',
+    '1s',
+    'a duration like 500ms or 1s',
+    duration(1),
+    "a sync job's first backoff",
+  ),
+  workerConcurrency: value(
+    'WORKER_CONCURRENCY',
+    '8',
+    'a whole number 0-256 (0: run no jobs, only receive)',
+    intIn(0, 256),
+    'sync jobs one daemon runs at once',
+  ),
+  tokenRefreshSkewMs: value(
+    'TOKEN_REFRESH_SKEW',
+    '60s',
+    'a duration like 60s',
+    duration(),
+    'refresh the token this long before it expires',
+  ),
+  requestTimeoutMs: value(
+    'REQUEST_TIMEOUT',
+    '30s',
+    'a duration of at least 100ms',
+    duration(100),
+    'timeout of one Agent Engine request',
+  ),
+  maxRetryAfterMs: value(
+    'MAX_RETRY_AFTER',
+    '5m',
+    'a duration of at least 1s like 5m',
+    duration(SECOND),
+    "the longest pause a 429's `Retry-After` imposes",
+  ),
+  retentionMs: value(
+    'RETENTION',
+    '90d',
+    'a duration of at least 1h like 90d',
+    duration(HOUR),
+    'history older than this is pruned daily',
+  ),
+  lockDurationMs: value(
+    'LOCK_DURATION',
+    '30s',
+    'a duration of at least 1s like 30s',
+    duration(SECOND),
+    "a killed daemon's jobs are retaken after this",
+  ),
+  shutdownTimeoutMs: value(
+    'SHUTDOWN_TIMEOUT',
+    '30s',
+    'a duration like 30s',
+    duration(),
+    'how long a stopping daemon waits for its jobs',
+  ),
+  dashboardToken: {
+    variables: [variable('DASHBOARD_TOKEN', undefined, 'the console and dashboard login', true)],
+    read: dashboardToken,
+    secrets: (token) => [token],
+  },
+  defaultRegion: value(
+    'DEFAULT_REGION',
+    'us',
+    REGION_EXPECTED,
+    parseRegion,
+    "region of a workspace whose customer's is null",
+  ),
+  otlpTracesUrl: {
+    variables: [
+      variable('OTEL_EXPORTER_OTLP_ENDPOINT', undefined, 'OTLP/HTTP base URL: tracing on'),
+      variable('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', undefined, 'the traces URL as given'),
+      OTEL_SDK_DISABLED,
+    ],
+    read: otlpTracesUrl,
+  },
+};
+
+/** Every variable `loadConfig` reads, as the docs' configuration table lists them. */
+export const VARIABLES: readonly Variable[] = Object.values(FIELDS).flatMap((f) => f.variables);
+
+const SECRET_NAMES = new Set(VARIABLES.filter((v) => v.secret).map((v) => v.name));
+
+/** Parses the environment into a frozen {@link Config}, or throws one {@link ConfigError}. */
+export function loadConfig(env: Env): Config {
+  const fields: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(FIELDS)) fields[key] = field.read(env);
+  const config = fields as unknown as Config;
   assertClusterReady(config);
   return Object.freeze(config);
 }
@@ -436,7 +616,9 @@ function assertClusterReady({ redisUrl, queuePrefix }: Config): void {
  */
 function otlpTracesUrl(env: Env): string | undefined {
   const bool = (raw: string) => ({ true: true, false: false })[raw.toLowerCase()];
-  if (read(env, 'OTEL_SDK_DISABLED', 'false', 'true or false', bool)) return undefined;
+  if (read(env, OTEL_SDK_DISABLED.name, OTEL_SDK_DISABLED.default, 'true or false', bool)) {
+    return undefined;
+  }
   const httpUrl = (raw: string) => (/^https?:\/\/[^\s/]/.test(raw) ? raw : undefined);
   const expected = 'an http(s) URL like http://collector:4318';
   if (optional(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined) {
@@ -449,19 +631,11 @@ function otlpTracesUrl(env: Env): string | undefined {
 
 /** Every secret value in the configuration: the logger scrubs each from every line. */
 export function secretsOf(config: Config): string[] {
-  return [
-    config.clientSecret,
-    config.stripeWebhookSecret,
-    config.paddleWebhookSecret,
-    config.chargebeeWebhookAuth?.password,
-    config.lagoWebhookSecret,
-    config.orbWebhookSecret,
-    config.polarWebhookSecret,
-    config.dashboardToken,
-    ...config.billingWebhookSecrets,
-  ].filter((s): s is string => Boolean(s));
+  const secretsIn = <K extends keyof Config>(key: K) => FIELDS[key].secrets?.(config[key]) ?? [];
+  return (Object.keys(FIELDS) as (keyof Config)[])
+    .flatMap((key) => secretsIn(key))
+    .filter((s): s is string => Boolean(s));
 }
-
 /** The variables an Agent Engine caller cannot do without. */
 export function requireCredentials(config: Config): { clientId: string; clientSecret: string } {
   if (!config.clientId) {

@@ -8,6 +8,7 @@ import {
   requireCredentials,
   secretsOf,
   servicesSettings,
+  VARIABLES,
 } from '../../src/config.js';
 import { DAY, MINUTE, SECOND } from '../../src/lib/duration.js';
 
@@ -150,6 +151,10 @@ describe('loadConfig', () => {
   };
 
   it('has a garbage row for every variable it reads', async () => {
+    const names = VARIABLES.map((v) => v.name);
+    expect(names.length).toBeGreaterThan(25);
+    expect([...names].sort()).toEqual(Object.keys(GARBAGE).sort());
+    // And config.ts reads no variable outside that list (servicesSettings' are checked below).
     const { readFile } = await import('node:fs/promises');
     const source = await readFile(new URL('../../src/config.ts', import.meta.url), 'utf8');
     const read = new Set(
@@ -157,10 +162,10 @@ describe('loadConfig', () => {
         (m) => m[1],
       ),
     );
-    expect(read.size).toBeGreaterThan(25);
-    // servicesSettings' variables are checked in its own block below.
     const services = ['EMBEDDED', 'EMBEDDED_DIR', 'EMBEDDED_TEST_DEFAULTS_CLOSED', 'NODE_ENV'];
-    expect([...read].sort()).toEqual([...Object.keys(GARBAGE), ...services].sort());
+    expect([...read].filter((name) => !names.includes(name!) && !services.includes(name!))).toEqual(
+      [],
+    );
   });
 
   it.each(
@@ -342,5 +347,67 @@ describe('servicesSettings', () => {
       /^EMBEDDED=1 is refused with NODE_ENV=production/,
     );
     expect(servicesSettings({ NODE_ENV: 'production' }).embedded).toBeUndefined();
+  });
+});
+
+describe('the variables loadConfig walks', () => {
+  /**
+   * The rows of docs/configuration.md's "The daemon and the CLI" table: each backquoted name in
+   * the first cell, with the backquoted default in the second at the same position (none for `—`
+   * or a default in words; a parenthesis is a remark, not a value).
+   */
+  async function documented(): Promise<Map<string, string | undefined>> {
+    const { readFile } = await import('node:fs/promises');
+    const doc = await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    const section = doc.split('\n## The daemon and the CLI\n')[1]?.split('\n## ')[0] ?? '';
+    const rows = section.split('\n').filter((line) => /^\| `/.test(line));
+    const quoted = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+    const table = new Map<string, string | undefined>();
+    for (const row of rows) {
+      const [names = '', defaults = ''] = row
+        .split('|')
+        .slice(1)
+        .map((cell) => cell.trim());
+      const values = quoted(defaults.replace(/\([^)]*\)/g, ''));
+      quoted(names).forEach((name, i) => table.set(name, values[i]));
+    }
+    return table;
+  }
+
+  it('are the docs table, each with the same default', async () => {
+    const table = await documented();
+    expect(table.size).toBeGreaterThan(25);
+    expect([...table.keys()].sort()).toEqual(VARIABLES.map((v) => v.name).sort());
+    for (const v of VARIABLES) expect([v.name, table.get(v.name)]).toEqual([v.name, v.default]);
+  });
+
+  it('give the defaults loadConfig takes', () => {
+    for (const v of VARIABLES.filter((v) => v.default !== undefined)) {
+      expect([v.name, loadConfig({ [v.name]: v.default })]).toEqual([v.name, loadConfig({})]);
+    }
+  });
+
+  it('mark as secret exactly the values the logger scrubs, each hidden in errors', () => {
+    const secret = VARIABLES.filter((v) => v.secret).map((v) => v.name);
+    // Every name that looks like a secret's is one, but TOKEN_REFRESH_SKEW (a duration).
+    expect(secret.sort()).toEqual(
+      VARIABLES.map((v) => v.name)
+        .filter((name) => /SECRET|TOKEN|PASSWORD/.test(name) && name !== 'TOKEN_REFRESH_SKEW')
+        .sort(),
+    );
+    const env = {
+      AGENT_ENGINE_CLIENT_SECRET: 'client-secret-1',
+      BILLING_WEBHOOK_SECRET: 'whsec_c2VjcmV0LWJpbGxpbmc= whsec_c2VjcmV0LWJpbGxpbmcy',
+      STRIPE_WEBHOOK_SECRET: 'stripe-secret-1',
+      PADDLE_WEBHOOK_SECRET: 'paddle-secret-1',
+      CHARGEBEE_WEBHOOK_USERNAME: 'chargebee-user',
+      CHARGEBEE_WEBHOOK_PASSWORD: 'chargebee-password',
+      LAGO_WEBHOOK_SECRET: 'lago-secret-1',
+      ORB_WEBHOOK_SECRET: 'orb-secret-1',
+      POLAR_WEBHOOK_SECRET: 'polar-secret-1',
+      DASHBOARD_TOKEN: 'dashboard-token-0123456789',
+    };
+    const values = secret.flatMap((name) => (env[name as keyof typeof env] ?? '').split(' '));
+    expect(secretsOf(loadConfig(env)).sort()).toEqual(values.sort());
   });
 });
