@@ -136,180 +136,215 @@ export interface Metrics {
   render(): Promise<string>;
 }
 
+/** Where the two gauges read at scrape time get their figures; set by the composition root. */
+interface LiveSources {
+  queueDepth?: QueueDepthSource;
+  pause?: () => Promise<number | undefined>;
+}
+
 /** Builds a fresh registry with default process metrics and every customer-sync metric on it. */
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  let queueDepthSource: QueueDepthSource | undefined;
-  let pauseSource: (() => Promise<number | undefined>) | undefined;
+  const live: LiveSources = {};
   const scrape = scrapeGauges(registers);
-
-  const sweeps = new Counter({
-    name: `${PREFIX}sweeps_total`,
-    help: 'Sweeps finished, by outcome (ok, held, incomplete, skipped); a sweep that throws is not counted here.',
-    labelNames: ['outcome'] as const,
-    registers,
-  });
-  const sweepDuration = new Histogram({
-    name: `${PREFIX}sweep_duration_seconds`,
-    help: 'How long a sweep took, from start to its syncs being queued.',
-    labelNames: ['outcome'] as const,
-    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
-    registers,
-  });
-  const plannedChanges = new Counter({
-    name: `${PREFIX}sweep_changes_planned_total`,
-    help: 'Changes sweeps planned, by action.',
-    labelNames: ['action'] as const,
-    registers,
-  });
-  const heldChanges = new Counter({
-    name: `${PREFIX}held_changes_total`,
-    help: 'Destructive changes held for approval, by where they were held (sweep, sync).',
-    labelNames: ['source'] as const,
-    registers,
-  });
-  const syncs = new Counter({
-    name: `${PREFIX}syncs_total`,
-    help: 'Customer syncs finished, by action performed and outcome (ok, held, failed_<kind>).',
-    labelNames: ['action', 'outcome'] as const,
-    registers,
-  });
-  const queueDepth = new Gauge({
-    name: `${PREFIX}queue_depth`,
-    help: 'Sync jobs in the queue, by state, read at scrape time.',
-    labelNames: ['state'] as const,
-    registers,
-    async collect() {
-      this.reset();
-      if (!queueDepthSource) return;
-      try {
-        const counts = await queueDepthSource();
-        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
-      } catch {
-        // Redis down: no depth rather than a failed scrape; readiness says why.
-      }
-    },
-  });
-  const apiCalls = new Counter({
-    name: `${PREFIX}agent_engine_calls_total`,
-    help: 'Agent Engine HTTP calls, by route template, method and status (or "error").',
-    labelNames: ['route', 'method', 'status'] as const,
-    registers,
-  });
-  const apiLatency = new Histogram({
-    name: `${PREFIX}agent_engine_call_duration_seconds`,
-    help: 'Agent Engine HTTP call latency, by route template and method.',
-    labelNames: ['route', 'method'] as const,
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers,
-  });
-  const tokenMints = new Counter({
-    name: `${PREFIX}token_mints_total`,
-    help: 'Application tokens minted.',
-    registers,
-  });
+  const sweep = sweepMetrics(registers);
+  const sync = syncMetrics(registers, live);
+  const api = agentEngineMetrics(registers, live);
   const webhooks = new Counter({
     name: `${PREFIX}webhooks_total`,
     help: 'Webhook deliveries, by source and outcome (applied, duplicate, stale, ignored, rejected_<reason>).',
     labelNames: ['source', 'outcome'] as const,
     registers,
   });
+
+  return {
+    registry,
+    sweeps: sweep.sweeps,
+    sweepDuration: sweep.sweepDuration,
+    plannedChanges: sweep.plannedChanges,
+    heldChanges: sweep.heldChanges,
+    syncs: sync.syncs,
+    queueDepth: sync.queueDepth,
+    ...api,
+    webhooks,
+    observer: {
+      onCall: ({ route, method, status, durationMs }) => {
+        api.apiCalls.inc({ route, method, status: String(status) });
+        api.apiLatency.observe({ route, method }, durationMs / 1000);
+      },
+      onTokenMint: () => api.tokenMints.inc(),
+    },
+    syncEvents: syncEventsRecorder(sync, sweep.heldChanges, api.breakerState),
+    recordSweep: (report, ms) => recordSweep(sweep, report, ms),
+    recordWebhook: (source, outcome) => webhooks.inc({ source, outcome }),
+    setQueueDepthSource: (source) => {
+      live.queueDepth = source;
+    },
+    setPauseSource: (source) => {
+      live.pause = source;
+    },
+    setScrapeSources: scrape.setSources,
+    setSettings: scrape.setSettings,
+    render: () => registry.metrics(),
+  };
+}
+
+/** The metrics of sweeps: how many, how long, what they planned and held, pages read. */
+function sweepMetrics(registers: Registry[]) {
+  return {
+    sweeps: new Counter({
+      name: `${PREFIX}sweeps_total`,
+      help: 'Sweeps finished, by outcome (ok, held, incomplete, skipped); a sweep that throws is not counted here.',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    sweepDuration: new Histogram({
+      name: `${PREFIX}sweep_duration_seconds`,
+      help: 'How long a sweep took, from start to its syncs being queued.',
+      labelNames: ['outcome'] as const,
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    }),
+    plannedChanges: new Counter({
+      name: `${PREFIX}sweep_changes_planned_total`,
+      help: 'Changes sweeps planned, by action.',
+      labelNames: ['action'] as const,
+      registers,
+    }),
+    heldChanges: new Counter({
+      name: `${PREFIX}held_changes_total`,
+      help: 'Destructive changes held for approval, by where they were held (sweep, sync).',
+      labelNames: ['source'] as const,
+      registers,
+    }),
+    sweepPages: new Counter({
+      name: `${PREFIX}sweep_pages_total`,
+      help: 'Workspace listing pages sweeps read (one Agent Engine call each).',
+      registers,
+    }),
+  };
+}
+
+/** The metrics of syncs: how many finished and how, how long, and the queue's depth. */
+function syncMetrics(registers: Registry[], live: LiveSources) {
+  return {
+    syncs: new Counter({
+      name: `${PREFIX}syncs_total`,
+      help: 'Customer syncs finished, by action performed and outcome (ok, held, failed_<kind>).',
+      labelNames: ['action', 'outcome'] as const,
+      registers,
+    }),
+    queueDepth: new Gauge({
+      name: `${PREFIX}queue_depth`,
+      help: 'Sync jobs in the queue, by state, read at scrape time.',
+      labelNames: ['state'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        if (!live.queueDepth) return;
+        try {
+          const counts = await live.queueDepth();
+          for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+        } catch {
+          // Redis down: no depth rather than a failed scrape; readiness says why.
+        }
+      },
+    }),
+    syncDuration: new Histogram({
+      name: `${PREFIX}sync_duration_seconds`,
+      help: 'How long a finished sync ran, by whether it changed the workspace (an Agent Engine write) or not.',
+      labelNames: ['changed'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+  };
+}
+
+/** The metrics of Agent Engine calls: count and latency, token mints, the breaker, the 429 pause. */
+function agentEngineMetrics(registers: Registry[], live: LiveSources) {
   const breakerState = new Gauge({
     name: `${PREFIX}breaker_state`,
     help: 'The Agent Engine breaker: 0 closed, 1 open (mutations paused).',
     registers,
   });
   breakerState.set(0);
-  const rateLimitPause = new Gauge({
-    name: `${PREFIX}agent_engine_paused_seconds`,
-    help: 'Seconds left of the pause a 429 imposed on every daemon (0: calls flow), read at scrape time.',
-    registers,
-    async collect() {
-      try {
-        const until = pauseSource ? await pauseSource() : undefined;
-        this.set(until === undefined ? 0 : Math.max(0, (until - Date.now()) / 1000));
-      } catch {
-        // Redis down: keep the last value rather than fail the scrape; readiness says why.
-      }
-    },
-  });
-
-  const sweepPages = new Counter({
-    name: `${PREFIX}sweep_pages_total`,
-    help: 'Workspace listing pages sweeps read (one Agent Engine call each).',
-    registers,
-  });
-
-  const syncDuration = new Histogram({
-    name: `${PREFIX}sync_duration_seconds`,
-    help: 'How long a finished sync ran, by whether it changed the workspace (an Agent Engine write) or not.',
-    labelNames: ['changed'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers,
-  });
-
-  const countSync = (labels: LabelValues<'action' | 'outcome'>) => syncs.inc(labels);
-
   return {
-    registry,
-    sweeps,
-    sweepDuration,
-    plannedChanges,
-    heldChanges,
-    syncs,
-    queueDepth,
-    apiCalls,
-    apiLatency,
-    tokenMints,
-    webhooks,
+    apiCalls: new Counter({
+      name: `${PREFIX}agent_engine_calls_total`,
+      help: 'Agent Engine HTTP calls, by route template, method and status (or "error").',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers,
+    }),
+    apiLatency: new Histogram({
+      name: `${PREFIX}agent_engine_call_duration_seconds`,
+      help: 'Agent Engine HTTP call latency, by route template and method.',
+      labelNames: ['route', 'method'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    tokenMints: new Counter({
+      name: `${PREFIX}token_mints_total`,
+      help: 'Application tokens minted.',
+      registers,
+    }),
     breakerState,
-    rateLimitPause,
-    observer: {
-      onCall: ({ route, method, status, durationMs }) => {
-        apiCalls.inc({ route, method, status: String(status) });
-        apiLatency.observe({ route, method }, durationMs / 1000);
-      },
-      onTokenMint: () => tokenMints.inc(),
-    },
-    syncEvents: {
-      onSynced: (_subject, result, ms) => {
-        syncDuration.observe({ changed: String(result.done.length > 0) }, ms / 1000);
-        for (const action of result.done) countSync({ action, outcome: 'ok' });
-        for (const action of result.held) countSync({ action, outcome: 'held' });
-        if (result.held.length > 0) heldChanges.inc({ source: 'sync' }, result.held.length);
-        // A sync that found nothing to do is the common case in a fleet in step: count it too.
-        if (result.done.length === 0 && result.held.length === 0) {
-          countSync({ action: 'none', outcome: 'ok' });
+    rateLimitPause: new Gauge({
+      name: `${PREFIX}agent_engine_paused_seconds`,
+      help: 'Seconds left of the pause a 429 imposed on every daemon (0: calls flow), read at scrape time.',
+      registers,
+      async collect() {
+        try {
+          const until = live.pause ? await live.pause() : undefined;
+          this.set(until === undefined ? 0 : Math.max(0, (until - Date.now()) / 1000));
+        } catch {
+          // Redis down: keep the last value rather than fail the scrape; readiness says why.
         }
       },
-      onFailed: (_subject, kind) => countSync({ action: 'unknown', outcome: `failed_${kind}` }),
-      onBreaker: (state) => breakerState.set(state === 'open' ? 1 : 0),
-    },
-    recordSweep: (report, ms) => {
-      const outcome = sweepOutcome(report);
-      sweeps.inc({ outcome });
-      sweepDuration.observe({ outcome }, ms / 1000);
-      for (const action of PLAN_ACTIONS) {
-        const n = report.counts[action] ?? 0;
-        if (n > 0) plannedChanges.inc({ action }, n);
-      }
-      const held = report.counts.held ?? 0;
-      if (held > 0) heldChanges.inc({ source: 'sweep' }, held);
-      sweepPages.inc(report.counts.pages ?? 0);
-    },
-    recordWebhook: (source, outcome) => webhooks.inc({ source, outcome }),
-    setQueueDepthSource: (source) => {
-      queueDepthSource = source;
-    },
-    setPauseSource: (source) => {
-      pauseSource = source;
-    },
-    setScrapeSources: scrape.setSources,
-    setSettings: scrape.setSettings,
-    render: () => registry.metrics(),
+    }),
   };
+}
+
+/** The sync worker's events as metrics: syncs by action and outcome, their duration, the breaker. */
+function syncEventsRecorder(
+  sync: ReturnType<typeof syncMetrics>,
+  heldChanges: Counter<'source'>,
+  breakerState: Gauge,
+): Required<SyncEvents> {
+  const countSync = (labels: LabelValues<'action' | 'outcome'>) => sync.syncs.inc(labels);
+  return {
+    onSynced: (_subject, result, ms) => {
+      sync.syncDuration.observe({ changed: String(result.done.length > 0) }, ms / 1000);
+      for (const action of result.done) countSync({ action, outcome: 'ok' });
+      for (const action of result.held) countSync({ action, outcome: 'held' });
+      if (result.held.length > 0) heldChanges.inc({ source: 'sync' }, result.held.length);
+      // A sync that found nothing to do is the common case in a fleet in step: count it too.
+      if (result.done.length === 0 && result.held.length === 0) {
+        countSync({ action: 'none', outcome: 'ok' });
+      }
+    },
+    onFailed: (_subject, kind) => countSync({ action: 'unknown', outcome: `failed_${kind}` }),
+    onBreaker: (state) => breakerState.set(state === 'open' ? 1 : 0),
+  };
+}
+
+/** Records one finished sweep: outcome, duration, planned changes by action, held changes, pages. */
+function recordSweep(
+  sweep: ReturnType<typeof sweepMetrics>,
+  report: SweptReport,
+  ms: number,
+): void {
+  const outcome = sweepOutcome(report);
+  sweep.sweeps.inc({ outcome });
+  sweep.sweepDuration.observe({ outcome }, ms / 1000);
+  for (const action of PLAN_ACTIONS) {
+    const n = report.counts[action] ?? 0;
+    if (n > 0) sweep.plannedChanges.inc({ action }, n);
+  }
+  const held = report.counts.held ?? 0;
+  if (held > 0) sweep.heldChanges.inc({ source: 'sweep' }, held);
+  sweep.sweepPages.inc(report.counts.pages ?? 0);
 }
 
 /** The same outcome words as the `sweeps` table (a sweep that throws never reports). */

@@ -85,6 +85,23 @@ export async function stageCandidates(
   });
 }
 
+/** What {@link openCustomerFacts} reads: the sweep's staging tables and how names are made. */
+interface FactsOptions {
+  listing: string;
+  /** The customers staged by {@link stageCandidates}. */
+  candidates: string;
+  /** The listing's diff with the links (`diffLinks`). */
+  diff: string;
+  template: string;
+  listingComplete: boolean;
+  /**
+   * When the listing began, on the database's clock (links are stamped with its `now()`). A customer linked after it was linked by a sync that saw its
+   * workspace then, newer than anything the listing can say (the listing may well have passed
+   * its page before the workspace existed): it is left out, not planned again from stale facts.
+   */
+  listedFrom: Date;
+}
+
 /**
  * One pass over the customers that may be out of step (the staged candidates and the customers of
  * the links the listing contradicts), each joined with its link, the staged listing, and (for the
@@ -103,40 +120,11 @@ export async function stageCandidates(
 export async function openCustomerFacts(
   pool: pg.Pool,
   source: CustomerSource,
-  options: {
-    listing: string;
-    /** The customers staged by {@link stageCandidates}. */
-    candidates: string;
-    /** The listing's diff with the links (`diffLinks`). */
-    diff: string;
-    template: string;
-    listingComplete: boolean;
-    /**
-     * When the listing began, on the database's clock (links are stamped with its `now()`). A customer linked after it was linked by a sync that saw its
-     * workspace then, newer than anything the listing can say (the listing may well have passed
-     * its page before the workspace existed): it is left out, not planned again from stale facts.
-     */
-    listedFrom: Date;
-  },
+  options: FactsOptions,
 ): Promise<FactsCursor> {
   const customers = await source.relation(pool);
-  const cName = nameSql(options.template, 'c', 1);
-  const oName = nameSql(options.template, 'o', 1 + cName.params.length);
-  const listedFrom = 1 + cName.params.length + oName.params.length;
-  const { listing, candidates, diff } = options;
   const client = await pool.connect();
-  let open = true;
-  const close = async (error?: unknown) => {
-    if (!open) return;
-    open = false;
-    try {
-      await client.query(error === undefined ? 'commit' : 'rollback');
-    } catch (closeError) {
-      client.release(toError(closeError));
-      return;
-    }
-    client.release(error === undefined ? undefined : toError(error));
-  };
+  const close = closerOf(client);
   try {
     // One snapshot for the count and the pass.
     await client.query('begin isolation level repeatable read read only');
@@ -145,57 +133,7 @@ export async function openCustomerFacts(
     // 100k spills each hash to disk in batches; 32 MB keeps it in memory up to about 400k.
     await client.query(`set local work_mem = '32MB'`);
     await client.query(`set local cursor_tuple_fraction = 1`);
-    await client.query(
-      `declare sweep_facts no scroll cursor for
-       select f.id, f.name, f.status, f.created_at,
-              f.workspace_id, f.workspace_name, f.deleted_seen_at, f.delete_due_at,
-              f.linked_name, f.linked_status,
-              nw.workspace_id as named_id, nw.name as named_name, nw.status as named_status,
-              nl.customer_id as named_linked_to,
-              -- The workspace of the name, unlinked, that the last complete listing reported as an
-              -- orphan: only a person adopts it (the customer's own lost mint excepted).
-              case when nl.customer_id is null
-                     and exists (select 1 from orphans op where op.workspace_id = nw.workspace_id)
-                     and not exists (select 1 from pending_mints pm
-                                      where pm.customer_id = f.id and pm.workspace_name = f.wname)
-                   then nw.workspace_id end as reported_orphan,
-              case when f.status <> 'deleted'
-                     and (f.workspace_id is null or f.linked_id is null or f.linked_name <> f.wname)
-                   then (select o.id from ${customers} o
-                          where o.status <> 'deleted' and ${oName.sql} = f.wname
-                          order by o.created_at, o.id collate "C" limit 1)
-              end as first_claimant
-         from (select c.id, c.name, c.status, c.created_at, d.wname,
-                      c.workspace_id, c.workspace_name, c.deleted_seen_at, c.delete_due_at,
-                      sw.workspace_id as linked_id, sw.name as linked_name, sw.status as linked_status
-                 -- A link whose customer left the source is a deleted customer (see readSubject).
-                 from (select k.id,
-                              case when s.id is null then l.workspace_name else s.name end as name,
-                              coalesce(s.status, 'deleted') as status, s.created_at,
-                              l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at,
-                              l.linked_at
-                         from (select id from ${candidates}
-                               union
-                               select customer_id from ${diff} where customer_id is not null) k
-                         left join ${customers} s on s.id = k.id
-                         left join customer_links l on l.customer_id = k.id
-                        where s.id is not null or l.customer_id is not null) c
-                 cross join lateral (select ${cName.sql} as wname) d
-                 left join ${listing} sw on sw.workspace_id = c.workspace_id
-                where not coalesce(c.status <> 'deleted' and sw.name = d.wname
-                                   and sw.status = c.status, false)
-                  -- An id that reads as an orphan's job key is never planned as a customer.
-                  and not starts_with(c.id, '${ORPHAN_PREFIX}')
-                  and not coalesce(c.linked_at > $${listedFrom}, false)
-                offset 0) f
-         -- Whoever has each remaining customer's name (offset 0 keeps f apart): the few remaining
-         -- customers are hashed and the listing read once against them, or not at all when
-         -- none remain (a steady sweep), where indexing its names cost a pass of its own.
-         left join ${listing} nw on nw.name = f.wname
-         left join customer_links nl on nl.workspace_id = nw.workspace_id
-        order by f.id`,
-      [...cName.params, ...oName.params, options.listedFrom],
-    );
+    await client.query(factsCursorQuery(customers, options));
     return {
       next: async (limit) => {
         try {
@@ -212,6 +150,84 @@ export async function openCustomerFacts(
     await close(error);
     throw error;
   }
+}
+
+/**
+ * Ends the read-only transaction of `client` (commit, or rollback after `error`) and releases it,
+ * once however often it is called; a client whose end fails is released as broken.
+ */
+function closerOf(client: pg.PoolClient): (error?: unknown) => Promise<void> {
+  let open = true;
+  return async (error?: unknown) => {
+    if (!open) return;
+    open = false;
+    try {
+      await client.query(error === undefined ? 'commit' : 'rollback');
+    } catch (closeError) {
+      client.release(toError(closeError));
+      return;
+    }
+    client.release(error === undefined ? undefined : toError(error));
+  };
+}
+
+/** The cursor over the facts of the customers a sweep must plan (see {@link openCustomerFacts}). */
+function factsCursorQuery(customers: string, options: FactsOptions): pg.QueryConfig {
+  const cName = nameSql(options.template, 'c', 1);
+  const oName = nameSql(options.template, 'o', 1 + cName.params.length);
+  const listedFrom = 1 + cName.params.length + oName.params.length;
+  const { listing, candidates, diff } = options;
+  return {
+    text: `declare sweep_facts no scroll cursor for
+     select f.id, f.name, f.status, f.created_at,
+            f.workspace_id, f.workspace_name, f.deleted_seen_at, f.delete_due_at,
+            f.linked_name, f.linked_status,
+            nw.workspace_id as named_id, nw.name as named_name, nw.status as named_status,
+            nl.customer_id as named_linked_to,
+            -- The workspace of the name, unlinked, that the last complete listing reported as an
+            -- orphan: only a person adopts it (the customer's own lost mint excepted).
+            case when nl.customer_id is null
+                   and exists (select 1 from orphans op where op.workspace_id = nw.workspace_id)
+                   and not exists (select 1 from pending_mints pm
+                                    where pm.customer_id = f.id and pm.workspace_name = f.wname)
+                 then nw.workspace_id end as reported_orphan,
+            case when f.status <> 'deleted'
+                   and (f.workspace_id is null or f.linked_id is null or f.linked_name <> f.wname)
+                 then (select o.id from ${customers} o
+                        where o.status <> 'deleted' and ${oName.sql} = f.wname
+                        order by o.created_at, o.id collate "C" limit 1)
+            end as first_claimant
+       from (select c.id, c.name, c.status, c.created_at, d.wname,
+                    c.workspace_id, c.workspace_name, c.deleted_seen_at, c.delete_due_at,
+                    sw.workspace_id as linked_id, sw.name as linked_name, sw.status as linked_status
+               -- A link whose customer left the source is a deleted customer (see readSubject).
+               from (select k.id,
+                            case when s.id is null then l.workspace_name else s.name end as name,
+                            coalesce(s.status, 'deleted') as status, s.created_at,
+                            l.workspace_id, l.workspace_name, l.deleted_seen_at, l.delete_due_at,
+                            l.linked_at
+                       from (select id from ${candidates}
+                             union
+                             select customer_id from ${diff} where customer_id is not null) k
+                       left join ${customers} s on s.id = k.id
+                       left join customer_links l on l.customer_id = k.id
+                      where s.id is not null or l.customer_id is not null) c
+               cross join lateral (select ${cName.sql} as wname) d
+               left join ${listing} sw on sw.workspace_id = c.workspace_id
+              where not coalesce(c.status <> 'deleted' and sw.name = d.wname
+                                 and sw.status = c.status, false)
+                -- An id that reads as an orphan's job key is never planned as a customer.
+                and not starts_with(c.id, '${ORPHAN_PREFIX}')
+                and not coalesce(c.linked_at > $${listedFrom}, false)
+              offset 0) f
+       -- Whoever has each remaining customer's name (offset 0 keeps f apart): the few remaining
+       -- customers are hashed and the listing read once against them, or not at all when
+       -- none remain (a steady sweep), where indexing its names cost a pass of its own.
+       left join ${listing} nw on nw.name = f.wname
+       left join customer_links nl on nl.workspace_id = nw.workspace_id
+      order by f.id`,
+    values: [...cName.params, ...oName.params, options.listedFrom],
+  };
 }
 
 function toFacts(row: FactsRow, listingComplete: boolean): CustomerFacts {

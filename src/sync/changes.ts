@@ -132,108 +132,138 @@ async function call(
   run: ClaimedRun,
   customer: Customer | null,
   change: Change,
-  { knownStatus, listed }: PerformOptions,
+  options: PerformOptions,
 ): Promise<CallResult> {
-  const { pool, engine } = deps;
+  const { engine } = deps;
   const id = change.workspaceId;
   switch (change.action) {
     case 'create':
-    case 'adopt': {
-      if (!customer || !change.to)
-        throw new PermanentError(`${change.action} needs a customer and a name`);
-      // Get-or-create by name. The name was remembered with the audit row and the id is stored
-      // at once, its read retried with the scoped token (client.ts) and its link write through a
-      // Postgres outage (keepingTheId): minting the name again after a remote rename would make a
-      // second workspace. A crash in between is harmless unless that rename happens too: the same
-      // name gives the same workspace next time, and a customer renamed or deleted meanwhile finds
-      // it first (linkLostMint).
-      // The region matters only if the mint creates (docs/agent-engine-api.md); a row naming none
-      // is refused before this by the sync (syncSubject.ts), and here again.
-      const region = wantedRegion(customer, deps.defaultRegion);
-      if (!region.ok) throw new PermanentError(region.reason);
-      const ws = await engine.createWorkspace(change.to, {
-        ...mutation(deps, run),
-        regionId: region.regionId,
-      });
-      if (isDefaultName(ws.name)) {
-        throw new PermanentError(
-          `workspace ${ws.id} is named "${ws.name}", like the organization's default workspace: not linked`,
-        );
-      }
-      try {
-        const name = change.to;
-        // A create made it in that region (as far as anyone can tell: the mint does not say
-        // whether it created); a workspace listed or adopted by name lives where it was made.
-        const regionId = change.action === 'create' && !listed ? region.regionId : null;
-        await keepingTheId(
-          () => storeLink(pool, run.claim, customer.id, ws.id, name, knownStatus ?? null, regionId),
-          run.signal,
-        );
-      } catch (error) {
-        // Minted, but a newer sync has the customer now: it finds this workspace by the same
-        // name if it still wants one (the mint stays remembered).
-        if (!(error instanceof SupersededError)) throw error;
-        throw new SupersededError(`workspace ${ws.id} minted but not linked: ${error.message}`, {
-          afterCall: true,
-          cause: error,
-        });
-      }
-      // Its status may need changing: the caller does that as a change of its own, through the
-      // gate (an existing workspace found by name is adopted, not exempted).
-      if (knownStatus) return { workspaceId: ws.id, found: { ...ws, status: knownStatus } };
-      const current = await engine.getWorkspace(ws.id, run.signal);
-      if (!current) {
-        await setLinkedState(pool, customer.id, ws.id, { status: MISSING });
-        return { workspaceId: ws.id, gone: true };
-      }
-      await setLinkedState(pool, customer.id, ws.id, current);
-      return { workspaceId: ws.id, found: current };
-    }
-    case 'rename': {
-      if (!id || !customer || !change.to)
-        throw new PermanentError('rename needs a linked workspace');
-      let answer;
-      try {
-        answer = await engine.updateWorkspace(id, { name: change.to }, mutation(deps, run));
-      } catch (error) {
-        // Which answers are permanent (a name clash: 400, 409, 422) the classifier decided; this
-        // only names the rename in the message.
-        if (!(error instanceof PermanentError)) throw error;
-        throw new PermanentError(
-          `cannot rename workspace ${id} to "${change.to}": ${error.message}`,
-          {
-            ...(error.status !== undefined ? { status: error.status } : {}),
-          },
-        );
-      }
-      return remember(deps, customer, id, answer);
-    }
+    case 'adopt':
+      return mintAndLink(deps, run, customer, change, options);
+    case 'rename':
+      return renameWorkspace(deps, run, customer, change);
     case 'activate':
     case 'deactivate': {
       if (!id) throw new PermanentError(`${change.action} needs a workspace`);
       const status = change.action === 'activate' ? 'active' : 'inactive';
-      const options = mutation(deps, run);
+      const mutating = mutation(deps, run);
       if (!customer)
-        return orphanCall(deps, id, () => engine.updateWorkspace(id, { status }, options));
-      return remember(deps, customer, id, await engine.updateWorkspace(id, { status }, options));
+        return orphanCall(deps, id, () => engine.updateWorkspace(id, { status }, mutating));
+      return remember(deps, customer, id, await engine.updateWorkspace(id, { status }, mutating));
     }
     case 'delete':
-      if (!id) throw new PermanentError('delete needs a workspace');
-      if (!customer) {
-        return orphanCall(deps, id, () => engine.deleteWorkspace(id, mutation(deps, run)));
-      }
-      // Already gone (a 404 or a tombstone): only the link is left to drop.
-      if (change.from === MISSING) {
-        await removeLink(pool, run.claim, customer.id, id);
-        return { workspaceId: id };
-      }
-      await engine.deleteWorkspace(id, mutation(deps, run));
-      // Deleted; a newer sync that has the customer now finds it gone and drops the link itself.
-      await removeLink(pool, run.claim, customer.id, id).catch((error: unknown) => {
-        if (!(error instanceof SupersededError)) throw error;
-      });
-      return { workspaceId: id };
+      return deleteWorkspace(deps, run, customer, change);
   }
+}
+
+/** A create or adopt: gets or creates the workspace by name, links it, and reads its status. */
+async function mintAndLink(
+  deps: SyncDeps,
+  run: ClaimedRun,
+  customer: Customer | null,
+  change: Change,
+  { knownStatus, listed }: PerformOptions,
+): Promise<CallResult> {
+  const { pool, engine } = deps;
+  if (!customer || !change.to)
+    throw new PermanentError(`${change.action} needs a customer and a name`);
+  // Get-or-create by name. The name was remembered with the audit row and the id is stored
+  // at once, its read retried with the scoped token (client.ts) and its link write through a
+  // Postgres outage (keepingTheId): minting the name again after a remote rename would make a
+  // second workspace. A crash in between is harmless unless that rename happens too: the same
+  // name gives the same workspace next time, and a customer renamed or deleted meanwhile finds
+  // it first (linkLostMint).
+  // The region matters only if the mint creates (docs/agent-engine-api.md); a row naming none
+  // is refused before this by the sync (syncSubject.ts), and here again.
+  const region = wantedRegion(customer, deps.defaultRegion);
+  if (!region.ok) throw new PermanentError(region.reason);
+  const ws = await engine.createWorkspace(change.to, {
+    ...mutation(deps, run),
+    regionId: region.regionId,
+  });
+  if (isDefaultName(ws.name)) {
+    throw new PermanentError(
+      `workspace ${ws.id} is named "${ws.name}", like the organization's default workspace: not linked`,
+    );
+  }
+  try {
+    const name = change.to;
+    // A create made it in that region (as far as anyone can tell: the mint does not say
+    // whether it created); a workspace listed or adopted by name lives where it was made.
+    const regionId = change.action === 'create' && !listed ? region.regionId : null;
+    await keepingTheId(
+      () => storeLink(pool, run.claim, customer.id, ws.id, name, knownStatus ?? null, regionId),
+      run.signal,
+    );
+  } catch (error) {
+    // Minted, but a newer sync has the customer now: it finds this workspace by the same
+    // name if it still wants one (the mint stays remembered).
+    if (!(error instanceof SupersededError)) throw error;
+    throw new SupersededError(`workspace ${ws.id} minted but not linked: ${error.message}`, {
+      afterCall: true,
+      cause: error,
+    });
+  }
+  // Its status may need changing: the caller does that as a change of its own, through the
+  // gate (an existing workspace found by name is adopted, not exempted).
+  if (knownStatus) return { workspaceId: ws.id, found: { ...ws, status: knownStatus } };
+  const current = await engine.getWorkspace(ws.id, run.signal);
+  if (!current) {
+    await setLinkedState(pool, customer.id, ws.id, { status: MISSING });
+    return { workspaceId: ws.id, gone: true };
+  }
+  await setLinkedState(pool, customer.id, ws.id, current);
+  return { workspaceId: ws.id, found: current };
+}
+
+/** A rename of a linked workspace; a name the API refuses is a permanent error naming the rename. */
+async function renameWorkspace(
+  deps: SyncDeps,
+  run: ClaimedRun,
+  customer: Customer | null,
+  change: Change,
+): Promise<CallResult> {
+  const { engine } = deps;
+  const id = change.workspaceId;
+  if (!id || !customer || !change.to) throw new PermanentError('rename needs a linked workspace');
+  let answer;
+  try {
+    answer = await engine.updateWorkspace(id, { name: change.to }, mutation(deps, run));
+  } catch (error) {
+    // Which answers are permanent (a name clash: 400, 409, 422) the classifier decided; this
+    // only names the rename in the message.
+    if (!(error instanceof PermanentError)) throw error;
+    throw new PermanentError(`cannot rename workspace ${id} to "${change.to}": ${error.message}`, {
+      ...(error.status !== undefined ? { status: error.status } : {}),
+    });
+  }
+  return remember(deps, customer, id, answer);
+}
+
+/** A delete: of an orphan, or of a customer's workspace and then its link. */
+async function deleteWorkspace(
+  deps: SyncDeps,
+  run: ClaimedRun,
+  customer: Customer | null,
+  change: Change,
+): Promise<CallResult> {
+  const { pool, engine } = deps;
+  const id = change.workspaceId;
+  if (!id) throw new PermanentError('delete needs a workspace');
+  if (!customer) {
+    return orphanCall(deps, id, () => engine.deleteWorkspace(id, mutation(deps, run)));
+  }
+  // Already gone (a 404 or a tombstone): only the link is left to drop.
+  if (change.from === MISSING) {
+    await removeLink(pool, run.claim, customer.id, id);
+    return { workspaceId: id };
+  }
+  await engine.deleteWorkspace(id, mutation(deps, run));
+  // Deleted; a newer sync that has the customer now finds it gone and drops the link itself.
+  await removeLink(pool, run.claim, customer.id, id).catch((error: unknown) => {
+    if (!(error instanceof SupersededError)) throw error;
+  });
+  return { workspaceId: id };
 }
 
 /** How long a minted workspace's id is held while its link cannot be written. */

@@ -116,16 +116,7 @@ async function sweepLocked(
   try {
     table = await createStaging(pool, id, started);
     const since = new Date(await databaseNow(pool));
-    // The candidates read only customers and links: they are staged while the workspaces are
-    // listed, on another connection.
-    const preparing = beside(prepareCandidates(run, table));
-    let listing: Listing;
-    try {
-      listing = await stageListing(run, table, since);
-    } finally {
-      await settled(preparing);
-    }
-    run.progress.customers = await preparing;
+    const listing = await listBesideCandidates(run, table, since);
     // Due times are decided on the database's clock, the one every daemon shares.
     const now = await databaseNow(pool);
     if (!dryRun) {
@@ -136,20 +127,7 @@ async function sweepLocked(
         holder,
       );
     }
-    const diff = await learnFromListing(run, listing);
-    const facts = await openFacts(run, listing, diff);
-    // From here planning reads its own snapshot: the links' state is refreshed beside it.
-    const refreshing = beside(refreshLinks(run, listing, diff));
-    try {
-      await planCustomers(run, listing, facts, now);
-    } finally {
-      await settled(refreshing);
-    }
-    await refreshing;
-    await planOrphans(run, listing, diff, now);
-    // A sweep that lost its lease holds nothing and queues nothing more: another one runs now.
-    options.signal?.throwIfAborted();
-    const judged = await judge(run, listing);
+    const judged = await planAndJudge(run, listing, now);
     const held = judged.limit || (judged.outage?.held ?? 0) > 0;
     const report: SweepReport = {
       id,
@@ -163,37 +141,94 @@ async function sweepLocked(
     };
     if (dryRun) return report;
     await holdAndQueue(run, listing, judged);
-    const outcome = !listing.complete ? 'incomplete' : held ? 'held' : 'ok';
-    await updateSweepRow(
-      pool,
-      id,
-      {
-        finishedAt: new Date(clock.now()),
-        outcome,
-        counts: run.counts,
-        ...(listing.error ? { error: listing.error } : {}),
-      },
-      holder,
-    );
-    run.log.info({ counts: run.counts, outcome, ms: clock.now() - started }, 'sweep planned');
+    await finishSweepRow(run, listing, held, started, holder);
     return report;
   } catch (error) {
-    if (!dryRun) {
-      await updateSweepRow(
-        pool,
-        id,
-        {
-          finishedAt: new Date(clock.now()),
-          outcome: 'failed',
-          counts: run.counts,
-          error: toError(error).message,
-        },
-        holder,
-      ).catch(() => {});
-    }
+    if (!dryRun) await failSweepRow(run, error, holder);
     throw error;
   } finally {
     if (table) await dropStaging(pool, table).catch(() => {});
     if (dryRun) await dropPlannedChanges(pool, id).catch(() => {});
   }
+}
+
+/** Phase 1: lists the workspaces into `table` while the candidates are staged beside it. */
+async function listBesideCandidates(run: SweepRun, table: string, since: Date): Promise<Listing> {
+  // The candidates read only customers and links: they are staged while the workspaces are
+  // listed, on another connection.
+  const preparing = beside(prepareCandidates(run, table));
+  let listing: Listing;
+  try {
+    listing = await stageListing(run, table, since);
+  } finally {
+    await settled(preparing);
+  }
+  run.progress.customers = await preparing;
+  return listing;
+}
+
+/** Phases 2 and 3: plans the customers and the orphans, then judges the plan against the limits. */
+async function planAndJudge(
+  run: SweepRun,
+  listing: Listing,
+  now: number,
+): Promise<Awaited<ReturnType<typeof judge>>> {
+  const diff = await learnFromListing(run, listing);
+  const facts = await openFacts(run, listing, diff);
+  // From here planning reads its own snapshot: the links' state is refreshed beside it.
+  const refreshing = beside(refreshLinks(run, listing, diff));
+  try {
+    await planCustomers(run, listing, facts, now);
+  } finally {
+    await settled(refreshing);
+  }
+  await refreshing;
+  await planOrphans(run, listing, diff, now);
+  // A sweep that lost its lease holds nothing and queues nothing more: another one runs now.
+  run.options.signal?.throwIfAborted();
+  return judge(run, listing);
+}
+
+/** Writes a finished sweep's outcome and counts to its row, and logs it. */
+async function finishSweepRow(
+  run: SweepRun,
+  listing: Listing,
+  held: boolean,
+  started: number,
+  holder: string | undefined,
+): Promise<void> {
+  const { pool, clock } = run.deps;
+  const outcome = !listing.complete ? 'incomplete' : held ? 'held' : 'ok';
+  await updateSweepRow(
+    pool,
+    run.options.id,
+    {
+      finishedAt: new Date(clock.now()),
+      outcome,
+      counts: run.counts,
+      ...(listing.error ? { error: listing.error } : {}),
+    },
+    holder,
+  );
+  run.log.info({ counts: run.counts, outcome, ms: clock.now() - started }, 'sweep planned');
+}
+
+/** Marks the sweep's row failed with the error's message; a failure to write it is ignored. */
+async function failSweepRow(
+  run: SweepRun,
+  error: unknown,
+  holder: string | undefined,
+): Promise<void> {
+  const { pool, clock } = run.deps;
+  await updateSweepRow(
+    pool,
+    run.options.id,
+    {
+      finishedAt: new Date(clock.now()),
+      outcome: 'failed',
+      counts: run.counts,
+      error: toError(error).message,
+    },
+    holder,
+  ).catch(() => {});
 }

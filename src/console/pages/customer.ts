@@ -13,7 +13,7 @@ export function customerPage(
   e: Explanation,
   notice?: { kind: 'notice' | 'error'; text: string },
 ): Html {
-  const { customer: c, link, workspace: w, lastSync } = e;
+  const { customer: c } = e;
   const named = c.name.trim() !== '';
   const body = html`<h1>${named ? c.name : 'No name'} <span class="muted mono">${c.id}</span></h1>
     <div class="actions">
@@ -40,69 +40,83 @@ export function customerPage(
       <dd>${regionLine(e)}</dd>
     </dl>
     <h2>Link</h2>
-    ${
-      link
-        ? html`<dl class="kv">
-            <dt>workspace id</dt>
-            <dd class="mono">${link.workspaceId}</dd>
-            <dt>name last seen</dt>
-            <dd>${link.workspaceName}</dd>
-            ${
-              link.deletedSeenAt
-                ? html`<dt>seen deleted</dt>
-                    <dd>${time(new Date(link.deletedSeenAt))}</dd>`
-                : ''
-            }
-            ${
-              link.deleteDueAt
-                ? html`<dt>delete due</dt>
-                    <dd>${time(new Date(link.deleteDueAt))}</dd>`
-                : ''
-            }
-          </dl>`
-        : html`<p class="muted">No workspace is linked.</p>`
-    }
+    ${linkList(e)}
     <h2>Workspace, as the Agent Engine shows it now</h2>
-    ${
-      w
-        ? html`<dl class="kv">
-            <dt>name</dt>
-            <dd>${w.name}</dd>
-            <dt>status</dt>
-            <dd>${w.status}</dd>
-            <dt>updated</dt>
-            <dd>${time(w.updatedAt)}</dd>
-            <dt>created</dt>
-            <dd>${time(w.createdAt)}</dd>
-          </dl>`
-        : html`<p class="muted">${link ? 'The linked workspace is gone.' : 'None.'}</p>`
-    }
+    ${workspaceList(e)}
     <h2>What a sync would do now</h2>
     ${wouldDo(e)}
     <h2>Last sync</h2>
-    ${
-      lastSync
-        ? html`<p>
-            <span
-              class="pill ${lastSync.outcome === 'ok' ? 'ok' : lastSync.outcome === 'failed' ? 'bad' : 'warn'}"
-              >${lastSync.outcome}</span
-            >
-            ${time(lastSync.at)}, ${lastSync.attempts}
-            ${lastSync.attempts === 1 ? 'attempt' : 'attempts'}${lastSync.reason ? html` — ${lastSync.kind ?? ''}: ${lastSync.reason}` : ''}
-          </p>`
-        : html`<p class="muted">Never synced.</p>`
-    }
-    ${
-      e.holds.length
-        ? html`<h2>Open holds</h2>
-            <ul>
-              ${e.holds.map((h) => html`<li>hold ${h.holdId}: ${h.action}${h.sweepId ? html` (sweep <span class="mono">${h.sweepId}</span>)` : ' (rolling window)'} — <a href="${CONSOLE_PATH}/held">held changes</a></li>`)}
-            </ul>`
-        : ''
-    }
+    ${lastSyncLine(e)} ${holdsList(e)}
     <h2>Audit trail</h2>
     ${auditTable(e)}`;
   return page(ctx, 'customers', named ? c.name : c.id, body, notice);
+}
+
+/** The link's fields, or that there is none. */
+function linkList(e: Explanation): Html {
+  const { link } = e;
+  return link
+    ? html`<dl class="kv">
+        <dt>workspace id</dt>
+        <dd class="mono">${link.workspaceId}</dd>
+        <dt>name last seen</dt>
+        <dd>${link.workspaceName}</dd>
+        ${
+          link.deletedSeenAt
+            ? html`<dt>seen deleted</dt>
+                <dd>${time(new Date(link.deletedSeenAt))}</dd>`
+            : ''
+        }
+        ${
+          link.deleteDueAt
+            ? html`<dt>delete due</dt>
+                <dd>${time(new Date(link.deleteDueAt))}</dd>`
+            : ''
+        }
+      </dl>`
+    : html`<p class="muted">No workspace is linked.</p>`;
+}
+
+/** The workspace as the Agent Engine shows it now, or that it is gone or there is none. */
+function workspaceList(e: Explanation): Html {
+  const { link, workspace: w } = e;
+  return w
+    ? html`<dl class="kv">
+        <dt>name</dt>
+        <dd>${w.name}</dd>
+        <dt>status</dt>
+        <dd>${w.status}</dd>
+        <dt>updated</dt>
+        <dd>${time(w.updatedAt)}</dd>
+        <dt>created</dt>
+        <dd>${time(w.createdAt)}</dd>
+      </dl>`
+    : html`<p class="muted">${link ? 'The linked workspace is gone.' : 'None.'}</p>`;
+}
+
+/** The last sync's outcome, when and in how many attempts, or that there was none. */
+function lastSyncLine(e: Explanation): Html {
+  const { lastSync } = e;
+  return lastSync
+    ? html`<p>
+        <span
+          class="pill ${lastSync.outcome === 'ok' ? 'ok' : lastSync.outcome === 'failed' ? 'bad' : 'warn'}"
+          >${lastSync.outcome}</span
+        >
+        ${time(lastSync.at)}, ${lastSync.attempts}
+        ${lastSync.attempts === 1 ? 'attempt' : 'attempts'}${lastSync.reason ? html` — ${lastSync.kind ?? ''}: ${lastSync.reason}` : ''}
+      </p>`
+    : html`<p class="muted">Never synced.</p>`;
+}
+
+/** The customer's open holds, each with a link to the held changes, or nothing. */
+function holdsList(e: Explanation): Html | string {
+  return e.holds.length
+    ? html`<h2>Open holds</h2>
+        <ul>
+          ${e.holds.map((h) => html`<li>hold ${h.holdId}: ${h.action}${h.sweepId ? html` (sweep <span class="mono">${h.sweepId}</span>)` : ' (rolling window)'} — <a href="${CONSOLE_PATH}/held">held changes</a></li>`)}
+        </ul>`
+    : '';
 }
 
 /**
