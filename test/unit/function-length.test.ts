@@ -16,8 +16,8 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LIMIT = 80;
-/** The functions allowed over the limit, as "file name". Only loadConfig, being rewritten as a table. */
-const ALLOWED = new Set(['src/config.ts loadConfig']);
+/** The functions allowed over the limit, as "file name": none (loadConfig walks a table now). */
+const ALLOWED = new Set<string>();
 
 interface FunctionLength {
   file: string;
