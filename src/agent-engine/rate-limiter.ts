@@ -153,6 +153,9 @@ const LOCAL_WINDOW_US = 5_000;
  */
 const RECHECK_AFTER_MS = 2;
 
+/** How long (ms) before its slot a call begins to read the shared pause: about a round trip. */
+const PAUSE_READ_LEAD_MS = 2;
+
 /** Calls whose slots come within this long (ms) of each other share one read of the pause. */
 const SHARED_CHECK_MS = 1;
 
@@ -212,7 +215,7 @@ export class RedisRateLimiter implements RateLimiter {
 
   async acquire(signal?: AbortSignal): Promise<void> {
     for (;;) {
-      const slot = await this.#acquireSlot(signal);
+      const { pauseRead } = await this.#acquireSlot(signal);
       // A pause this process set or learned while the call waited: a slot reserved before it
       // must not go out during it. The call takes a new one, which the script places after the
       // pause, at the steady rate.
@@ -222,9 +225,9 @@ export class RedisRateLimiter implements RateLimiter {
         continue;
       }
       if (left > 0) await sleep(left, signal);
-      if (performance.now() - slot.reservedAt < RECHECK_AFTER_MS) return;
+      if (!pauseRead) return;
       // Another daemon may have met a 429 while this call waited for its slot.
-      const shared = await this.#sharedPauseLeft();
+      const shared = await pauseRead;
       if (shared <= 0) return;
       this.#pauseEnd = Math.max(this.#pauseEnd, Date.now() + shared);
       this.#slots = [];
@@ -250,8 +253,13 @@ export class RedisRateLimiter implements RateLimiter {
     return value !== null && ttl > 0 ? Date.now() + ttl : undefined;
   }
 
-  /** Waits for a slot (the next reserved one, or a new round trip's); returns it. */
-  async #acquireSlot(signal?: AbortSignal): Promise<Slot> {
+  /**
+   * Waits for a slot (the next reserved one, or a new round trip's). A slot reserved a while
+   * before it comes also brings a read of the shared pause, begun {@link PAUSE_READ_LEAD_MS}
+   * before the slot so that its answer is in hand when the slot comes: the call then leaves on
+   * its slot, not a round trip after it (round trips that end together would bunch the calls).
+   */
+  async #acquireSlot(signal?: AbortSignal): Promise<{ pauseRead?: Promise<number> }> {
     if (signal?.aborted) throw abortedError(signal);
     let slot = this.#slots.shift();
     if (slot === undefined) {
@@ -269,9 +277,16 @@ export class RedisRateLimiter implements RateLimiter {
       for (let i = 1; i < this.#batch; i += 1)
         this.#slots.push({ at: at + (i * this.#intervalUs) / 1000, reservedAt });
     }
+    let pauseRead: Promise<number> | undefined;
+    if (slot.at - slot.reservedAt >= RECHECK_AFTER_MS) {
+      await sleep(Math.floor(slot.at - PAUSE_READ_LEAD_MS - performance.now()), signal);
+      pauseRead = this.#sharedPauseLeft();
+      // Awaited by acquire; an abort below must not leave its failure unhandled.
+      pauseRead.catch(() => {});
+    }
     await sleep(Math.ceil(slot.at - performance.now()), signal);
     await this.#spacing.acquire(signal);
-    return slot;
+    return pauseRead ? { pauseRead } : {};
   }
 
   /**
