@@ -8,33 +8,20 @@
  * we are root and may make one, as CI is; elsewhere the demo's test switch
  * EMBEDDED_TEST_DEFAULTS_CLOSED=1, which looks for the defaults at a closed port instead.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
-import { embeddedServerPids, leftovers } from '../support/processes.js';
+import {
+  embeddedDataDir,
+  embeddedServerPids,
+  leftovers,
+  type Program,
+  startProgram,
+} from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-// Postgres runs as the `postgres` user when we are root: it must reach the folder.
-const DIR = mkdtempSync(join(tmpdir(), 'cs-demo-embedded-'));
-chmodSync(DIR, 0o755);
-
-/** Started here and not yet exited: stopped (SIGTERM, which stops their servers) should a test fail. */
-const running = new Set<ChildProcess>();
-
-afterAll(async () => {
-  for (const child of running) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(DIR, { recursive: true, force: true });
-});
+const DIR = embeddedDataDir('cs-demo-embedded-');
 
 /** Whether a network namespace with its loopback up can be made here. */
 function namespaces(): boolean {
@@ -43,17 +30,10 @@ function namespaces(): boolean {
 }
 const IN_NAMESPACE = namespaces();
 
-interface Demo {
-  readonly child: ChildProcess;
-  readonly out: () => string;
-  readonly err: () => string;
-  readonly exited: Promise<number | string>;
-}
+type Demo = Program;
 
 function startDemo(args: string[] = []): Demo {
   const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '/tmp',
     EMBEDDED_DIR: DIR,
     PORT: '0',
     ...(IN_NAMESPACE ? {} : { EMBEDDED_TEST_DEFAULTS_CLOSED: '1' }),
@@ -63,21 +43,7 @@ function startDemo(args: string[] = []): Demo {
   const [command, ...rest] = IN_NAMESPACE
     ? ['unshare', '-n', 'sh', '-c', `ip link set lo up && exec ${demo.join(' ')}`]
     : demo;
-  const child = spawn(command as string, rest, {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-  );
-  return { child, out: () => out, err: () => err, exited };
+  return startProgram(command as string, rest, env);
 }
 
 async function untilConverged(demo: Demo): Promise<void> {

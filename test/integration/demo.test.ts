@@ -3,18 +3,17 @@
  * for the converged line, run the printed signed `curl`, see the rename applied, stop with
  * SIGTERM and exit 0. And with Redis unreachable: which, where, how to start it, exit non-zero.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 import { afterAll, expect, inject, it } from 'vitest';
 
 import { withDatabase } from '../support/global-setup.js';
 import { deletePrefix } from '../support/redis.js';
+import { type Program, startProgram } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const suffix = randomBytes(4).toString('hex');
 const DATABASE_URL = withDatabase(inject('databaseUrl'), `cs_demo_test_${suffix}`);
 const PREFIX = `cs-demo-test-${suffix}`;
@@ -29,33 +28,12 @@ afterAll(async () => {
   await admin.end();
 });
 
-interface Demo {
-  readonly child: ChildProcess;
-  readonly out: () => string;
-  readonly err: () => string;
-  readonly exited: Promise<number | string>;
-}
+type Demo = Program;
 
 function startDemo(env: Record<string, string>): Demo {
-  const child = spawn('npm', ['run', 'demo'], {
-    cwd: ROOT,
-    // The script is `exec tsx …`, so npm's forwarded SIGTERM reaches the demo itself whatever
-    // /bin/sh is (dash would otherwise be killed instead, and npm exit 143).
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-  );
-  return { child, out: () => out, err: () => err, exited };
+  // The script is `exec tsx …`, so npm's forwarded SIGTERM reaches the demo itself whatever
+  // /bin/sh is (dash would otherwise be killed instead, and npm exit 143).
+  return startProgram('npm', ['run', 'demo'], env);
 }
 
 const demoEnv = { DATABASE_URL, REDIS_URL: inject('redisUrl'), QUEUE_PREFIX: PREFIX, PORT: '0' };

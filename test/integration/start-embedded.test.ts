@@ -4,69 +4,35 @@
  * a migrated database, is ready, and on SIGTERM exits 0 leaving no process. With
  * NODE_ENV=production it refuses at once.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
-import { embeddedServerPids, leftovers } from '../support/processes.js';
+import {
+  embeddedDataDir,
+  embeddedServerPids,
+  leftovers,
+  type Program,
+  startProgram,
+} from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-// Postgres runs as the `postgres` user when we are root: it must reach the folder.
-const DIR = mkdtempSync(join(tmpdir(), 'cs-start-embedded-'));
-chmodSync(DIR, 0o755);
+const DIR = embeddedDataDir('cs-start-embedded-');
 
-/** Started here and not yet exited: stopped (SIGTERM, which stops their servers) should a test fail. */
-const running = new Set<ChildProcess>();
-
-afterAll(async () => {
-  for (const child of running) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(DIR, { recursive: true, force: true });
-});
-
-function start(extra: Record<string, string> = {}): {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exited: Promise<number | string>;
-} {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      EMBEDDED: '1',
-      EMBEDDED_DIR: DIR,
-      EMBEDDED_TEST_DEFAULTS_CLOSED: '1',
-      AGENT_ENGINE_URL: 'http://127.0.0.1:1',
-      AGENT_ENGINE_CLIENT_ID: 'id',
-      AGENT_ENGINE_CLIENT_SECRET: 'secret',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      SWEEP_EVERY: '1h',
-      LOG_LEVEL: 'info',
-      ...extra,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function start(extra: Record<string, string> = {}): Program {
+  return startProgram(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    EMBEDDED: '1',
+    EMBEDDED_DIR: DIR,
+    EMBEDDED_TEST_DEFAULTS_CLOSED: '1',
+    AGENT_ENGINE_URL: 'http://127.0.0.1:1',
+    AGENT_ENGINE_CLIENT_ID: 'id',
+    AGENT_ENGINE_CLIENT_SECRET: 'secret',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    SWEEP_EVERY: '1h',
+    LOG_LEVEL: 'info',
+    ...extra,
   });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-  );
-  return { child, out: () => out, err: () => err, exited };
 }
 
 it('starts embedded servers, migrates, is ready, and stops leaving no process', async () => {
