@@ -4,7 +4,6 @@
  * engineers run tests here at the same time: nothing outside these names is ever touched.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -79,18 +78,8 @@ export async function deletePrefix(prefix: string): Promise<number> {
   }
 }
 
-/** A port free right now on loopback, for a child daemon's HTTP server. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A port free right now on loopback, for a child daemon's HTTP server (the embedded servers' own). */
+export { sparePort as freePort } from '../src/embedded/processes.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
