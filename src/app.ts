@@ -23,7 +23,6 @@ import { Releasers } from './lib/releasers.js';
 import { type CustomerSource, customerSource } from './sql/source.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { Breaker, type BreakerOptions } from './sync/breaker.js';
-import type { DestructiveLimits } from './sync/destructive.js';
 import { createQueues, type Queues, remindAt, syncQueueOf } from './sync/queues.js';
 import type { SweepDeps } from './sync/sweep.js';
 import type { SyncDeps } from './sync/syncSubject.js';
@@ -132,11 +131,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     engine = built;
     return built;
   };
-  const limits: DestructiveLimits = {
-    maxDestructivePerSweep: config.maxDestructivePerSweep,
-    maxDestructiveShare: config.maxDestructiveShare,
-    windowMs: config.sweepEveryMs,
-  };
   const app: App = {
     config,
     logger,
@@ -170,7 +164,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       engine: getEngine(),
       policy,
       defaultRegion: config.defaultRegion,
-      limits,
+      destructiveWindowMs: config.sweepEveryMs,
       clock,
       recheckAt: (subject, at, now) => remindAt(queues.due, subject, at, now),
     }),

@@ -6,12 +6,12 @@
  * last-known state (or a GET by id), and the tests' in-memory oracle (`test/support/planOracle.ts`)
  * from whole lists; all three then decide the same way.
  */
+import type { MassChangeLimit } from './destructive.js';
 import { lacksName, noNameReason, workspaceName } from './names.js';
 import {
   type Change,
   type Conflict,
   type Customer,
-  DESTRUCTIVE_ACTIONS,
   isDefaultName,
   type Link,
   MISSING,
@@ -19,11 +19,9 @@ import {
 } from './types.js';
 
 /** The settings a decision depends on. */
-export interface Policy {
+export interface Policy extends MassChangeLimit {
   readonly nameTemplate: string;
   readonly deleteGraceMs: number;
-  readonly maxDestructivePerSweep: number;
-  readonly maxDestructiveShare: number;
   readonly orphans: 'report' | 'deactivate' | 'delete';
 }
 
@@ -221,32 +219,6 @@ export function statusChange(customer: Customer, ws: WorkspaceState): Change | n
   };
 }
 
-/** The mass-change limit: true when `destructive` exceeds both the count and the share. */
-export function exceedsDestructiveLimit(
-  destructive: number,
-  linkedCount: number,
-  policy: Pick<Policy, 'maxDestructivePerSweep' | 'maxDestructiveShare'>,
-): boolean {
-  return (
-    destructive > policy.maxDestructivePerSweep &&
-    destructive > policy.maxDestructiveShare * linkedCount
-  );
-}
-
-/**
- * Whether a customer's current status still calls for a held change (what an approval checks
- * before releasing it): a deactivation while the customer is not active, a delete while it is
- * deleted (or gone from the source), a re-creation while it is not deleted.
- */
-export function statusCallsFor(
-  status: Customer['status'],
-  action: 'deactivate' | 'delete' | 'create',
-): boolean {
-  if (action === 'deactivate') return status !== 'active';
-  if (action === 'delete') return status === 'deleted';
-  return status !== 'deleted';
-}
-
 /** What the orphan policy does to a workspace linked to no customer. */
 export function decideOrphan(ws: WorkspaceState, policy: Policy): Change | null {
   if (isDefaultName(ws.name) || policy.orphans === 'report') return null;
@@ -268,10 +240,3 @@ export function decideOrphan(ws: WorkspaceState, policy: Policy): Change | null 
     to: 'inactive',
   };
 }
-
-/**
- * Whether a change passes the destructive gate: deactivations, deletes, and the re-creation of a
- * workspace that went missing (see {@link MISSING}).
- */
-export const isDestructive = (change: Pick<Change, 'action' | 'from'>): boolean =>
-  DESTRUCTIVE_ACTIONS.has(change.action) || (change.action === 'create' && change.from === MISSING);

@@ -80,8 +80,6 @@ export const REGION_IDS = {
 export const ACTIONS = ['create', 'adopt', 'rename', 'activate', 'deactivate', 'delete'] as const;
 export type Action = (typeof ACTIONS)[number];
 
-export const DESTRUCTIVE_ACTIONS: ReadonlySet<Action> = new Set(['deactivate', 'delete']);
-
 /** One change of a plan. `customerId` is null for an orphan's change. */
 export interface Change {
   readonly customerId: string | null;

@@ -20,6 +20,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
+import { GATED_ACTIONS } from '../core/destructive.js';
+
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
 
@@ -142,7 +144,8 @@ export const holds = pgTable(
     sweepId: text('sweep_id'),
     /** The customer, or null for an orphan's change (then `workspaceId` names it). */
     customerId: text('customer_id'),
-    action: text('action', { enum: ['deactivate', 'delete'] }).notNull(),
+    /** A deactivation, a delete, or the re-creation (`create`) of a workspace that went missing. */
+    action: text('action', { enum: [...GATED_ACTIONS] }).notNull(),
     workspaceId: uuid('workspace_id'),
     /** held → approved (released by a person) → done (performed) or void (no longer needed) */
     state: text('state', { enum: ['held', 'approved', 'done', 'void'] })

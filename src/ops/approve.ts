@@ -8,7 +8,7 @@
  * accepts the source's size as it is now (a person said the smaller source is right).
  */
 import type { App } from '../app.js';
-import { statusCallsFor } from '../core/planner.js';
+import { statusCallsFor } from '../core/destructive.js';
 import { currentStatuses, linkedAmong } from '../sql/customers.js';
 import {
   type ApprovalTarget,

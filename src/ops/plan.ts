@@ -25,6 +25,12 @@ export interface PlanResult {
   readonly sourceOutage: SourceOutageReport | null;
   /** The plan's destructive changes exceed the mass-change limit (`held` then says so). */
   readonly limitExceeded: boolean;
+  /**
+   * How many of the plan's changes are destructive (deactivations, deletes, re-creations of
+   * workspaces that went missing): what the mass-change limit counts. The whole plan's, also
+   * with `customerId`.
+   */
+  readonly destructive: number;
   /** False when the workspace listing failed part-way: then nothing destructive is planned. */
   readonly listingComplete: boolean;
   readonly counts: Record<string, number>;
@@ -77,6 +83,7 @@ export async function planSweep(
     held: report.held,
     sourceOutage: report.sourceOutage,
     limitExceeded: report.limitExceeded,
+    destructive: report.destructive,
     listingComplete: report.listingComplete,
     counts: report.counts,
     ...(report.error ? { error: report.error } : {}),

@@ -1,6 +1,7 @@
 /** Held destructive changes: listed by `status`, released by `approve`. */
 import type pg from 'pg';
 
+import type { GatedAction } from '../core/destructive.js';
 import type { HoldReason } from '../core/sourceOutage.js';
 import { subjectKeySql } from './subjects.js';
 
@@ -76,7 +77,7 @@ export interface HeldChange {
   /** The customer, or null for an orphan's change (then `workspaceId` names it). */
   customerId: string | null;
   /** `create` is the re-creation of a workspace that went missing. */
-  action: 'deactivate' | 'delete' | 'create';
+  action: GatedAction;
   workspaceId: string | null;
   createdAt: Date;
   /** Why it waits: the mass-change limit, or an outage of the customers source. */
@@ -142,7 +143,7 @@ export interface PendingHold {
   readonly holdId: number;
   readonly customerId: string | null;
   readonly workspaceId: string | null;
-  readonly action: 'deactivate' | 'delete' | 'create';
+  readonly action: GatedAction;
   readonly reason: HoldReason;
 }
 

@@ -5,7 +5,7 @@
  *
  * Cost: two `count(*)`s (the source, the links) and one row; at 1M customers and 1M links about
  * 80 ms each on the reference machine. The gate counts only for a change of a customer whose row
- * left the source, the one kind an outage makes (see `destructive.ts`).
+ * left the source, the one kind an outage makes (see `sync/gate.ts`).
  */
 import type pg from 'pg';
 

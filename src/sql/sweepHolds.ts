@@ -5,9 +5,9 @@
  */
 import type pg from 'pg';
 
+import { destructiveSql } from '../core/destructive.js';
 import type { SourceOutage } from '../core/sourceOutage.js';
 import { acceptSourceSize } from './sourceSize.js';
-import { GATED_CHANGE_SQL } from './sweeps.js';
 import { inTransaction } from './transaction.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
@@ -42,7 +42,7 @@ export async function countGatedOfLeft(
 ): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `select count(*)::int as n from sweep_changes sc
-      where sc.sweep_id = $1 and ${GATED_CHANGE_SQL} and ${leftSql(relation)}`,
+      where sc.sweep_id = $1 and ${destructiveSql('sc')} and ${leftSql(relation)}`,
     [sweepId],
   );
   return rows[0]?.n ?? 0;
@@ -85,7 +85,7 @@ async function holdWhere(
   const { rowCount } = await client.query(
     `with held as (
        update sweep_changes sc set held = true
-        where sc.sweep_id = $1 and ${GATED_CHANGE_SQL} and not sc.held and ${where}
+        where sc.sweep_id = $1 and ${destructiveSql('sc')} and not sc.held and ${where}
         returning sc.sweep_id, sc.customer_id, sc.action, sc.workspace_id)
      insert into holds (sweep_id, customer_id, action, workspace_id, created_at, reason)
      select sweep_id, customer_id, action, workspace_id, now(), $2 from held

@@ -167,9 +167,6 @@ export async function recordChanges(
   );
 }
 
-/** The changes that pass the destructive gate, in SQL (`isDestructive` in the planner). */
-export const GATED_CHANGE_SQL = `(action in ('deactivate', 'delete') or (action = 'create' and from_state = 'missing'))`;
-
 /**
  * The next batch of subjects to queue: every subject with a change not held, and conflicted
  * customers not already failed (they fail again the same way; `retry-failed` re-queues them).

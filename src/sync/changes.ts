@@ -6,7 +6,7 @@
 import { setTimeout as wait } from 'node:timers/promises';
 
 import type { Workspace } from '../agent-engine/types.js';
-import { isDestructive } from '../core/planner.js';
+import { isDestructive } from '../core/destructive.js';
 import { wantedRegion } from '../core/region.js';
 import {
   type Change,
@@ -27,7 +27,7 @@ import {
   storeLink,
   withWorkspaceLock,
 } from '../sql/links.js';
-import { admitDestructive } from './destructive.js';
+import { admitDestructive } from './gate.js';
 import { auditEntry, type ClaimedRun, mutation, type SyncDeps } from './syncTypes.js';
 
 export interface Outcome {
@@ -77,7 +77,12 @@ export async function perform(
   let approvedHold: number | null = null;
   let auditId: number;
   if (gated) {
-    const admission = await admitDestructive(pool, deps.limits, entry, deps.source);
+    const admission = await admitDestructive(
+      pool,
+      { limit: deps.policy, windowMs: deps.destructiveWindowMs },
+      entry,
+      deps.source,
+    );
     if (!admission.admitted) {
       const { holdId, sweepId, reason } = admission;
       run.logger.warn(

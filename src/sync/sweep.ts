@@ -57,7 +57,7 @@ export async function runSweep(deps: SweepDeps, options: SweepOptions): Promise<
   if (!lease) {
     deps.logger.info({ sweepId: id }, 'another sweep is running: skipped');
     const none = { listingComplete: false, held: false, limitExceeded: false, counts: {} };
-    return { id, skipped: true, sourceOutage: null, ...none };
+    return { id, skipped: true, sourceOutage: null, destructive: 0, ...none };
   }
   try {
     const abandoned = await failAbandonedSweeps(deps.pool, id, new Date(deps.clock.now()));
@@ -136,6 +136,7 @@ async function sweepLocked(
       held,
       limitExceeded: judged.limit,
       sourceOutage: judged.outage,
+      destructive: run.destructive,
       counts: run.counts,
       ...(listing.error ? { error: listing.error } : {}),
     };

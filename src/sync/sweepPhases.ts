@@ -14,12 +14,8 @@
  *    decision committed (with the holds the plan no longer calls for voided), then the syncs
  *    queued in bulk.
  */
-import {
-  decideCustomer,
-  decideOrphan,
-  exceedsDestructiveLimit,
-  isDestructive,
-} from '../core/planner.js';
+import { exceedsDestructiveLimit, isDestructive } from '../core/destructive.js';
+import { decideCustomer, decideOrphan } from '../core/planner.js';
 import { outageMessage, type SourceSize, sourceOutage } from '../core/sourceOutage.js';
 import type { Change, WorkspaceState } from '../core/types.js';
 import { toError } from '../lib/errors.js';

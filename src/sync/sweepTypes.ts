@@ -60,6 +60,8 @@ export interface SweepReport {
    * the fleet's size. Null when it does not.
    */
   readonly sourceOutage: SourceOutageReport | null;
+  /** The plan's destructive changes (`isDestructive`): what the mass-change limit counts. */
+  readonly destructive: number;
   readonly counts: Record<string, number>;
   readonly error?: string;
 }

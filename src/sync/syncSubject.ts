@@ -7,13 +7,13 @@
  * windows are measured on the one clock every daemon shares.
  */
 import type { Workspace } from '../agent-engine/types.js';
+import { isDestructive } from '../core/destructive.js';
 import { workspaceName } from '../core/names.js';
 import {
   type CustomerFacts,
   type Decision,
   decideCustomer,
   decideOrphan,
-  isDestructive,
   statusChange,
 } from '../core/planner.js';
 import { wantedRegion } from '../core/region.js';

@@ -10,7 +10,6 @@ import type { Logger } from '../lib/logger.js';
 import type { AuditStart } from '../sql/audit.js';
 import type { CustomerSource } from '../sql/source.js';
 import { assertClaim, type Claim } from '../sql/syncClaims.js';
-import type { DestructiveLimits } from './destructive.js';
 
 export interface SyncDeps {
   readonly pool: pg.Pool;
@@ -19,7 +18,10 @@ export interface SyncDeps {
   readonly policy: Policy;
   /** The region id a workspace is minted in when its customer's row names none (DEFAULT_REGION). */
   readonly defaultRegion: string;
-  readonly limits: DestructiveLimits;
+  /**
+   * The destructive gate's rolling window (one `SWEEP_EVERY`); its limit is the policy's.
+   */
+  readonly destructiveWindowMs: number;
   readonly clock: Clock;
   /**
    * Asks for another look at a customer at a later time (a deleted customer's due delete); `at`

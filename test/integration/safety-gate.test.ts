@@ -12,7 +12,7 @@ import { connectRedis } from '../../src/lib/redisClient.js';
 import { approve } from '../../src/ops/approve.js';
 import { waitForSweep } from '../../src/ops/sweep.js';
 import { SWEEP_QUEUE, type SweepJobData, sweepIdOf } from '../../src/sync/queues.js';
-import { DESTRUCTIVE_LOCK } from '../../src/sync/destructive.js';
+import { DESTRUCTIVE_LOCK } from '../../src/sync/gate.js';
 import { createSweepWorker } from '../../src/sync/sweepWorker.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
 import { sweepAndWait } from '../support/sweeps.js';

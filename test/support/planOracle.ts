@@ -4,12 +4,11 @@
  * the one per-customer decision of `src/core/planner.ts`, which this calls for every customer.
  */
 import { workspaceName } from '../../src/core/names.js';
+import { exceedsDestructiveLimit, isDestructive } from '../../src/core/destructive.js';
 import {
   type CustomerFacts,
   decideCustomer,
   decideOrphan,
-  exceedsDestructiveLimit,
-  isDestructive,
   type Policy,
 } from '../../src/core/planner.js';
 import {

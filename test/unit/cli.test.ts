@@ -171,6 +171,7 @@ describe('renderPlan', () => {
       held: true,
       sourceOutage: null,
       limitExceeded: true,
+      destructive: 2,
       listingComplete: false,
       error: 'HTTP 503',
       counts: { customers: 1, workspaces: 1, deactivate: 2, linked: 5 },
@@ -179,7 +180,7 @@ describe('renderPlan', () => {
     expect(text).toMatch(/LISTING INCOMPLETE \(HTTP 503\)/);
     expect(text).toMatch(/deactivate\s+c1\s+w1\s+active → inactive/);
     expect(text).toMatch(
-      /Held: YES — 2 deactivations and deletes exceed MAX_DESTRUCTIVE_PER_SWEEP=1, MAX_DESTRUCTIVE_SHARE=10% of 5/,
+      /Held: YES — 2 destructive changes exceed MAX_DESTRUCTIVE_PER_SWEEP=1, MAX_DESTRUCTIVE_SHARE=10% of 5/,
     );
   });
 });

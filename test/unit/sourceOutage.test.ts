@@ -1,7 +1,7 @@
 /** The source's outage rule and an approval's re-decision: pure, so checked here case by case. */
 import { describe, expect, it } from 'vitest';
 
-import { statusCallsFor } from '../../src/core/planner.js';
+import { statusCallsFor } from '../../src/core/destructive.js';
 import { outageMessage, sourceOutage } from '../../src/core/sourceOutage.js';
 
 const share = { maxDestructiveShare: 0.1 };

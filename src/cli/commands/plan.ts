@@ -75,7 +75,7 @@ export function renderPlan(
       ).map((l) => `  ${l}`),
     );
   }
-  const destructive = (counts.deactivate ?? 0) + (counts.delete ?? 0);
+  const destructive = plural(plan.destructive, 'destructive change');
   const limit = `MAX_DESTRUCTIVE_PER_SWEEP=${policy.maxDestructivePerSweep}, MAX_DESTRUCTIVE_SHARE=${Math.round(policy.maxDestructiveShare * 100)}% of ${counts.linked ?? 0}`;
   if (plan.sourceOutage) {
     const o = plan.sourceOutage;
@@ -85,14 +85,14 @@ export function renderPlan(
     );
   }
   const outageHeld = plan.sourceOutage?.held ?? 0;
-  const exceeded = `${plural(destructive, 'deactivation or delete', 'deactivations and deletes')} exceed ${limit}; a sweep would hold them for \`approve\` and make the rest`;
+  const exceeded = `${destructive} exceed ${limit}; a sweep would hold them for \`approve\` and make the rest`;
   lines.push(
     '',
     plan.limitExceeded
       ? `Held: YES — ${exceeded}`
       : outageHeld > 0
         ? `Held: YES — ${plural(outageHeld, 'change')} of customers whose rows left the source (the outage above); limit ${limit} otherwise kept`
-        : `Held: no (${plural(destructive, 'deactivation or delete', 'deactivations and deletes')}; limit ${limit})`,
+        : `Held: no (${destructive}: deactivations, deletes, re-creations; limit ${limit})`,
   );
   return lines;
 }

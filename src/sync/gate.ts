@@ -18,7 +18,7 @@
  */
 import type pg from 'pg';
 
-import { exceedsDestructiveLimit } from '../core/planner.js';
+import { exceedsDestructiveLimit, type MassChangeLimit } from '../core/destructive.js';
 import { type HoldReason, sourceOutage } from '../core/sourceOutage.js';
 import { type AuditStart, startAudit } from '../sql/audit.js';
 import { holdOutsideSweep, openHoldFor } from '../sql/holds.js';
@@ -28,10 +28,12 @@ import type { CustomerSource } from '../sql/source.js';
 /** An arbitrary constant naming customer-sync's destructive-change lock. */
 export const DESTRUCTIVE_LOCK = 0x64_65_73_74; // "dest"
 
-export interface DestructiveLimits {
-  readonly maxDestructivePerSweep: number;
-  readonly maxDestructiveShare: number;
-  /** The rolling window: one `SWEEP_EVERY`. */
+/**
+ * What the gate counts against: the mass-change limit (the policy's, set once from the
+ * configuration) over a rolling window of one `SWEEP_EVERY`.
+ */
+export interface GateLimits {
+  readonly limit: MassChangeLimit;
   readonly windowMs: number;
 }
 
@@ -47,7 +49,7 @@ export type Admission =
 
 export async function admitDestructive(
   pool: pg.Pool,
-  limits: DestructiveLimits,
+  limits: GateLimits,
   audit: AuditStart,
   source: CustomerSource,
 ): Promise<Admission> {
@@ -89,7 +91,7 @@ async function heldBecause(
   client: pg.PoolClient,
   source: CustomerSource,
   audit: AuditStart,
-  limits: DestructiveLimits,
+  limits: GateLimits,
 ): Promise<HoldReason | null> {
   const { rows } = await client.query<{ used: number; linked: number }>(
     `select (select count(*)::int from audit
@@ -101,10 +103,10 @@ async function heldBecause(
   const { used, linked } = rows[0] ?? { used: 0, linked: 0 };
   if (audit.customerId !== null && !(await inSource(client, source, audit.customerId))) {
     const size = { ...(await sourceRows(client, source)), linked };
-    const outage = sourceOutage(size, { maxDestructiveShare: limits.maxDestructiveShare });
+    const outage = sourceOutage(size, limits.limit);
     if (outage) return outage;
   }
-  return exceedsDestructiveLimit(used + 1, linked, limits) ? 'limit' : null;
+  return exceedsDestructiveLimit(used + 1, linked, limits.limit) ? 'limit' : null;
 }
 
 /**
