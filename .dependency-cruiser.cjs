@@ -26,6 +26,15 @@ module.exports = {
       to: { path: '^src/(webhooks/|sync/|metrics\\.ts)' },
     },
     {
+      name: 'console-through-ops',
+      severity: 'error',
+      comment:
+        'The console reads and acts through src/ops/, as the CLI does, so the two share one ' +
+        'function per read and per change and cannot drift apart; it never queries src/sql/ itself.',
+      from: { path: '^src/console/' },
+      to: { path: '^src/sql/' },
+    },
+    {
       name: 'product-apart-from-tools',
       severity: 'error',
       comment:

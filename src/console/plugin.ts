@@ -1,15 +1,16 @@
 /**
  * The operator's console at `/console`, on the daemon's HTTP server next to the queue dashboard
  * and behind the same guard (DASHBOARD_TOKEN; see src/http/operatorGuard.ts). Server-rendered
- * pages read from Postgres; every change is a POST carrying a CSRF token (and coming from the
- * console's own pages), made through the same operations as the CLI (src/ops/). The pages never
+ * pages read from Postgres through the same operations as the CLI (src/ops/, never src/sql/);
+ * every change is a POST carrying a CSRF token (and coming from the console's own pages), made
+ * through those operations too. The pages never
  * show configuration, so never a secret.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { guardOperatorScope } from '../http/operatorGuard.js';
 import { NotFoundError } from '../ops/errors.js';
-import { attentionCounts } from '../sql/fleet.js';
+import { countAttention } from '../ops/fleet.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { consoleUser } from './auth.js';
 import { LEGEND_CSS } from './chart.js';
@@ -86,7 +87,7 @@ function pageContext(app: ConsoleApp, csrf: Csrf): ContextOf {
     return {
       csrf: csrf.token(nonce),
       user: consoleUser(request.headers.authorization),
-      nav: await attentionCounts(app.pool),
+      nav: await countAttention(app),
     };
   };
 }

@@ -21,6 +21,8 @@ import {
 import { acceptCurrentSourceSize } from '../sql/sourceSize.js';
 import { NotFoundError } from './errors.js';
 
+export type { ApprovalTarget } from '../sql/holds.js';
+
 export interface ApproveResult {
   readonly approved: { holdId: number; subject: string; action: string }[];
   /** Holds whose change the current row no longer calls for: dropped, nothing queued. */

@@ -2,12 +2,12 @@
 import type { App } from '../app.js';
 import { outageMessage, sourceOutage } from '../core/sourceOutage.js';
 import type { RegionMismatch } from '../core/region.js';
-import { heldChanges } from '../sql/holds.js';
 import { measureSource } from '../sql/sourceSize.js';
 import { listOrphans } from '../sql/orphans.js';
 import { regionMismatches } from '../sql/regions.js';
 import { latestSweeps } from '../sql/sweepProgress.js';
-import { failedSyncs } from '../sql/syncState.js';
+import { listFailedSyncs } from './failed.js';
+import { listHeldChanges } from './held.js';
 
 /** The sync queue's states `status` counts. */
 export const QUEUE_STATES = [
@@ -89,8 +89,8 @@ export async function getStatus(
       app.queues.sync.getJobCounts(...QUEUE_STATES),
       app.queues.sync.isPaused(),
       latestSweeps(app.pool, options.sweeps ?? 5),
-      failedSyncs(app.db, limit),
-      heldChanges(app.pool, limit),
+      listFailedSyncs(app, limit),
+      listHeldChanges(app, limit),
       listOrphans(app.db, limit),
       app.breaker.state(),
       app.rateLimiter.pausedUntil(),

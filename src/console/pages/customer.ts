@@ -1,7 +1,7 @@
 /** A customer's page (what `explain` says) and the search results. */
 import { describeRegion } from '../../core/region.js';
 import type { Explanation } from '../../ops/explain.js';
-import type { CustomerMatch } from '../../sql/fleet.js';
+import type { CustomerMatch } from '../../ops/fleet.js';
 import { type Html, html } from '../html.js';
 import { CONSOLE_PATH, type PageContext, csrfField, customerLink, page, time } from '../layout.js';
 

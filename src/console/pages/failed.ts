@@ -1,5 +1,5 @@
 /** Failed syncs: whose last sync failed, why, after how many attempts, when; retry one or all. */
-import type { FailedSync } from '../../sql/syncState.js';
+import type { FailedSync } from '../../ops/failed.js';
 import { type Html, html } from '../html.js';
 import { CONSOLE_PATH, type PageContext, csrfField, customerLink, page, time } from '../layout.js';
 

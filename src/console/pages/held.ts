@@ -4,8 +4,7 @@
  */
 import type { Policy } from '../../core/planner.js';
 import { formatDuration } from '../../lib/duration.js';
-import type { HeldChange } from '../../sql/holds.js';
-import type { SweepRow } from '../../sql/sweepProgress.js';
+import type { HeldChange, SweepRow } from '../../ops/held.js';
 import { type Html, html } from '../html.js';
 import { CONSOLE_PATH, type PageContext, csrfField, customerLink, page, time } from '../layout.js';
 

@@ -1,7 +1,7 @@
 /** Overview: the fleet by state, the breaker, the queue, and the last sweeps. */
 import { ACTIONS } from '../../core/types.js';
+import type { FleetCounts } from '../../ops/fleet.js';
 import type { StatusReport } from '../../ops/status.js';
-import type { FleetCounts } from '../../sql/fleet.js';
 import { sweepChart } from '../chart.js';
 import { type Html, html } from '../html.js';
 import { CONSOLE_PATH, type PageContext, page, time } from '../layout.js';

@@ -5,8 +5,7 @@ import { adoptWorkspace } from '../../ops/adopt.js';
 import { enqueueCustomers } from '../../ops/enqueue.js';
 import { NotFoundError, UsageError } from '../../ops/errors.js';
 import { explainCustomer } from '../../ops/explain.js';
-import { getCustomer } from '../../sql/customers.js';
-import { searchCustomers } from '../../sql/fleet.js';
+import { customerExists, findCustomers } from '../../ops/fleet.js';
 import { approvedBy } from '../auth.js';
 import { customerPage, customerUnavailablePage, searchPage } from '../pages/customer.js';
 import { type Form, type Query, type RouteDeps, seeOther, send } from './respond.js';
@@ -15,7 +14,7 @@ export function customerRoutes(scope: FastifyInstance, { app, contextOf }: Route
   scope.get('/customers', async (request, reply) => {
     const query = ((request.query as Query).q ?? '').trim().slice(0, 200);
     if (query === '') return seeOther(reply, '');
-    const matches = await searchCustomers(app.pool, app.source, query);
+    const matches = await findCustomers(app, query);
     if (matches.length === 1 || matches[0]?.id === query)
       return seeOther(reply, `/customers/${encodeURIComponent(matches[0]!.id)}`);
     return send(reply, searchPage(await contextOf(request, reply), query, matches));
@@ -38,8 +37,7 @@ export function customerRoutes(scope: FastifyInstance, { app, contextOf }: Route
       );
     } catch (error) {
       // The customer exists but the API could not be asked: say so rather than fail the page.
-      if (error instanceof NotFoundError || !(await getCustomer(app.pool, app.source, id)))
-        throw error;
+      if (error instanceof NotFoundError || !(await customerExists(app, id))) throw error;
       return send(
         reply,
         customerUnavailablePage(ctx, id, error instanceof Error ? error.message : String(error)),

@@ -1,9 +1,8 @@
 /** Failed syncs: the list, and retrying one or all (as `retry-failed`). */
 import type { FastifyInstance } from 'fastify';
 
+import { reviewFailedSyncs } from '../../ops/failed.js';
 import { retryFailed, retryOne } from '../../ops/retryFailed.js';
-import { customerNames } from '../../sql/fleet.js';
-import { failedSyncs } from '../../sql/syncState.js';
 import { failedPage } from '../pages/failed.js';
 import {
   countParam,
@@ -25,15 +24,10 @@ export function failedRoutes(scope: FastifyInstance, { app, contextOf }: RouteDe
             kind: 'notice' as const,
             text: `Queued ${retried} ${retried === 1 ? 'sync' : 'syncs'} again.`,
           };
-    const [ctx, failed] = await Promise.all([
+    const [ctx, { failed, names }] = await Promise.all([
       contextOf(request, reply),
-      failedSyncs(app.db, LIST_LIMIT),
+      reviewFailedSyncs(app, LIST_LIMIT),
     ]);
-    const names = await customerNames(
-      app.pool,
-      app.source,
-      failed.map((f) => f.customerId),
-    );
     return send(reply, failedPage(ctx, failed, names, notice));
   });
 

@@ -1,11 +1,9 @@
 /** Held changes: the list, the confirmation step, and the approval (as `approve`). */
 import type { FastifyInstance } from 'fastify';
 
-import { approve } from '../../ops/approve.js';
+import { type ApprovalTarget, approve } from '../../ops/approve.js';
 import { NotFoundError } from '../../ops/errors.js';
-import { customerNames } from '../../sql/fleet.js';
-import { type ApprovalTarget, heldChanges } from '../../sql/holds.js';
-import { getSweep, type SweepRow } from '../../sql/sweepProgress.js';
+import { reviewHeldChanges } from '../../ops/held.js';
 import { approvedBy } from '../auth.js';
 import { confirmApprovalPage, type HeldData, heldPage } from '../pages/held.js';
 import {
@@ -36,18 +34,10 @@ export function parseShown(value: string | undefined): number[] | null {
   return value.split(',').map(Number);
 }
 
-/** The holds, the sweeps that held them, and their customers' names. */
+/** The holds, the sweeps that held them, their customers' names, and the limit that held them. */
 async function heldData({ app, options }: RouteDeps): Promise<HeldData> {
-  const held = await heldChanges(app.pool, LIST_LIMIT);
-  const ids = [...new Set(held.flatMap((h) => (h.sweepId ? [h.sweepId] : [])))];
-  const rows = await Promise.all(ids.map((id) => getSweep(app.pool, id)));
-  const sweeps = new Map(rows.flatMap((s): [string, SweepRow][] => (s ? [[s.id, s]] : [])));
-  const names = await customerNames(
-    app.pool,
-    app.source,
-    held.flatMap((h) => (h.customerId ? [h.customerId] : [])),
-  );
-  return { held, sweeps, names, policy: app.policy, windowMs: options.windowMs };
+  const review = await reviewHeldChanges(app, LIST_LIMIT);
+  return { ...review, policy: app.policy, windowMs: options.windowMs };
 }
 
 export function heldRoutes(scope: FastifyInstance, deps: RouteDeps): void {

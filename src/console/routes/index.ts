@@ -1,13 +1,13 @@
 /**
- * The console's pages and actions, a file per page. Reads go through src/ops and src/sql;
- * changes go through the same operations as the CLI (`approve`, `retry-failed`, `enqueue`). A POST
+ * The console's pages and actions, a file per page. Reads and changes go through src/ops, as the
+ * CLI's do (`status`, `approve`, `retry-failed`, `enqueue`, `explain`, `adopt`), never src/sql. A POST
  * answers with a redirect to the page it came from (so a reload never repeats it), which says
  * what was done.
  */
 import type { FastifyInstance } from 'fastify';
 
+import { countFleet } from '../../ops/fleet.js';
 import { getStatus } from '../../ops/status.js';
-import { fleetCounts } from '../../sql/fleet.js';
 import { overviewPage } from '../pages/overview.js';
 import type { ConsoleApp, ConsoleOptions, ContextOf } from '../types.js';
 import { customerRoutes } from './customers.js';
@@ -21,7 +21,7 @@ export function consoleRoutes(app: ConsoleApp, options: ConsoleOptions, contextO
     scope.get('/', async (request, reply) => {
       const [ctx, fleet, status] = await Promise.all([
         contextOf(request, reply),
-        fleetCounts(app.pool, app.source),
+        countFleet(app),
         getStatus(app, { sweeps: 30, limit: 50 }),
       ]);
       return send(reply, overviewPage(ctx, { fleet, status }));
