@@ -7,6 +7,7 @@
  * from whole lists; all three then decide the same way.
  */
 import type { MassChangeLimit } from './destructive.js';
+import { inStep } from './inStep.js';
 import { lacksName, noNameReason, workspaceName } from './names.js';
 import {
   type Change,
@@ -114,6 +115,8 @@ function decideLinked(
   now: number,
 ): Decision {
   const { customer, link } = facts;
+  // The sweep leaves such customers out in SQL by the same rule (`inStepSql`).
+  if (inStep(customer, ws, desired, policy.nameTemplate)) return NOTHING;
   const make = (action: Change['action'], from: string | null, to: string | null): Change => ({
     customerId: customer.id,
     action,

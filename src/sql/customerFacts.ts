@@ -1,10 +1,11 @@
 /**
  * The facts of each customer the planner may change, gathered by one join over customers, links
  * and the staged listing, read through a cursor a batch at a time (the daemon never holds the
- * fleet). Customers already in step are left out in SQL.
+ * fleet). Customers already in step (`core/inStep.ts`) are left out in SQL.
  */
 import type pg from 'pg';
 
+import { inStepSql } from '../core/inStep.js';
 import { nameSql } from '../core/names.js';
 import type { CustomerFacts } from '../core/planner.js';
 import { toError } from '../lib/errors.js';
@@ -72,8 +73,13 @@ export async function stageCandidates(
                       l.workspace_name, l.workspace_status
                  from ${customers} s
                  full join customer_links l on l.customer_id = s.id) c
-        where not coalesce(c.status <> 'deleted' and c.workspace_name = ${cName.sql}
-                           and c.workspace_status = c.status, false)`,
+        where not ${inStepSql(options.template, {
+          name: 'c.name',
+          status: 'c.status',
+          workspaceName: 'c.workspace_name',
+          workspaceStatus: 'c.workspace_status',
+          desired: cName.sql,
+        })}`,
       cName.params,
     );
     const { rows } = await client.query<{ n: number }>(
@@ -108,9 +114,8 @@ interface FactsOptions {
  * customers that need a name) whoever owns their desired name, read through a cursor so the
  * daemon holds a batch, never the fleet.
  *
- * Customers already in step are left out in SQL: linked, their workspace listed with the desired
- * name and the customer's own status, and not deleted. For those the planner decides nothing
- * (`decideLinked`: no rename, no status change, no conflict), so shipping them to the daemon only
+ * Customers already in step with the listing are left out in SQL (`inStepSql`, the rule of
+ * `core/inStep.ts`). For those the planner decides nothing, so shipping them to the daemon only
  * to be dropped would make a steady sweep cost a full read of the fleet over the wire.
  *
  * One statement, not a batch of keyset queries: keyset batches re-read the links and the listing
@@ -214,8 +219,13 @@ function factsCursorQuery(customers: string, options: FactsOptions): pg.QueryCon
                       where s.id is not null or l.customer_id is not null) c
                cross join lateral (select ${cName.sql} as wname) d
                left join ${listing} sw on sw.workspace_id = c.workspace_id
-              where not coalesce(c.status <> 'deleted' and sw.name = d.wname
-                                 and sw.status = c.status, false)
+              where not ${inStepSql(options.template, {
+                name: 'c.name',
+                status: 'c.status',
+                workspaceName: 'sw.name',
+                workspaceStatus: 'sw.status',
+                desired: 'd.wname',
+              })}
                 -- An id that reads as an orphan's job key is never planned as a customer.
                 and not starts_with(c.id, '${ORPHAN_PREFIX}')
                 and not coalesce(c.linked_at > $${listedFrom}, false)

@@ -40,7 +40,10 @@ export function heldPage(
     ${outage.length === 0 ? '' : outageBanner(outage)}
     ${
       data.held.length === 0
-        ? html`<p>Nothing is held: no deactivation or delete waits for approval.</p>`
+        ? html`<p>
+            Nothing is held: no destructive change (deactivation, delete, re-creation) waits for
+            approval.
+          </p>`
         : html`<div class="actions">
             <span>${data.held.length} changes wait for approval.</span
             >${approveLink('all', 'Approve all…', true)}
