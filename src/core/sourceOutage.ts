@@ -12,7 +12,8 @@
 export type SourceOutage = 'source-empty' | 'source-shrank';
 
 /** Why a change waits for a person: the mass-change limit, or an outage of the source. */
-export type HoldReason = 'limit' | SourceOutage;
+export const HOLD_REASONS = ['limit', 'source-empty', 'source-shrank'] as const;
+export type HoldReason = (typeof HOLD_REASONS)[number];
 
 /** What the gate and the sweep know of the source's size. */
 export interface SourceSize {

@@ -21,6 +21,7 @@ import {
 } from 'drizzle-orm/pg-core';
 
 import { GATED_ACTIONS } from '../core/destructive.js';
+import { HOLD_REASONS } from '../core/sourceOutage.js';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
@@ -157,7 +158,7 @@ export const holds = pgTable(
      * Why it was held: `limit` (the mass-change limit), or `source-empty` / `source-shrank` (the
      * customers source returned no rows, or far fewer, while workspaces were linked).
      */
-    reason: text('reason', { enum: ['limit', 'source-empty', 'source-shrank'] })
+    reason: text('reason', { enum: [...HOLD_REASONS] })
       .notNull()
       .default('limit'),
   },
