@@ -12,7 +12,7 @@ import { inTransaction } from './transaction.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
-/** What the sweep decided (`judge` in `sync/sweepPhases.ts`). */
+/** What the sweep decided (`findHoldReasons` in `sync/sweepPhases.ts`). */
 export interface HoldDecision {
   /** The mass-change limit is exceeded: every gated change is held. */
   readonly limit: boolean;

@@ -100,7 +100,7 @@ export async function perform(
     auditId = await startAudit(pool, entry, minting);
   }
   try {
-    const result = await call(deps, run, customer, change, options);
+    const result = await sendChange(deps, run, customer, change, options);
     await finishAudit(
       pool,
       auditId,
@@ -132,7 +132,7 @@ export async function perform(
 }
 
 /** The API call of one change (a create: mint + info, and a GET only for an unknown status). */
-async function call(
+async function sendChange(
   deps: SyncDeps,
   run: ClaimedRun,
   customer: Customer | null,
@@ -154,7 +154,12 @@ async function call(
       const mutating = mutation(deps, run);
       if (!customer)
         return orphanCall(deps, id, () => engine.updateWorkspace(id, { status }, mutating));
-      return remember(deps, customer, id, await engine.updateWorkspace(id, { status }, mutating));
+      return recordAnswer(
+        deps,
+        customer,
+        id,
+        await engine.updateWorkspace(id, { status }, mutating),
+      );
     }
     case 'delete':
       return deleteWorkspace(deps, run, customer, change);
@@ -242,7 +247,7 @@ async function renameWorkspace(
       ...(error.status !== undefined ? { status: error.status } : {}),
     });
   }
-  return remember(deps, customer, id, answer);
+  return recordAnswer(deps, customer, id, answer);
 }
 
 /** A delete: of an orphan, or of a customer's workspace and then its link. */
@@ -343,7 +348,7 @@ export async function linkLostMint(
 }
 
 /** Records what a PUT answered as the link's last-known state; no answer: the workspace is gone. */
-async function remember(
+async function recordAnswer(
   deps: SyncDeps,
   customer: Customer,
   workspaceId: string,

@@ -30,7 +30,7 @@ import {
 import { takeSweepLease } from './sweepLease.js';
 import {
   holdAndQueue,
-  judge,
+  findHoldReasons,
   learnFromListing,
   type Listing,
   openFacts,
@@ -127,21 +127,21 @@ async function sweepLocked(
         holder,
       );
     }
-    const judged = await planAndJudge(run, listing, now);
-    const held = judged.limit || (judged.outage?.held ?? 0) > 0;
+    const reasons = await planAndFindHoldReasons(run, listing, now);
+    const held = reasons.limit || (reasons.outage?.held ?? 0) > 0;
     const report: SweepReport = {
       id,
       skipped: false,
       listingComplete: listing.complete,
       held,
-      limitExceeded: judged.limit,
-      sourceOutage: judged.outage,
+      limitExceeded: reasons.limit,
+      sourceOutage: reasons.outage,
       destructive: run.destructive,
       counts: run.counts,
       ...(listing.error ? { error: listing.error } : {}),
     };
     if (dryRun) return report;
-    await holdAndQueue(run, listing, judged);
+    await holdAndQueue(run, listing, reasons);
     await finishSweepRow(run, listing, held, started, holder);
     return report;
   } catch (error) {
@@ -168,12 +168,12 @@ async function listBesideCandidates(run: SweepRun, table: string, since: Date): 
   return listing;
 }
 
-/** Phases 2 and 3: plans the customers and the orphans, then judges the plan against the limits. */
-async function planAndJudge(
+/** Phases 2 and 3: plans the customers and the orphans, then finds what the plan must hold and why. */
+async function planAndFindHoldReasons(
   run: SweepRun,
   listing: Listing,
   now: number,
-): Promise<Awaited<ReturnType<typeof judge>>> {
+): Promise<Awaited<ReturnType<typeof findHoldReasons>>> {
   const diff = await learnFromListing(run, listing);
   const facts = await openFacts(run, listing, diff);
   // From here planning reads its own snapshot: the links' state is refreshed beside it.
@@ -187,7 +187,7 @@ async function planAndJudge(
   await planOrphans(run, listing, diff, now);
   // A sweep that lost its lease holds nothing and queues nothing more: another one runs now.
   run.options.signal?.throwIfAborted();
-  return judge(run, listing);
+  return findHoldReasons(run, listing);
 }
 
 /** Writes a finished sweep's outcome and counts to its row, and logs it. */

@@ -10,9 +10,9 @@
  *    decision; changes recorded. Beside it, {@link refreshLinks}: the links' last-known state.
  * 3. {@link planOrphans}: workspaces linked to no customer (the orphan report replaced), acted on
  *    from a complete listing only.
- * 4. {@link judge}: the mass-change limit and the source's outage; {@link holdAndQueue}: the hold
- *    decision committed (with the holds the plan no longer calls for voided), then the syncs
- *    queued in bulk.
+ * 4. {@link findHoldReasons}: the mass-change limit and the source's outage;
+ *    {@link holdAndQueue}: the hold decision committed (with the holds the plan no longer calls
+ *    for voided), then the syncs queued in bulk.
  */
 import { exceedsDestructiveLimit, isDestructive } from '../core/destructive.js';
 import { decideCustomer, decideOrphan } from '../core/planner.js';
@@ -258,8 +258,11 @@ export async function planOrphans(
   }
 }
 
-/** What {@link judge} found: whether the limit holds every gated change, and the source's state. */
-export interface Judgement {
+/**
+ * What {@link findHoldReasons} found: whether the limit holds every gated change, and the
+ * source's state.
+ */
+export interface HoldReasons {
   /** The plan's destructive changes exceed the mass-change limit: all of them are held. */
   readonly limit: boolean;
   /** The source looks out: the gated changes of customers whose rows left it are held. */
@@ -272,7 +275,7 @@ export interface Judgement {
  * looks out (its size against the size last accepted, whatever the fleet's size); records the
  * figures.
  */
-export async function judge(run: SweepRun, listing: Listing): Promise<Judgement> {
+export async function findHoldReasons(run: SweepRun, listing: Listing): Promise<HoldReasons> {
   const { deps, counts, progress, options } = run;
   counts.workspaces = progress.workspaces;
   counts.customers = progress.customers;
@@ -296,18 +299,18 @@ export async function judge(run: SweepRun, listing: Listing): Promise<Judgement>
 export async function holdAndQueue(
   run: SweepRun,
   listing: Listing,
-  judged: Judgement,
+  reasons: HoldReasons,
 ): Promise<void> {
   const { deps, options, counts } = run;
   const { pool, policy } = deps;
   const { held, voided } = await decideHolds(pool, options.id, {
-    limit: judged.limit,
-    outage: judged.outage?.reason ?? null,
+    limit: reasons.limit,
+    outage: reasons.outage?.reason ?? null,
     relation: await deps.source.relation(pool),
     staleBefore: listing.complete ? listing.since : null,
     accept:
-      listing.complete && !judged.outage
-        ? { rows: judged.size.rows, by: `sweep ${options.id}` }
+      listing.complete && !reasons.outage
+        ? { rows: reasons.size.rows, by: `sweep ${options.id}` }
         : null,
   });
   if (held > 0) counts.held = held;
@@ -315,13 +318,13 @@ export async function holdAndQueue(
     counts.voided = voided;
     run.log.info({ voided }, 'dropped held changes the plan no longer calls for');
   }
-  if (judged.outage) {
+  if (reasons.outage) {
     run.log.warn(
-      { reason: judged.outage.reason, rows: judged.size.rows, accepted: judged.size.accepted },
-      `source outage: ${judged.outage.message}`,
+      { reason: reasons.outage.reason, rows: reasons.size.rows, accepted: reasons.size.accepted },
+      `source outage: ${reasons.outage.message}`,
     );
   }
-  if (judged.limit) {
+  if (reasons.limit) {
     run.log.warn(
       {
         destructive: run.destructive,

@@ -19,7 +19,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 import type { Config } from '../config.js';
-import { changeOf, customerIdSchema, describeIssue, type EventHandler } from './handlers.js';
+import { changeOf, customerIdSchema, describeIssue, type EventHandler } from './eventSchemas.js';
 import type { Sender, Verdict } from './types.js';
 import { single } from './verifyStandard.js';
 import {

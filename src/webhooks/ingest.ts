@@ -32,7 +32,7 @@ import {
   markWebhookEventsQueued,
 } from '../sql/webhookEvents.js';
 import type { WebhookEnqueue } from './enqueueBatcher.js';
-import { isEmptyChange } from './handlers.js';
+import { isEmptyChange } from './eventSchemas.js';
 import type { WebhookEvent } from './types.js';
 
 export { pruneWebhookEvents, WEBHOOK_EVENT_RETENTION_MS } from '../sql/webhookEvents.js';

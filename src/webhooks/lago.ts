@@ -28,7 +28,7 @@ import {
   type EventHandler,
   handler,
   nameSchema,
-} from './handlers.js';
+} from './eventSchemas.js';
 import type { Sender, Verdict } from './types.js';
 import { single } from './verifyStandard.js';
 import { anyMatches, eventFrom, eventIdSchema } from './vendorEvents.js';

@@ -24,7 +24,7 @@ import {
   type EventHandler,
   handler,
   nameSchema,
-} from './handlers.js';
+} from './eventSchemas.js';
 import type { Sender, Verdict } from './types.js';
 import { SIGNATURE_TOLERANCE_SECONDS, single } from './verifyStandard.js';
 import { anyMatches, eventFrom, eventIdSchema } from './vendorEvents.js';

@@ -25,7 +25,7 @@ import {
   describeIssue,
   type EventHandler,
   nameSchema,
-} from './handlers.js';
+} from './eventSchemas.js';
 import type { Sender, Verdict } from './types.js';
 import { single } from './verifyStandard.js';
 import {

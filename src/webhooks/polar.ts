@@ -19,7 +19,7 @@ import {
   describeIssue,
   type EventHandler,
   nameSchema,
-} from './handlers.js';
+} from './eventSchemas.js';
 import type { Sender } from './types.js';
 import { createStandardVerifier, standardHeaders } from './verifyStandard.js';
 import {

@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config.js';
 import type { Clock } from '../lib/clock.js';
-import { parseBillingEvent } from './billing.js';
+import { parseGenericEvent } from './genericEvents.js';
 import { chargebeeSender } from './chargebee.js';
 import { lagoSender } from './lago.js';
 import { orbSender } from './orb.js';
@@ -26,7 +26,7 @@ export function sendersOf(config: Config, clock: Clock): Sender[] {
       path: '/webhooks/billing',
       verify: billing,
       // Verified, so the header is there: it is the event id, the same on every retry.
-      parse: (json, headers) => parseBillingEvent(json, standardHeaders(headers).id ?? ''),
+      parse: (json, headers) => parseGenericEvent(json, standardHeaders(headers).id ?? ''),
     },
     {
       source: 'stripe',

@@ -12,7 +12,7 @@ import {
   type EventHandler,
   handler,
   nameSchema,
-} from './handlers.js';
+} from './eventSchemas.js';
 import type { ParsedEvent } from './types.js';
 
 const envelope = z.object({

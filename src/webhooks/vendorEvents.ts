@@ -8,7 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 
 import { z } from 'zod';
 
-import { customerIdSchema, describeIssue, type EventHandler, type Mapped } from './handlers.js';
+import { customerIdSchema, describeIssue, type EventHandler, type Mapped } from './eventSchemas.js';
 import type { ParsedEvent, WebhookSource } from './types.js';
 
 /** A sender's event id: the dedupe key with the source, bounded like a customer id. */

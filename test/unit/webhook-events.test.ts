@@ -1,7 +1,7 @@
 /** Event mapping: the recorded payloads in, customer changes out, through the handler maps. */
 import { describe, expect, it } from 'vitest';
 
-import { parseBillingEvent } from '../../src/webhooks/billing.js';
+import { parseGenericEvent } from '../../src/webhooks/genericEvents.js';
 import { parseStripeEvent } from '../../src/webhooks/stripe.js';
 import { fixture, type Payload } from '../support/webhookFixtures.js';
 
@@ -9,7 +9,7 @@ describe('billing events', () => {
   const parse = (name: string, edit: (body: Payload) => void = () => {}) => {
     const body = fixture(`billing/${name}`);
     edit(body);
-    return parseBillingEvent(body, 'msg_1');
+    return parseGenericEvent(body, 'msg_1');
   };
 
   it.each([

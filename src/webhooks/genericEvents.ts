@@ -1,7 +1,9 @@
 /**
- * The billing system's events (docs/contract.md, HTTP): an envelope `{type, timestamp, data}` whose
- * `data` is `{id, name?, status?}`, delivered with Standard Webhooks headers. The event id is the
- * `webhook-id` header (the same for every retry of one event).
+ * `POST /webhooks/billing`: events in customer-sync's own, generic format (docs/contract.md, HTTP),
+ * for a billing system with no route of its own (the six others have theirs: stripe.ts, paddle.ts,
+ * …). An envelope `{type, timestamp, data}` whose `data` is `{id, name?, status?}`, delivered with
+ * Standard Webhooks headers. The event id is the `webhook-id` header (the same for every retry of
+ * one event).
  */
 import { z } from 'zod';
 
@@ -13,7 +15,7 @@ import {
   handler,
   nameSchema,
   statusSchema,
-} from './handlers.js';
+} from './eventSchemas.js';
 import type { ParsedEvent } from './types.js';
 
 const envelope = z.object({
@@ -29,7 +31,7 @@ const data = z.object({
 });
 
 /** Event type → handler. The type decides the status where it names one; `data.status` may not. */
-export const BILLING_HANDLERS: ReadonlyMap<string, EventHandler> = new Map([
+export const GENERIC_HANDLERS: ReadonlyMap<string, EventHandler> = new Map([
   [
     'customer.created',
     handler(
@@ -61,13 +63,13 @@ export const BILLING_HANDLERS: ReadonlyMap<string, EventHandler> = new Map([
  * Reads a verified billing body. Unknown types are valid events with no change (recorded and
  * answered `ignored`), so a sender adding types is not retried for days.
  */
-export function parseBillingEvent(json: unknown, eventId: string): ParsedEvent {
+export function parseGenericEvent(json: unknown, eventId: string): ParsedEvent {
   const env = envelope.safeParse(json);
   if (!env.success) return { ok: false, error: describeIssue(env.error) };
   if (eventId.length > 255) return { ok: false, error: 'webhook-id: too long' };
   const { type, timestamp } = env.data;
   const base = { source: 'billing' as const, eventId, type, occurredAt: new Date(timestamp) };
-  const handle = BILLING_HANDLERS.get(type);
+  const handle = GENERIC_HANDLERS.get(type);
   if (!handle) {
     const id = customerIdSchema.safeParse((env.data.data as { id?: unknown } | null)?.id);
     return { ok: true, event: { ...base, customerId: id.success ? id.data : null, change: null } };
