@@ -3,7 +3,9 @@
  * `eu` (any case, spaces around ignored) or a region id (a uuid); null or blank means
  * `DEFAULT_REGION`. A region matters only at the mint (docs/agent-engine-api.md): a workspace that
  * exists stays where it was created, and a row that now wants another region is reported
- * ({@link regionMismatch}), never acted on. Pure: src/sql/regions.ts mirrors the reading in SQL.
+ * ({@link regionMismatch}), never acted on. Pure. The reading has two forms, side by side here:
+ * {@link wantedRegion} and {@link wantedRegionSql}, with which the report of mismatches compares
+ * the whole fleet in one query.
  */
 import { type Customer, type Link, MISSING, REGION_IDS } from './types.js';
 
@@ -22,6 +24,19 @@ export function parseRegion(raw: string): string | undefined {
   const value = spacesTrimmed(raw).toLowerCase();
   if (value === 'us' || value === 'eu') return REGION_IDS[value];
   return REGION_ID.test(value) ? value : undefined;
+}
+
+/**
+ * The region id a source row's `region` names (SQL over `c.region`), with DEFAULT_REGION as
+ * parameter `$n`; null when it names none. `test/integration/region.test.ts`
+ * holds it to {@link parseRegion}.
+ */
+export function wantedRegionSql(n: number): string {
+  const value = `lower(btrim(c.region, ' '))`;
+  return `case when c.region is null or btrim(c.region, ' ') = '' then $${n}::text
+               when ${value} = 'us' then '${REGION_IDS.us}'
+               when ${value} = 'eu' then '${REGION_IDS.eu}'
+               when ${value} ~ '${REGION_ID_PATTERN}' then ${value} end`;
 }
 
 /** The region a customer's workspace is to be minted in, or the row's value that names none. */

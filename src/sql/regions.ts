@@ -1,29 +1,14 @@
 /**
  * Customers whose workspace lives in another region than their row now wants: reported (status,
- * the metric), never acted on. The row's region is read as src/core/region.ts reads it, here in
- * SQL so the whole fleet is compared in one query: blank or null → DEFAULT_REGION; `us`, `eu` (any
- * case, spaces around ignored) → their ids; a uuid → itself; anything else → no region (its
- * create fails; nothing to compare). Only links whose region we minted in are compared.
+ * the metric), never acted on. The row's region is read by `wantedRegionSql` (src/core/region.ts),
+ * so the whole fleet is compared in one query. Only links whose region we minted in are compared.
  */
 import type pg from 'pg';
 
-import { REGION_ID_PATTERN, type RegionMismatch } from '../core/region.js';
-import { REGION_IDS } from '../core/types.js';
+import { type RegionMismatch, wantedRegionSql } from '../core/region.js';
 import type { CustomerSource } from './source.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
-
-/**
- * The region id a source row's `region` names (SQL over `c.region`), with DEFAULT_REGION as
- * parameter `$n`; null when it names none. Exported for the test that holds it to parseRegion.
- */
-export function wantedRegionSql(n: number): string {
-  const value = `lower(btrim(c.region, ' '))`;
-  return `case when c.region is null or btrim(c.region, ' ') = '' then $${n}::text
-               when ${value} = 'us' then '${REGION_IDS.us}'
-               when ${value} = 'eu' then '${REGION_IDS.eu}'
-               when ${value} ~ '${REGION_ID_PATTERN}' then ${value} end`;
-}
 
 /** The comparison, as rows `customer_id, workspace_id, wanted, created_in` (DEFAULT_REGION: $1). */
 async function mismatchesSql(db: Queryable, source: CustomerSource): Promise<string> {

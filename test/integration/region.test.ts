@@ -13,11 +13,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { renderExplanation } from '../../src/cli/commands/explain.js';
 import { customerPage } from '../../src/console/pages/customer.js';
-import { parseRegion } from '../../src/core/region.js';
+import { parseRegion, wantedRegionSql } from '../../src/core/region.js';
 import { REGION_IDS } from '../../src/core/types.js';
 import { explainCustomer } from '../../src/ops/explain.js';
 import { getStatus } from '../../src/ops/status.js';
-import { wantedRegionSql } from '../../src/sql/regions.js';
 import { signStandardWebhooks } from '../support/webhookSigners.js';
 import { type Harness, startHarness, waitForIdle } from '../support/harness.js';
 import { sweepAndWait } from '../support/sweeps.js';
