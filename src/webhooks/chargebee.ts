@@ -19,7 +19,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 import type { Config } from '../config.js';
-import { changeOf, customerIdSchema, describeIssue, type EventHandler } from './eventSchemas.js';
+import {
+  changeOf,
+  customerIdSchema,
+  describeIssue,
+  type EventHandler,
+  handler,
+} from './eventSchemas.js';
 import type { Sender, Verdict } from './types.js';
 import { single } from './verifyStandard.js';
 import {
@@ -28,7 +34,6 @@ import {
   fromMetadata,
   metadataSchema,
   ourId,
-  refusableHandler,
   withId,
 } from './vendorEvents.js';
 
@@ -98,18 +103,18 @@ const subscriptionContent = z.object({ subscription, customer: customer.nullish(
 export function chargebeeHandlers(key: string | undefined): ReadonlyMap<string, EventHandler> {
   const idOf = (c: z.output<typeof customer>) =>
     ourId(fromMetadata(c.meta_data, key, 'content.customer.meta_data'), c.id);
-  const onCustomer = refusableHandler(
+  const onCustomer = handler(
     customerContent,
     ({ customer: c }) => withId(idOf(c), changeOf(nameOf(c))),
     'content',
   );
-  const onDeleted = refusableHandler(
+  const onDeleted = handler(
     customerContent,
     ({ customer: c }) => withId(idOf(c), { status: 'deleted' }),
     'content',
   );
   const onSubscription = (deleted: boolean) =>
-    refusableHandler(
+    handler(
       subscriptionContent,
       ({ subscription: s, customer: c }) => {
         const status = deleted ? 'inactive' : SUBSCRIPTION_STATUS[s.status];

@@ -40,17 +40,23 @@ export type EventHandler = (
   data: unknown,
 ) => { ok: true; mapped: Mapped } | { ok: false; error: string };
 
-/** Builds a handler from the payload's schema and a mapping from the parsed payload. */
+/** A mapping that names the customer and the change, or says why the payload cannot be used. */
+export type Mapping = Mapped | { readonly error: string };
+
+/**
+ * Builds a handler from the payload's schema and a mapping from the parsed payload; the mapping
+ * itself may refuse (an unusable id in metadata: 422).
+ */
 export function handler<S extends z.ZodType>(
   schema: S,
-  map: (data: z.output<S>) => Mapped,
+  map: (data: z.output<S>) => Mapping,
   root: string,
 ): EventHandler {
   return (data) => {
     const parsed = schema.safeParse(data);
-    return parsed.success
-      ? { ok: true, mapped: map(parsed.data) }
-      : { ok: false, error: describeIssue(parsed.error, root) };
+    if (!parsed.success) return { ok: false, error: describeIssue(parsed.error, root) };
+    const mapped = map(parsed.data);
+    return 'error' in mapped ? { ok: false, error: mapped.error } : { ok: true, mapped };
   };
 }
 

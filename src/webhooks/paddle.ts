@@ -24,6 +24,7 @@ import {
   customerIdSchema,
   describeIssue,
   type EventHandler,
+  handler,
   nameSchema,
 } from './eventSchemas.js';
 import type { Sender, Verdict } from './types.js';
@@ -35,7 +36,6 @@ import {
   fromMetadata,
   metadataSchema,
   ourId,
-  refusableHandler,
   withId,
 } from './vendorEvents.js';
 
@@ -103,7 +103,7 @@ const SUBSCRIPTION_STATUS: Readonly<Record<string, 'active' | 'inactive'>> = {
  */
 export function paddleHandlers(key: string | undefined): ReadonlyMap<string, EventHandler> {
   // Paddle customers are archived, never deleted: an archived customer is a deleted one here.
-  const onCustomer = refusableHandler(
+  const onCustomer = handler(
     customer,
     (c) => {
       const decided = ourId(fromMetadata(c.custom_data, key, 'data.custom_data'), c.id);
@@ -116,7 +116,7 @@ export function paddleHandlers(key: string | undefined): ReadonlyMap<string, Eve
     },
     'data',
   );
-  const onSubscription = refusableHandler(
+  const onSubscription = handler(
     subscription,
     (s) => {
       const status = SUBSCRIPTION_STATUS[s.status];

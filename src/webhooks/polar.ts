@@ -18,6 +18,7 @@ import {
   customerIdSchema,
   describeIssue,
   type EventHandler,
+  handler,
   nameSchema,
 } from './eventSchemas.js';
 import type { Sender } from './types.js';
@@ -28,7 +29,6 @@ import {
   fromMetadata,
   metadataSchema,
   ourId,
-  refusableHandler,
   withId,
 } from './vendorEvents.js';
 
@@ -54,18 +54,14 @@ const SUBSCRIPTION_STATUS: Readonly<Record<string, 'active' | 'inactive'>> = {
 export function polarHandlers(key: string | undefined): ReadonlyMap<string, EventHandler> {
   const idOf = (c: z.output<typeof customer>, where: string) =>
     ourId(fromMetadata(c.metadata, key, `${where}.metadata`), c.external_id ?? c.id);
-  const onCustomer = refusableHandler(
-    customer,
-    (c) => withId(idOf(c, 'data'), changeOf(c.name)),
-    'data',
-  );
-  const onDeleted = refusableHandler(
+  const onCustomer = handler(customer, (c) => withId(idOf(c, 'data'), changeOf(c.name)), 'data');
+  const onDeleted = handler(
     customer,
     (c) => withId(idOf(c, 'data'), { status: 'deleted' }),
     'data',
   );
   // A cancellation at period end keeps `status: active` until Polar revokes the subscription.
-  const onSubscription = refusableHandler(
+  const onSubscription = handler(
     subscription,
     (s) => {
       const status = SUBSCRIPTION_STATUS[s.status];

@@ -1,6 +1,6 @@
 /**
  * What every billing system's route shares once its own scheme has verified a delivery: which id
- * is ours, a handler whose mapping may refuse (422), the normalized event, and the constant-time
+ * is ours, the normalized event, and the constant-time
  * comparison of signatures. Each vendor's file (paddle.ts, chargebee.ts, lago.ts, orb.ts,
  * polar.ts) is only its scheme, its envelope and its handler map.
  */
@@ -8,7 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 
 import { z } from 'zod';
 
-import { customerIdSchema, describeIssue, type EventHandler, type Mapped } from './eventSchemas.js';
+import { customerIdSchema, type EventHandler, type Mapped, type Mapping } from './eventSchemas.js';
 import type { ParsedEvent, WebhookSource } from './types.js';
 
 /** A sender's event id: the dedupe key with the source, bounded like a customer id. */
@@ -16,23 +16,6 @@ export const eventIdSchema = customerIdSchema;
 
 /** A free-form metadata object (Paddle `custom_data`, Chargebee `meta_data`, Polar `metadata`). */
 export const metadataSchema = z.record(z.string(), z.unknown()).nullish();
-
-/** A mapping that names the customer and the change, or says why the payload cannot be used. */
-export type Mapping = Mapped | { readonly error: string };
-
-/** Like `handler()`, but the mapping itself may refuse (an unusable id in metadata: 422). */
-export function refusableHandler<S extends z.ZodType>(
-  schema: S,
-  map: (data: z.output<S>) => Mapping,
-  root: string,
-): EventHandler {
-  return (data) => {
-    const parsed = schema.safeParse(data);
-    if (!parsed.success) return { ok: false, error: describeIssue(parsed.error, root) };
-    const mapped = map(parsed.data);
-    return 'error' in mapped ? { ok: false, error: mapped.error } : { ok: true, mapped };
-  };
-}
 
 /**
  * Which id is ours: the id the billing system carries for the customer's id in your system when
