@@ -2,8 +2,9 @@
  * What "in step" means, in one place: a customer whose workspace needs nothing. Pure, no I/O.
  * The rule has two forms, side by side here: {@link inStep} for the planner, which decides
  * nothing for such a customer, and {@link inStepSql}, with which the sweep leaves such customers
- * out in Postgres (staging its candidates against the links' last-known state, and planning
- * against the listing), so a steady sweep never ships the fleet to the daemon.
+ * out in Postgres, so a steady sweep never ships the fleet to the daemon: it stages as candidates
+ * the customers not in step with their links' last-known state, adds those whose link the listing
+ * contradicts (`diffLinks`), and plans those still not in step with the listing.
  * `test/integration/in-step-rule.test.ts` checks that the two forms agree, and that the planner
  * decides nothing for a customer the SQL leaves out.
  *
