@@ -11,7 +11,9 @@
  *    rows while workspaces are linked, or lost more than the share since its size was last
  *    accepted: `sourceOutage`), whatever the fleet's size; otherwise it goes ahead only while the
  *    destructive changes of the last `SWEEP_EVERY` stay within the mass-change limit, and past it
- *    it is held.
+ *    it is held; and once the limit has held a change, the limit stays tripped: every such change
+ *    is held until a person approves (or the held changes go stale), as a mass change whose syncs
+ *    come late must not trickle through at the limit's rate per window.
  *
  * An admitted change is written to the audit as `started` in the same transaction, so it counts
  * against the window before the API is called.
@@ -93,19 +95,24 @@ async function heldBecause(
   audit: AuditStart,
   limits: GateLimits,
 ): Promise<HoldReason | null> {
-  const { rows } = await client.query<{ used: number; linked: number }>(
+  const { rows } = await client.query<{ used: number; linked: number; tripped: boolean }>(
     `select (select count(*)::int from audit
               where destructive and outcome in ('started', 'ok')
                 and at > now() - make_interval(secs => $1::double precision / 1000)) as used,
-            (select count(*)::int from customer_links) as linked`,
+            (select count(*)::int from customer_links) as linked,
+            exists (select 1 from holds where state = 'held' and reason = 'limit') as tripped`,
     [limits.windowMs],
   );
-  const { used, linked } = rows[0] ?? { used: 0, linked: 0 };
+  const { used, linked, tripped } = rows[0] ?? { used: 0, linked: 0, tripped: false };
   if (audit.customerId !== null && !(await inSource(client, source, audit.customerId))) {
     const size = { ...(await sourceRows(client, source)), linked };
     const outage = sourceOutage(size, limits.limit);
     if (outage) return outage;
   }
+  // Tripped: a change the limit held still waits for a person. Until then nothing destructive
+  // from outside a sweep goes ahead, however long ago the window filled: a mass change whose
+  // syncs come late (a slow or stopped worker) must not trickle through at the limit's rate.
+  if (tripped) return 'limit';
   return exceedsDestructiveLimit(used + 1, linked, limits.limit) ? 'limit' : null;
 }
 
