@@ -89,7 +89,7 @@ function group(sweepId: string | null, holds: HeldChange[], data: HeldData): Htm
 function why(sweepId: string | null, sweep: SweepRow | undefined, data: HeldData): string {
   const limit = `more than MAX_DESTRUCTIVE_PER_SWEEP=${data.policy.maxDestructivePerSweep} and more than MAX_DESTRUCTIVE_SHARE=${Math.round(data.policy.maxDestructiveShare * 100)}% of the linked workspaces`;
   if (sweepId === null)
-    return `A webhook, a direct write or an enqueue asked for these while the deactivations, deletes and re-creations of the last ${formatDuration(data.windowMs)} (SWEEP_EVERY) were already past the limit (${limit}), or while changes the limit had held earlier still waited for approval: until they are approved, nothing destructive goes ahead by itself.`;
+    return `A webhook, a direct write or an enqueue asked for these while the deactivations, deletes and re-creations of the last ${formatDuration(data.windowMs)} (SWEEP_EVERY) were already past the limit (${limit}), or while changes the limit had held earlier still waited for approval: until they are approved, no destructive change from outside a sweep goes ahead by itself.`;
   if (!sweep)
     return `The sweep planned more deactivations, deletes and re-creations than the limit: ${limit}.`;
   const c = sweep.counts;
