@@ -4,6 +4,7 @@
  * the program with one line naming the variable and what it expected.
  */
 import { createPublicKey } from 'node:crypto';
+import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
@@ -115,6 +116,12 @@ export interface Config {
    * absent → both are off.
    */
   readonly dashboardToken: string | undefined;
+  /**
+   * The proxies in front of the HTTP server whose `X-Forwarded-For` names the client (addresses,
+   * CIDRs, or `loopback`, `linklocal`, `uniquelocal`); empty → none is believed, and the client
+   * is the connection's peer. The console's login limit counts failures per client.
+   */
+  readonly trustProxy: readonly string[];
   /**
    * Where OpenTelemetry traces go (OTLP over HTTP), from the standard `OTEL_EXPORTER_OTLP_*`
    * variables; absent (or `OTEL_SDK_DISABLED=true`) → tracing off and no SDK loaded.
@@ -303,6 +310,31 @@ function lagoPublicKey(env: Env): string | undefined {
 
 /** The shortest DASHBOARD_TOKEN accepted: one of a few characters could be guessed. */
 export const MIN_DASHBOARD_TOKEN_LENGTH = 16;
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a CIDR (`10.0.0.0/8`, `fd00::/8`), or a named range of proxy addresses. */
+function isProxy(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** `TRUST_PROXY`: absent (no proxy believed), or proxies separated by commas. */
+function trustedProxies(env: Env): readonly string[] {
+  const raw = optional(env, 'TRUST_PROXY');
+  if (raw === undefined) return [];
+  const entries = raw.split(',').map((entry) => entry.trim());
+  if (!entries.every(isProxy)) {
+    throw new ConfigError(
+      `TRUST_PROXY=${quote('TRUST_PROXY', raw)} is invalid: expected addresses or CIDRs separated by commas (or loopback, linklocal, uniquelocal)`,
+    );
+  }
+  return entries;
+}
 
 /** `DASHBOARD_TOKEN`: absent (console and dashboard off), or long enough not to be guessed. */
 function dashboardToken(env: Env): string | undefined {
@@ -567,6 +599,10 @@ const FIELDS: { readonly [K in keyof Config]: Field<Config[K]> } = {
     variables: [variable('DASHBOARD_TOKEN', undefined, 'the console and dashboard login', true)],
     read: dashboardToken,
     secrets: (token) => [token],
+  },
+  trustProxy: {
+    variables: [variable('TRUST_PROXY', undefined, 'proxies whose X-Forwarded-For is believed')],
+    read: trustedProxies,
   },
   defaultRegion: value(
     'DEFAULT_REGION',

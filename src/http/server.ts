@@ -82,6 +82,9 @@ export function createHttpServer(deps: HttpDeps): HttpServer {
     // One debug line per request (below) instead of Fastify's two at info.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_WEBHOOK_BODY_BYTES,
+    // The client of a request (the login limit's key) is the peer, unless it is a proxy the
+    // operator named: then the address it forwarded.
+    trustProxy: deps.config.trustProxy.length > 0 ? [...deps.config.trustProxy] : false,
     serverFactory: serverFactory({ ...HTTP_LIMITS, ...deps.limits }, deps.traced === true, {
       logger,
       clock,

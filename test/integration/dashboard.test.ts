@@ -133,6 +133,39 @@ describe('the queue dashboard at /admin/queues', () => {
     expect((await status('/healthz')).code).toBe(200);
   });
 
+  it('behind a trusted proxy (TRUST_PROXY), counts failed logins per client, not per proxy', async () => {
+    h = await startHarness({ env: { DASHBOARD_TOKEN: TOKEN, TRUST_PROXY: '127.0.0.1' } });
+    const { url } = await h.startDaemon({}, { WORKER_CONCURRENCY: '0' });
+    const login = async (client: string, password: string) => {
+      const answer = await request(`${url}/console`, {
+        headers: { authorization: basic('ops', password), 'x-forwarded-for': client },
+      });
+      await answer.body.dump();
+      return answer.statusCode;
+    };
+    // Someone guesses from one address until refused …
+    let code = 401;
+    for (let i = 0; code === 401 && i < 50; i++) code = await login('203.0.113.7', `guess-${i}`);
+    expect(code).toBe(429);
+    // … the operator, another client behind the same proxy, still logs in.
+    expect(await login('198.51.100.20', TOKEN)).toBe(200);
+    expect(await login('203.0.113.7', TOKEN)).toBe(429);
+  });
+
+  it('without TRUST_PROXY, believes no X-Forwarded-For: a client cannot name itself anew', async () => {
+    h = await startHarness({ env: { DASHBOARD_TOKEN: TOKEN } });
+    const { url } = await h.startDaemon({}, { WORKER_CONCURRENCY: '0' });
+    let code = 401;
+    for (let i = 0; code === 401 && i < 50; i++) {
+      const answer = await request(`${url}/console`, {
+        headers: { authorization: basic('ops', `guess-${i}`), 'x-forwarded-for': `192.0.2.${i}` },
+      });
+      await answer.body.dump();
+      code = answer.statusCode;
+    }
+    expect(code).toBe(429);
+  });
+
   it('is off when no token is configured', async () => {
     h = await startHarness();
     const { url } = await h.startDaemon();

@@ -144,6 +144,7 @@ describe('loadConfig', () => {
     LOCK_DURATION: ['0', '100ms', 'long'],
     SHUTDOWN_TIMEOUT: ['later', '-1s'],
     DASHBOARD_TOKEN: ['two words', 'x\ny', 'short', '15-chars-token!'],
+    TRUST_PROXY: ['proxy.internal', '10.0.0.0/33', '10.0.0.1,', '::1/129', '10.0.0.1/8/8', 'all'],
     DEFAULT_REGION: ['mars', 'EU-west', '645a183f-b12b-4c6e-8ad3', 'us eu'],
     OTEL_EXPORTER_OTLP_ENDPOINT: ['collector:4318', 'grpc://c:4317'],
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: ['/v1/traces'],
@@ -199,6 +200,13 @@ describe('loadConfig', () => {
       { table: { schema: 'app', name: 'organizations' }, idColumn: 'org_id' },
       { table: { schema: 'Billing', name: 'Seats' }, idColumn: 'Org"Id' },
     ]);
+  });
+
+  it('takes TRUST_PROXY as addresses, CIDRs and named ranges; none when unset', () => {
+    expect(loadConfig({}).trustProxy).toEqual([]);
+    expect(
+      loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,fd00::/8 ,::1, loopback' }).trustProxy,
+    ).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8', '::1', 'loopback']);
   });
 
   it('takes a DASHBOARD_TOKEN of 16 characters or more, and stops on fewer without echoing it', () => {
