@@ -76,7 +76,9 @@ export class InMemoryRateLimiter implements RateLimiter {
       const tat = Math.max(this.#tat, now, this.#pauseEnd);
       this.#tat = tat + this.#intervalMs;
       const pauseEnd = this.#pauseEnd;
-      await sleep(tat - now, signal);
+      // A timer may fire a fraction of a millisecond early: the rest is waited out too.
+      for (let left = tat - now; left > 0; left = tat - performance.now())
+        await sleep(left, signal);
       // Paused while it waited: the call takes a slot after the pause instead.
       if (this.#pauseEnd === pauseEnd || this.#pauseEnd <= performance.now()) return;
     }
