@@ -14,7 +14,6 @@ import type { AgentEngine } from './agent-engine/types.js';
 import { type Config, requireCredentials, secretsOf } from './config.js';
 import type { SyncQueue } from './core/ports.js';
 import type { Policy } from './core/planner.js';
-import { type Database, typedDatabase } from './db/database.js';
 import { createPool } from './db/pool.js';
 import { type Clock, systemClock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
@@ -47,8 +46,6 @@ export interface App extends AsyncDisposable {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly pool: pg.Pool;
-  /** The same pool through drizzle, for typed queries (src/db/database.ts). */
-  readonly db: Database;
   /** One server or a Redis Cluster, as `REDIS_URL` says. */
   readonly redis: RedisClient;
   readonly queues: Queues;
@@ -90,7 +87,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger({ level: config.logLevel, secrets });
   const pool = createPool(config.databaseUrl, { max: 20, traceQueries: !!tracing });
   releasers.add('postgres pool', () => pool.end());
-  const db = typedDatabase(pool);
   // Commands fail fast while Redis is down (a webhook still answers; the sweep finds the rest).
   const redis = connectRedis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
   redis.on('error', () => {});
@@ -136,7 +132,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     logger,
     clock,
     pool,
-    db,
     redis,
     queues,
     syncQueue,

@@ -9,7 +9,6 @@ import type { PageContext } from './layout.js';
 export type ConsoleApp = Pick<
   App,
   | 'pool'
-  | 'db'
   | 'source'
   | 'queues'
   | 'syncQueue'

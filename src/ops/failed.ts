@@ -5,13 +5,18 @@
  */
 import type { App } from '../app.js';
 import { customerNames } from '../sql/fleet.js';
-import { type FailedSync, failedSyncs } from '../sql/syncState.js';
+import type { FailedSync } from '../sql/typedReads.js';
 
-export type { FailedSync } from '../sql/syncState.js';
+export type { FailedSync } from '../sql/typedReads.js';
 
 /** The subjects whose last sync failed, latest first, up to `limit`. */
-export async function listFailedSyncs(app: Pick<App, 'db'>, limit?: number): Promise<FailedSync[]> {
-  return failedSyncs(app.db, limit);
+export async function listFailedSyncs(
+  app: Pick<App, 'pool'>,
+  limit?: number,
+): Promise<FailedSync[]> {
+  // Loaded here, on first use: an idle daemon never holds drizzle (see typedReads.ts).
+  const { failedSyncs } = await import('../sql/typedReads.js');
+  return failedSyncs(app.pool, limit);
 }
 
 export interface FailedReview {
@@ -22,7 +27,7 @@ export interface FailedReview {
 
 /** The failed syncs and their customers' names. */
 export async function reviewFailedSyncs(
-  app: Pick<App, 'db' | 'pool' | 'source'>,
+  app: Pick<App, 'pool' | 'source'>,
   limit?: number,
 ): Promise<FailedReview> {
   const failed = await listFailedSyncs(app, limit);

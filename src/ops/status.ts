@@ -3,7 +3,6 @@ import type { App } from '../app.js';
 import { outageMessage, sourceOutage } from '../core/sourceOutage.js';
 import type { RegionMismatch } from '../core/region.js';
 import { measureSource } from '../sql/sourceSize.js';
-import { listOrphans } from '../sql/orphans.js';
 import { regionMismatches } from '../sql/regions.js';
 import { latestSweeps } from '../sql/sweepProgress.js';
 import { listFailedSyncs } from './failed.js';
@@ -77,10 +76,7 @@ export interface StatusReport {
 
 /** Gathers the status from Postgres and Redis. */
 export async function getStatus(
-  app: Pick<
-    App,
-    'pool' | 'db' | 'queues' | 'breaker' | 'rateLimiter' | 'source' | 'policy' | 'config'
-  >,
+  app: Pick<App, 'pool' | 'queues' | 'breaker' | 'rateLimiter' | 'source' | 'policy' | 'config'>,
   options: { sweeps?: number; limit?: number } = {},
 ): Promise<StatusReport> {
   const limit = options.limit ?? 1000;
@@ -91,7 +87,7 @@ export async function getStatus(
       latestSweeps(app.pool, options.sweeps ?? 5),
       listFailedSyncs(app, limit),
       listHeldChanges(app, limit),
-      listOrphans(app.db, limit),
+      import('../sql/typedReads.js').then((reads) => reads.listOrphans(app.pool, limit)),
       app.breaker.state(),
       app.rateLimiter.pausedUntil(),
       measureSource(app.pool, app.source),

@@ -1,31 +1,12 @@
-/** Orphans as of the last complete listing: workspaces linked to no customer. */
-import { asc, ne, sql } from 'drizzle-orm';
+/**
+ * Orphans as of the last complete listing: workspaces linked to no customer (`status` lists them:
+ * `typedReads.ts`).
+ */
 import type pg from 'pg';
 
-import { DEFAULT_WORKSPACE_NAME } from '../core/types.js';
-import type { Database } from '../db/database.js';
-import { orphans } from '../db/schema.js';
+import type { OrphanRow } from './typedReads.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
-
-/** One reported orphan. */
-export interface OrphanRow {
-  workspaceId: string;
-  name: string;
-  status: string;
-  sweepId: string;
-  seenAt: Date;
-}
-
-/** The orphans, by name; the organization's `default` workspace is never one. */
-export async function listOrphans(db: Database, limit = 1000): Promise<OrphanRow[]> {
-  return db
-    .select()
-    .from(orphans)
-    .where(ne(sql`lower(${orphans.name})`, DEFAULT_WORKSPACE_NAME))
-    .orderBy(asc(orphans.name), asc(orphans.workspaceId))
-    .limit(limit);
-}
 
 /**
  * The workspace named `name` that the last complete listing reported as an orphan and nobody has

@@ -1,9 +1,8 @@
-/** The last sync of each subject: `status` lists the failed ones, `retry-failed` queues them. */
-import { desc, eq } from 'drizzle-orm';
+/**
+ * The last sync of each subject: `status` lists the failed ones (`typedReads.ts`), `retry-failed`
+ * queues them.
+ */
 import type pg from 'pg';
-
-import type { Database } from '../db/database.js';
-import { syncState } from '../db/schema.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -24,28 +23,4 @@ export async function recordSync(
            reason = excluded.reason, attempts = excluded.attempts`,
     [subject, at, outcome, detail.kind ?? null, detail.reason ?? null, detail.attempts ?? 1],
   );
-}
-
-export interface FailedSync {
-  customerId: string;
-  reason: string;
-  kind: string;
-  at: Date;
-  attempts: number;
-}
-
-export async function failedSyncs(db: Database, limit = 1000): Promise<FailedSync[]> {
-  const rows = await db
-    .select()
-    .from(syncState)
-    .where(eq(syncState.outcome, 'failed'))
-    .orderBy(desc(syncState.at))
-    .limit(limit);
-  return rows.map((r) => ({
-    customerId: r.subject,
-    reason: r.reason ?? '',
-    kind: r.kind ?? '',
-    at: r.at,
-    attempts: r.attempts,
-  }));
 }
