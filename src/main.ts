@@ -15,8 +15,7 @@ import {
   readEnvironment,
   servicesSettings,
 } from './config.js';
-import { runMigrations } from './db/migrate.js';
-import { provideServices, type Services } from './embedded/index.js';
+import type { Services } from './embedded/index.js';
 
 const say = (line: string) => process.stderr.write(`customer-sync: ${line}\n`);
 
@@ -26,6 +25,12 @@ async function configure(): Promise<{ config: Config; services?: Services }> {
   let config = loadConfig(env);
   const settings = servicesSettings(env);
   if (!settings.embedded) return { config };
+  // Loaded only here: a daemon on real services holds neither the embedded servers' code nor
+  // drizzle's migrator (an idle daemon's memory).
+  const [{ provideServices }, { runMigrations }] = await Promise.all([
+    import('./embedded/index.js'),
+    import('./db/migrate.js'),
+  ]);
   const services = await provideServices({
     databaseUrl: settings.databaseUrl,
     redisUrl: settings.redisUrl,
