@@ -1,7 +1,7 @@
 /**
- * The fleet as the console shows it: customers by sync state (the overview), what needs a person
- * (the navigation's counts, on every page), and finding a customer (the search box). Reads only;
- * no API calls.
+ * The fleet as the console and `status` show it: customers by sync state (the overview), what
+ * needs a person (the navigation's counts, on every page), finding a customer (the search box),
+ * and the orphan report. Reads only; no API calls.
  */
 import type { App } from '../app.js';
 import { getCustomer } from '../sql/customers.js';
@@ -13,7 +13,20 @@ import {
   searchCustomers,
 } from '../sql/fleet.js';
 
+import type { OrphanRow } from '../sql/typedReads.js';
+
 export type { CustomerMatch, FleetCounts } from '../sql/fleet.js';
+export type { OrphanRow } from '../sql/typedReads.js';
+
+/** The orphans of the last complete listing, by name, up to `limit`. */
+export async function listReportedOrphans(
+  app: Pick<App, 'pool'>,
+  limit?: number,
+): Promise<OrphanRow[]> {
+  // Loaded here, on first use: an idle daemon never holds drizzle (see typedReads.ts).
+  const { listOrphans } = await import('../sql/typedReads.js');
+  return listOrphans(app.pool, limit);
+}
 
 /** Customers by sync state, and orphan workspaces (see `FleetCounts`). */
 export async function countFleet(app: Pick<App, 'pool' | 'source'>): Promise<FleetCounts> {

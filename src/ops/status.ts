@@ -6,6 +6,7 @@ import { measureSource } from '../sql/sourceSize.js';
 import { regionMismatches } from '../sql/regions.js';
 import { latestSweeps } from '../sql/sweepProgress.js';
 import { listFailedSyncs } from './failed.js';
+import { listReportedOrphans } from './fleet.js';
 import { listHeldChanges } from './held.js';
 
 /** The sync queue's states `status` counts. */
@@ -87,7 +88,7 @@ export async function getStatus(
       latestSweeps(app.pool, options.sweeps ?? 5),
       listFailedSyncs(app, limit),
       listHeldChanges(app, limit),
-      import('../sql/typedReads.js').then((reads) => reads.listOrphans(app.pool, limit)),
+      listReportedOrphans(app, limit),
       app.breaker.state(),
       app.rateLimiter.pausedUntil(),
       measureSource(app.pool, app.source),
