@@ -5,7 +5,7 @@
  */
 import type { App } from '../app.js';
 import { customerNames } from '../sql/fleet.js';
-import { type HeldChange, heldChanges } from '../sql/holds.js';
+import { type HeldChange, heldChanges, limitTripped } from '../sql/holds.js';
 import { getSweep, type SweepRow } from '../sql/sweepProgress.js';
 
 export type { HeldChange } from '../sql/holds.js';
@@ -17,6 +17,14 @@ export async function listHeldChanges(
   limit?: number,
 ): Promise<HeldChange[]> {
   return heldChanges(app.pool, limit);
+}
+
+/**
+ * Whether the mass-change limit is tripped: a change it held waits for a person, and until then
+ * every destructive change from outside a sweep is held too.
+ */
+export async function isLimitTripped(app: Pick<App, 'pool'>): Promise<boolean> {
+  return limitTripped(app.pool);
 }
 
 export interface HeldReview {

@@ -7,7 +7,7 @@ import { regionMismatches } from '../sql/regions.js';
 import { latestSweeps } from '../sql/sweepProgress.js';
 import { listFailedSyncs } from './failed.js';
 import { listReportedOrphans } from './fleet.js';
-import { listHeldChanges } from './held.js';
+import { isLimitTripped, listHeldChanges } from './held.js';
 
 /** The sync queue's states `status` counts. */
 export const QUEUE_STATES = [
@@ -55,6 +55,11 @@ export interface StatusReport {
    * its accepted size): the destructive changes of customers whose rows left it are held. Null
    * when it does not.
    */
+  /**
+   * A change the mass-change limit held waits for `approve`: until then every destructive change
+   * from a webhook, a direct write or `enqueue` is held too.
+   */
+  readonly limitTripped: boolean;
   readonly sourceOutage: {
     reason: string;
     rows: number;
@@ -81,7 +86,7 @@ export async function getStatus(
   options: { sweeps?: number; limit?: number } = {},
 ): Promise<StatusReport> {
   const limit = options.limit ?? 1000;
-  const [counts, paused, sweeps, failed, held, orphans, breaker, pausedUntil, size] =
+  const [counts, paused, sweeps, failed, held, orphans, breaker, pausedUntil, size, tripped] =
     await Promise.all([
       app.queues.sync.getJobCounts(...QUEUE_STATES),
       app.queues.sync.isPaused(),
@@ -92,6 +97,7 @@ export async function getStatus(
       app.breaker.state(),
       app.rateLimiter.pausedUntil(),
       measureSource(app.pool, app.source),
+      isLimitTripped(app),
     ]);
   const outage = sourceOutage(size, app.policy);
   const regions = await regionMismatches(app.pool, app.source, app.config.defaultRegion, limit);
@@ -123,6 +129,7 @@ export async function getStatus(
     breakerReason: breaker.reason ?? null,
     breakerOpenedAt: breaker.openedAt ? new Date(breaker.openedAt).toISOString() : null,
     rateLimitedUntil: pausedUntil === undefined ? null : new Date(pausedUntil).toISOString(),
+    limitTripped: tripped,
     sourceOutage: outage
       ? { reason: outage, ...size, message: outageMessage(outage, size, app.policy) }
       : null,

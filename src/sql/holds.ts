@@ -69,6 +69,19 @@ export async function voidStaleHolds(
   );
 }
 
+/**
+ * The mass-change limit is tripped: a change it held still waits for a person. Until then the
+ * gate holds every destructive change from outside a sweep (`sync/gate.ts`); `status` and the
+ * console say so. As a SQL boolean, for the gate's own statement.
+ */
+export const LIMIT_TRIPPED_SQL = `exists (select 1 from holds where state = 'held' and reason = 'limit')`;
+
+/** Whether the mass-change limit is tripped (see {@link LIMIT_TRIPPED_SQL}). */
+export async function limitTripped(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ tripped: boolean }>(`select ${LIMIT_TRIPPED_SQL} as tripped`);
+  return rows[0]?.tripped ?? false;
+}
+
 /** One change still waiting for a person. */
 export interface HeldChange {
   holdId: number;

@@ -23,7 +23,7 @@ import type pg from 'pg';
 import { exceedsDestructiveLimit, type MassChangeLimit } from '../core/destructive.js';
 import { type HoldReason, sourceOutage } from '../core/sourceOutage.js';
 import { type AuditStart, startAudit } from '../sql/audit.js';
-import { holdOutsideSweep, openHoldFor } from '../sql/holds.js';
+import { holdOutsideSweep, LIMIT_TRIPPED_SQL, openHoldFor } from '../sql/holds.js';
 import { inSource, sourceRows } from '../sql/sourceSize.js';
 import type { CustomerSource } from '../sql/source.js';
 
@@ -100,7 +100,7 @@ async function heldBecause(
               where destructive and outcome in ('started', 'ok')
                 and at > now() - make_interval(secs => $1::double precision / 1000)) as used,
             (select count(*)::int from customer_links) as linked,
-            exists (select 1 from holds where state = 'held' and reason = 'limit') as tripped`,
+            ${LIMIT_TRIPPED_SQL} as tripped`,
     [limits.windowMs],
   );
   const { used, linked, tripped } = rows[0] ?? { used: 0, linked: 0, tripped: false };

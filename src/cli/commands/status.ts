@@ -30,6 +30,11 @@ function positive(value: string): number {
 
 const ACTIONS = [...PLAN_ACTIONS, 'conflicts', 'orphans', 'held'];
 
+const LIMIT_TRIPPED =
+  'MASS-CHANGE LIMIT TRIPPED: changes it held wait for approval; until they are approved (or go ' +
+  'stale), every deactivation, delete and re-creation from a webhook, a direct write or enqueue ' +
+  'is held too.';
+
 /** The readable status. */
 export function renderStatus(s: StatusReport, now = Date.now()): string[] {
   const q = s.queue;
@@ -68,6 +73,9 @@ export function renderStatus(s: StatusReport, now = Date.now()): string[] {
     );
   if (s.sourceOutage) {
     lines.push('', `SOURCE OUTAGE (${s.sourceOutage.reason}): ${s.sourceOutage.message}`);
+  }
+  if (s.limitTripped) {
+    lines.push('', LIMIT_TRIPPED);
   }
   lines.push(
     '',

@@ -38,6 +38,16 @@ export function overviewPage(ctx: PageContext, { fleet, status }: OverviewData):
           </div>`
         : ''
     }
+    ${
+      status.limitTripped
+        ? html`<div class="error" role="status" data-limit-tripped>
+            <strong>Mass-change limit tripped:</strong> changes it held wait for approval, and until
+            they are approved (or go stale) every deactivation, delete and re-creation from a
+            webhook, a direct write or an enqueue is held too.
+            <a href="${CONSOLE_PATH}/held">See the held changes</a>
+          </div>`
+        : ''
+    }
     <section class="cards" aria-label="Customers by state">
       ${card(fleet.inStep, 'in step', 'ok')}
       ${card(fleet.failing, 'failing', fleet.failing ? 'bad' : '', '/failed')}
